@@ -1,0 +1,10 @@
+"""The offline model: a deterministic chat model that routes plain English to tools.
+
+``OfflineChatModel`` implements LangChain's chat-model interface (``bind_tools``
+included). Routing is data: ``intents.INTENTS`` lists, per canonical tool, the phrases
+that point to it and how to fill its arguments from what ``extract`` finds in a message.
+"""
+
+from agent.offline.model import OfflineChatModel
+
+__all__ = ["OfflineChatModel"]

@@ -1,0 +1,126 @@
+"""Composition root: builds every service once and hands them to the graph, the
+scheduler and the front ends. Nothing else reads settings or opens clients."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.tools import BaseTool
+from sqlalchemy.engine import Engine
+
+from agent.auth import Caller
+from agent.bus import InProcessBus
+from agent.settings import Settings
+from agent.storage import make_engine
+from tools.market.service import MarketService
+
+
+@dataclass
+class TurnResult:
+    answer: str
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"answer": self.answer, "tool_calls": self.tool_calls, "decisions": self.decisions}
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    bus: InProcessBus
+    market: MarketService
+    model: BaseChatModel
+    tools: list[BaseTool]
+    graph: Any
+    checkpointer: Any
+    clock: Callable[[], float] = time.time
+
+    async def ask(self, message: str, thread_id: str | None = None,
+                  caller: Caller | None = None) -> TurnResult:
+        """Run one agent turn on ``thread_id`` (a fresh thread when None)."""
+        thread = thread_id or f"ask-{uuid.uuid4().hex}"
+        config = {"configurable": {"thread_id": thread, "caller": caller or Caller.local_owner()}}
+        before = await self._message_count(config)
+        state = await self.graph.ainvoke({"messages": [HumanMessage(message)]}, config)
+        new = state["messages"][before:]
+        calls = [
+            {"name": c["name"], "args": c["args"]}
+            for m in new if isinstance(m, AIMessage) for c in m.tool_calls
+        ]
+        answer = next((m.content for m in reversed(new) if isinstance(m, AIMessage)), "")
+        attachments = [
+            str(path) for m in new if getattr(m, "type", "") == "tool"
+            for path in _attachments(m.content)
+        ]
+        return TurnResult(answer=str(answer), tool_calls=calls, attachments=attachments)
+
+    async def _message_count(self, config: dict) -> int:
+        if self.checkpointer is None:
+            return 0
+        snapshot = await self.graph.aget_state(config)
+        return len(snapshot.values.get("messages", [])) if snapshot and snapshot.values else 0
+
+
+def _attachments(content: Any) -> list[str]:
+    import json
+
+    try:
+        data = json.loads(content) if isinstance(content, str) else content
+    except json.JSONDecodeError:
+        return []
+    if isinstance(data, dict) and isinstance(data.get("path"), str):
+        return [data["path"]]
+    return []
+
+
+def build_market(settings: Settings, engine: Engine, clock: Callable[[], float]) -> MarketService:
+    from tools.market.providers.offline import OfflineProvider
+
+    providers = [OfflineProvider(clock=clock, tick_interval_s=settings.offline_tick_interval_s)]
+    return MarketService(providers, engine=engine, charts_dir=settings.charts_dir, clock=clock)
+
+
+def build_tools(rt_parts: dict[str, Any]) -> list[BaseTool]:
+    from tools.market.tools import make_market_tools
+
+    return [*make_market_tools(rt_parts["market"])]
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings | None = None,
+    *,
+    model: BaseChatModel | None = None,
+    clock: Callable[[], float] = time.time,
+) -> AsyncIterator[Runtime]:
+    """Open every client, yield the wired runtime, close everything on exit."""
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    from agent.graph import build_graph
+    from agent.llm import make_chat_model
+
+    settings = settings or Settings()
+    settings.ensure_dirs()
+    async with AsyncExitStack() as stack:
+        engine = make_engine(settings.db_url)
+        stack.callback(engine.dispose)
+        bus = InProcessBus()
+        market = build_market(settings, engine, clock)
+        checkpointer = await stack.enter_async_context(
+            AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_path))
+        )
+        model = model or make_chat_model(settings)
+        tools = build_tools({"market": market, "settings": settings, "bus": bus})
+        graph = build_graph(model, tools, checkpointer=checkpointer)
+        yield Runtime(settings=settings, engine=engine, bus=bus, market=market, model=model,
+                      tools=tools, graph=graph, checkpointer=checkpointer, clock=clock)

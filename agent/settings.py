@@ -1,0 +1,176 @@
+"""One settings object for the whole co-pilot.
+
+Every key is optional: with no environment at all the co-pilot runs on its embedded
+defaults (offline model, offline market data, SQLite and Chroma files in the data dir).
+Values come from environment variables and a ``.env`` file in the working directory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/victor-copilot`` or ``~/.local/share/victor-copilot``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "victor-copilot"
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Effective configuration. Field aliases are the environment variable names."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # storage
+    data_dir: Path = Field(default_factory=default_data_dir, validation_alias=_env("COPILOT_DATA_DIR"))
+    database_url: str | None = Field(None, validation_alias=_env("DATABASE_URL"))
+
+    # LLM
+    llm: Literal["auto", "offline", "openai"] = Field("auto", validation_alias=_env("COPILOT_LLM"))
+    openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
+    llm_model: str = Field("gpt-4o-mini", validation_alias=_env("COPILOT_LLM_MODEL"))
+    llm_base_url: str | None = Field(None, validation_alias=_env("COPILOT_LLM_BASE_URL"))
+    llm_timeout_s: float = Field(60.0, validation_alias=_env("COPILOT_LLM_TIMEOUT"))
+    llm_max_tokens: int = Field(1024, validation_alias=_env("COPILOT_LLM_MAX_TOKENS"))
+
+    # market data
+    market_provider: Literal["auto", "offline", "alphavantage", "finnhub"] = Field(
+        "auto", validation_alias=_env("COPILOT_MARKET_PROVIDER")
+    )
+    alphavantage_api_key: SecretStr | None = Field(None, validation_alias=_env("ALPHAVANTAGE_API_KEY"))
+    finnhub_api_key: SecretStr | None = Field(None, validation_alias=_env("FINNHUB_API_KEY"))
+    quote_ttl_s: float = Field(60.0, validation_alias=_env("COPILOT_QUOTE_TTL"))
+    history_ttl_s: float = Field(6 * 3600.0, validation_alias=_env("COPILOT_HISTORY_TTL"))
+    offline_tick_interval_s: float = Field(1.0, validation_alias=_env("COPILOT_TICK_INTERVAL"))
+    watchlist_default: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["AAPL", "MSFT", "NVDA", "TSLA", "SPY"],
+        validation_alias=_env("COPILOT_WATCHLIST"),
+    )
+
+    # Discord
+    discord_token: SecretStr | None = Field(None, validation_alias=_env("DISCORD_TOKEN"))
+    owner_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, validation_alias=_env("OWNER_IDS")
+    )
+    discord_allowed_channels: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, validation_alias=_env("DISCORD_ALLOWED_CHANNELS")
+    )
+    discord_guild_id: int | None = Field(None, validation_alias=_env("DISCORD_GUILD_ID"))
+    discord_rate_per_minute: int = Field(10, validation_alias=_env("DISCORD_RATE_PER_MINUTE"))
+
+    # alerts
+    alert_group_wait_s: float = Field(2.0, validation_alias=_env("COPILOT_ALERT_GROUP_WAIT"))
+    alert_cooldown_s: float = Field(300.0, validation_alias=_env("COPILOT_ALERT_COOLDOWN"))
+    alert_webhook_url: str | None = Field(None, validation_alias=_env("COPILOT_ALERT_WEBHOOK_URL"))
+
+    # memory / decisions
+    embedder: Literal["auto", "minilm", "openai", "hashing"] = Field(
+        "auto", validation_alias=_env("COPILOT_EMBEDDER")
+    )
+    chroma_host: str | None = Field(None, validation_alias=_env("CHROMA_HOST"))
+    autopilot_min_agreeing: int = Field(5, validation_alias=_env("COPILOT_AUTOPILOT_N"))
+    autopilot_similarity: float = Field(0.6, validation_alias=_env("COPILOT_AUTOPILOT_SIMILARITY"))
+    undo_window_minutes: int = Field(30, validation_alias=_env("COPILOT_UNDO_MINUTES"))
+    decision_ttl_hours: float = Field(24.0, validation_alias=_env("COPILOT_DECISION_TTL_HOURS"))
+
+    # content
+    disclaimer: str = Field("Not financial advice.", validation_alias=_env("COPILOT_DISCLAIMER"))
+    wordpress_url: str | None = Field(None, validation_alias=_env("WORDPRESS_URL"))
+    wordpress_user: str | None = Field(None, validation_alias=_env("WORDPRESS_USER"))
+    wordpress_app_password: SecretStr | None = Field(None, validation_alias=_env("WORDPRESS_APP_PASSWORD"))
+    smtp_host: str | None = Field(None, validation_alias=_env("SMTP_HOST"))
+    smtp_port: int = Field(587, validation_alias=_env("SMTP_PORT"))
+    smtp_user: str | None = Field(None, validation_alias=_env("SMTP_USER"))
+    smtp_password: SecretStr | None = Field(None, validation_alias=_env("SMTP_PASSWORD"))
+    email_from: str = Field("copilot@localhost", validation_alias=_env("EMAIL_FROM"))
+    email_to: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias=_env("EMAIL_TO"))
+    discord_webhook_url: SecretStr | None = Field(None, validation_alias=_env("DISCORD_WEBHOOK_URL"))
+
+    # observability
+    langsmith_api_key: SecretStr | None = Field(None, validation_alias=_env("LANGSMITH_API_KEY"))
+    log_level: str = Field("INFO", validation_alias=_env("COPILOT_LOG_LEVEL"))
+    metrics_port: int | None = Field(None, validation_alias=_env("COPILOT_METRICS_PORT"))
+    health_endpoints: list[dict[str, Any]] = Field(
+        default_factory=list, validation_alias=_env("COPILOT_HEALTH_ENDPOINTS")
+    )
+    incident_threshold: int = Field(3, validation_alias=_env("COPILOT_INCIDENT_THRESHOLD"))
+
+    @field_validator("watchlist_default", "email_to", mode="before")
+    @classmethod
+    def _split_str(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("owner_ids", "discord_allowed_channels", mode="before")
+    @classmethod
+    def _split_ints(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("watchlist_default", mode="after")
+    @classmethod
+    def _upper(cls, value: list[str]) -> list[str]:
+        return [v.upper() for v in value]
+
+    # ---- derived -------------------------------------------------------------------------
+    @property
+    def effective_llm(self) -> str:
+        if self.llm != "auto":
+            return self.llm
+        return "openai" if (self.openai_api_key or self.llm_base_url) else "offline"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "copilot.db"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.data_dir / "checkpoints.db"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def charts_dir(self) -> Path:
+        return self.data_dir / "charts"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+    def ensure_dirs(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.charts_dir.mkdir(parents=True, exist_ok=True)
+
+    def masked(self) -> dict[str, Any]:
+        """Effective settings as plain data with every secret masked."""
+        out: dict[str, Any] = {}
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            alias = field.validation_alias.choices[0] if field.validation_alias else name  # type: ignore[union-attr]
+            if isinstance(value, SecretStr):
+                value = "****" if value.get_secret_value() else ""
+            elif name == "database_url" and value and "@" in value:
+                scheme, rest = value.split("://", 1)
+                value = f"{scheme}://****@{rest.split('@', 1)[1]}"
+            elif isinstance(value, Path):
+                value = str(value)
+            out[str(alias)] = value
+        out["(effective llm)"] = self.effective_llm
+        return out

@@ -1,0 +1,87 @@
+"""Terminal chat front end: reads a line, runs one agent turn, prints the answer.
+
+It only translates and renders; the agent and services live behind ``Runtime``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.panel import Panel
+
+from agent.errors import CopilotError
+
+HELP = """\
+Ask in plain English, for example:
+  what's AAPL at?                  chart NVDA for 3 months
+  alert me when TSLA crosses 250   list my alerts
+  draft a discord post about NVDA  how are my systems?
+Commands: /help  /quit  /new (start a fresh conversation)"""
+
+
+class ConsoleChat:
+    def __init__(
+        self,
+        runtime,
+        console: Console | None = None,
+        read_line: Callable[[str], Awaitable[str]] | None = None,
+        between_turns: Callable[[], Awaitable[list[str]]] | None = None,
+    ) -> None:
+        self.rt = runtime
+        self.console = console or Console()
+        self.read_line = read_line or self._stdin_line
+        self.between_turns = between_turns
+        self.thread_id = f"console-{uuid.uuid4().hex[:8]}"
+
+    async def _stdin_line(self, prompt: str) -> str:
+        return await asyncio.to_thread(self.console.input, prompt)
+
+    async def run(self) -> None:
+        demo = "demo data" if self.rt.settings.market_provider in ("auto", "offline") else ""
+        self.console.print(
+            Panel.fit(
+                f"[bold]victor-copilot[/] — model: {self.rt.model._llm_type}"
+                + (f", market: {demo}" if demo else "")
+                + "\nType /help for examples, /quit to leave.",
+                border_style="cyan",
+            )
+        )
+        while True:
+            if self.between_turns:
+                for note in await self.between_turns():
+                    self.console.print(Panel(Markdown(note), border_style="yellow"))
+            try:
+                line = (await self.read_line("[bold cyan]you>[/] ")).strip()
+            except (EOFError, KeyboardInterrupt):
+                self.console.print()
+                return
+            if not line:
+                continue
+            if line in ("/quit", "/exit", "/q"):
+                return
+            if line == "/help":
+                self.console.print(HELP)
+                continue
+            if line == "/new":
+                self.thread_id = f"console-{uuid.uuid4().hex[:8]}"
+                self.console.print("[dim]New conversation.[/]")
+                continue
+            await self.turn(line)
+
+    async def turn(self, line: str) -> None:
+        try:
+            with self.console.status("thinking…", spinner="dots"):
+                result = await self.rt.ask(line, thread_id=self.thread_id)
+        except CopilotError as exc:
+            self.console.print(f"[red]{exc}[/]")
+            return
+        for call in result.tool_calls:
+            args = ", ".join(f"{k}={v!r}" for k, v in call["args"].items())
+            self.console.print(f"[dim]⚙ {call['name']}({args})[/]")
+        self.console.print(Markdown(result.answer or "(no answer)"))
+        for path in result.attachments:
+            self.console.print(f"[green]chart saved:[/] {path}")

@@ -1,0 +1,152 @@
+"""The offline model routes plain English to canonical tool calls."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+from agent.offline import OfflineChatModel
+from agent.offline.intents import INTENTS
+
+ALL_TOOLS = {intent.tool for intent in INTENTS}
+
+CASES = [
+    ("what's AAPL at?", "get_quote", {"symbol": "AAPL"}),
+    ("quote MSFT", "get_quote", {"symbol": "MSFT"}),
+    ("how is apple doing today", "get_quote", {"symbol": "AAPL"}),
+    ("$TSLA price", "get_quote", {"symbol": "TSLA"}),
+    ("qoute nvidia", "get_quote", {"symbol": "NVDA"}),
+    ("BRK.B?", "get_quote", {"symbol": "BRK.B"}),
+    ("where is bitcoin trading", "get_quote", {"symbol": "BTC-USD"}),
+    ("show me NVDA history for the last 3 months", "get_price_history",
+     {"symbol": "NVDA", "days": 90}),
+    ("how did TSLA perform over the past week", "get_price_history",
+     {"symbol": "TSLA", "days": 7}),
+    ("chart AMD 30 days", "price_chart", {"symbol": "AMD", "days": 30}),
+    ("plot microsoft for a year", "price_chart", {"symbol": "MSFT", "days": 365}),
+    ("add PLTR to my watchlist", "watchlist", {"action": "add", "symbol": "PLTR"}),
+    ("stop watching COIN", "watchlist", {"action": "remove", "symbol": "COIN"}),
+    ("what's on my watchlist", "watchlist", {"action": "list"}),
+    ("alert me when AAPL goes above $210.50", "create_alert",
+     {"symbol": "AAPL", "condition": "above", "threshold": 210.5}),
+    ("ping me if bitcoin drops below 60k", "create_alert",
+     {"symbol": "BTC-USD", "condition": "below", "threshold": 60000.0}),
+    ("tell me when TSLA crosses above 250", "create_alert",
+     {"symbol": "TSLA", "condition": "cross_above", "threshold": 250.0}),
+    ("notify me when NVDA breaks below 120", "create_alert",
+     {"symbol": "NVDA", "condition": "cross_below", "threshold": 120.0}),
+    ("alert me if MSFT moves 3% within 30 minutes", "create_alert",
+     {"symbol": "MSFT", "condition": "pct_change", "threshold": 3.0, "window_minutes": 30}),
+    ("alert every time SPY goes over 600", "create_alert",
+     {"symbol": "SPY", "frequency": "every_time"}),
+    ("list my alerts", "list_alerts", {}),
+    ("which alerts do I have on TSLA", "list_alerts", {"symbol": "TSLA"}),
+    ("delete alert 3", "delete_alert", {"alert_id": 3}),
+    ("cancel alert #12", "delete_alert", {"alert_id": 12}),
+    ("snooze alert 4 for an hour", "snooze_alert", {"alert_id": 4, "minutes": 60}),
+    ("mute alert 2 for 30 minutes", "snooze_alert", {"alert_id": 2, "minutes": 30}),
+    ("draft a discord post about NVDA earnings", "draft_content",
+     {"channel": "discord", "symbol": "NVDA"}),
+    ("write a blog article on the AAPL breakout", "draft_content",
+     {"channel": "blog", "symbol": "AAPL"}),
+    ("compose the weekly newsletter", "draft_content", {"channel": "email"}),
+    ("show my drafts", "list_drafts", {}),
+    ("schedule draft 2 for tomorrow 9am", "schedule_content",
+     {"draft_id": 2, "when": "tomorrow 9am"}),
+    ("publish draft 3", "publish_content", {"draft_id": 3}),
+    ("how are my systems doing", "system_health", {}),
+    ("is the database healthy", "system_health", {"component": "database"}),
+    ("any errors in the last hour", "recent_errors", {"since_minutes": 60}),
+    ("review my architecture", "review_architecture", {}),
+    ("review examples/victor-stack.yaml", "review_architecture",
+     {"inventory_path": "examples/victor-stack.yaml"}),
+    ("what needs my attention", "pending_decisions", {}),
+    ("decision 5: option publish", "decide", {"decision_id": 5, "option": "publish"}),
+    ("what did I decide about TSLA alerts last time", "recall_decisions", {}),
+    ("turn on autopilot for alerts", "autopilot", {"action": "enable", "kind": "alert_fired"}),
+    ("autopilot status", "autopilot", {"action": "status"}),
+]
+
+
+def route(text: str, tools: set[str] = ALL_TOOLS) -> AIMessage:
+    return OfflineChatModel().route(text, tools)
+
+
+@pytest.mark.parametrize(("message", "tool", "args"), CASES, ids=[c[0] for c in CASES])
+def test_routes_to_the_canonical_tool(message, tool, args):
+    msg = route(message)
+    assert msg.tool_calls, f"no tool call for {message!r}: {msg.content}"
+    call = msg.tool_calls[0]
+    assert call["name"] == tool
+    for key, value in args.items():
+        assert call["args"].get(key) == value, (key, call["args"])
+
+
+def test_every_canonical_tool_is_reachable():
+    assert {c[1] for c in CASES} == ALL_TOOLS
+
+
+def test_several_symbols_give_several_calls():
+    msg = route("quote AAPL and MSFT")
+    assert [c["args"]["symbol"] for c in msg.tool_calls] == ["AAPL", "MSFT"]
+
+
+def test_unknown_request_says_what_it_can_do():
+    msg = route("what is the meaning of life")
+    assert not msg.tool_calls
+    assert "quotes" in msg.content and "alerts" in msg.content
+
+
+def test_missing_slot_asks_instead_of_guessing():
+    msg = route("delete the alert")
+    assert not msg.tool_calls
+    assert "Which alert" in msg.content
+
+
+def test_only_bound_tools_are_called():
+    msg = route("alert me when AAPL goes above 200", {"get_quote"})
+    assert all(c["name"] == "get_quote" for c in msg.tool_calls)
+
+
+def test_follow_up_reuses_previous_tool():
+    model = OfflineChatModel()
+    first = model.route("chart AAPL", ALL_TOOLS)
+    history = [HumanMessage("chart AAPL"), first,
+               ToolMessage('{"summary": "ok"}', tool_call_id=first.tool_calls[0]["id"]),
+               AIMessage("ok"), HumanMessage("and TSLA?")]
+    msg = model.respond(history, ALL_TOOLS)
+    assert msg.tool_calls[0]["name"] == "price_chart"
+    assert msg.tool_calls[0]["args"]["symbol"] == "TSLA"
+
+
+def test_answer_is_written_from_tool_results():
+    model = OfflineChatModel()
+    messages = [
+        HumanMessage("quote AAPL"),
+        AIMessage("", tool_calls=[{"name": "get_quote", "args": {"symbol": "AAPL"}, "id": "c1"}]),
+        ToolMessage('{"summary": "AAPL is at $200.00.", "price": 200.0}', tool_call_id="c1"),
+    ]
+    assert model.respond(messages, ALL_TOOLS).content == "AAPL is at $200.00."
+
+
+def test_tool_error_becomes_the_answer():
+    model = OfflineChatModel()
+    messages = [
+        HumanMessage("quote ZZZZ"),
+        AIMessage("", tool_calls=[{"name": "get_quote", "args": {"symbol": "ZZZZ"}, "id": "c1"}]),
+        ToolMessage("I don't know the ticker ZZZZ.", tool_call_id="c1", status="error"),
+    ]
+    assert model.respond(messages, ALL_TOOLS).content == "I don't know the ticker ZZZZ."
+
+
+def test_invoke_through_langchain_interface():
+    model = OfflineChatModel()
+    from langchain_core.tools import tool
+
+    @tool
+    def get_quote(symbol: str) -> str:
+        """Quote a symbol."""
+        return symbol
+
+    result = model.bind_tools([get_quote]).invoke([HumanMessage("price of AMZN")])
+    assert result.tool_calls[0]["args"] == {"symbol": "AMZN"}

@@ -1,0 +1,60 @@
+"""Normalized market data, whatever the provider."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from agent.errors import InvalidInput
+
+TICKER_RE = re.compile(r"^[A-Z]{1,6}([.\-][A-Z]{1,4})?$")
+
+
+def normalize_symbol(raw: str) -> str:
+    """Upper-case a ticker and check its shape (``AAPL``, ``BRK.B``, ``BTC-USD``)."""
+    symbol = (raw or "").strip().upper().lstrip("$")
+    if not TICKER_RE.match(symbol):
+        raise InvalidInput(
+            f"{raw!r} is not a ticker symbol; use one like AAPL, BRK.B or BTC-USD."
+        )
+    return symbol
+
+
+class Quote(BaseModel):
+    symbol: str
+    price: float
+    change: float = 0.0
+    change_pct: float = 0.0
+    open: float | None = None
+    high: float | None = None
+    low: float | None = None
+    prev_close: float | None = None
+    volume: int | None = None
+    as_of: datetime
+    source: str
+    demo: bool = False
+
+
+class Bar(BaseModel):
+    day: date
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: int
+
+
+class Tick(BaseModel):
+    symbol: str
+    price: float
+    ts: float = Field(description="unix seconds")
+    volume: float = 0.0
+
+
+class SymbolInfo(BaseModel):
+    symbol: str
+    name: str
+    exchange: str = ""
+    type: str = "Equity"
