@@ -39,6 +39,7 @@ class Runtime:
     engine: Engine
     bus: InProcessBus
     market: MarketService
+    market_stack: MarketStack
     model: BaseChatModel
     tools: list[BaseTool]
     graph: Any
@@ -83,11 +84,51 @@ def _attachments(content: Any) -> list[str]:
     return []
 
 
-def build_market(settings: Settings, engine: Engine, clock: Callable[[], float]) -> MarketService:
+@dataclass
+class MarketStack:
+    service: MarketService
+    prefetcher: Any
+    tick_source: Any
+
+
+def build_market(settings: Settings, engine: Engine, clock: Callable[[], float],
+                 http: Any) -> MarketStack:
+    """Providers in fallback order, each behind its own limiter and breaker."""
+    from tools.market.limits import CircuitBreaker, SlidingWindowLimiter
+    from tools.market.prefetch import Prefetcher
+    from tools.market.providers.guarded import GuardedProvider
     from tools.market.providers.offline import OfflineProvider
 
-    providers = [OfflineProvider(clock=clock, tick_interval_s=settings.offline_tick_interval_s)]
-    return MarketService(providers, engine=engine, charts_dir=settings.charts_dir, clock=clock)
+    choice = settings.market_provider
+    providers: list[Any] = []
+    tick_source: Any = None
+    fh_key = settings.finnhub_api_key.get_secret_value() if settings.finnhub_api_key else None
+    av_key = (settings.alphavantage_api_key.get_secret_value()
+              if settings.alphavantage_api_key else None)
+    if fh_key and choice in ("auto", "finnhub"):
+        from tools.market.providers.finnhub import FinnhubProvider, FinnhubTradeStream
+
+        providers.append(FinnhubProvider(http, fh_key, clock=clock))
+        tick_source = FinnhubTradeStream(fh_key)
+    if av_key and choice in ("auto", "alphavantage", "finnhub"):
+        from tools.market.providers.alphavantage import AlphaVantageProvider
+
+        providers.append(AlphaVantageProvider(http, av_key, clock=clock))
+    guarded: list[Any] = [
+        GuardedProvider(p, SlidingWindowLimiter(p.limits, clock), CircuitBreaker(clock))
+        for p in providers
+    ]
+    if not guarded:
+        offline = OfflineProvider(clock=clock, tick_interval_s=settings.offline_tick_interval_s)
+        guarded = [offline]
+        tick_source = offline
+    service = MarketService(
+        guarded, engine=engine, charts_dir=settings.charts_dir, clock=clock,
+        quote_ttl_s=settings.quote_ttl_s, history_ttl_s=settings.history_ttl_s,
+        default_watchlist=settings.watchlist_default,
+    )
+    limiter = getattr(guarded[0], "limiter", None)
+    return MarketStack(service, Prefetcher(service, limiter), tick_source)
 
 
 def build_tools(rt_parts: dict[str, Any]) -> list[BaseTool]:
@@ -115,12 +156,17 @@ async def open_runtime(
         engine = make_engine(settings.db_url)
         stack.callback(engine.dispose)
         bus = InProcessBus()
-        market = build_market(settings, engine, clock)
+        import httpx
+
+        http = await stack.enter_async_context(httpx.AsyncClient(timeout=10.0))
+        market_stack = build_market(settings, engine, clock, http)
+        market = market_stack.service
         checkpointer = await stack.enter_async_context(
             AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_path))
         )
         model = model or make_chat_model(settings)
         tools = build_tools({"market": market, "settings": settings, "bus": bus})
         graph = build_graph(model, tools, checkpointer=checkpointer)
-        yield Runtime(settings=settings, engine=engine, bus=bus, market=market, model=model,
+        yield Runtime(settings=settings, engine=engine, bus=bus, market=market,
+                      market_stack=market_stack, model=model,
                       tools=tools, graph=graph, checkpointer=checkpointer, clock=clock)

@@ -4,7 +4,29 @@ from __future__ import annotations
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import Field, Session, SQLModel, create_engine
+
+
+class KeyValue(SQLModel, table=True):
+    """Small pieces of state (a seeded flag, autopilot switches) that need no table."""
+
+    __tablename__ = "kv"
+    key: str = Field(primary_key=True)
+    value: str = ""
+
+
+def kv_get(engine: Engine, key: str, default: str | None = None) -> str | None:
+    with Session(engine) as s:
+        row = s.get(KeyValue, key)
+        return row.value if row else default
+
+
+def kv_set(engine: Engine, key: str, value: str) -> None:
+    with Session(engine) as s:
+        row = s.get(KeyValue, key) or KeyValue(key=key)
+        row.value = value
+        s.add(row)
+        s.commit()
 
 
 def make_engine(url: str) -> Engine:
@@ -35,4 +57,6 @@ def import_models() -> None:
 
 
 # Each capability adds its table module here.
-MODEL_MODULES: list[str] = []
+MODEL_MODULES: list[str] = [
+    "tools.market.tables",
+]

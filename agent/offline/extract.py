@@ -94,9 +94,13 @@ def find_symbols(text: str, norm: str) -> list[str]:
             found.append((m.start(), up))
         elif up in UNIVERSE and token.lower() not in AMBIGUOUS_LOWER and len(up) >= 3:
             found.append((m.start(), up))
-    for name, sym in NAME_TO_SYMBOL.items():
-        for m in re.finditer(rf"(?<![\w]){re.escape(name)}(?![\w])", norm):
-            found.append((m.start() + 10_000, sym))  # names rank after explicit tickers
+    lowered = re.sub(r"(\w)['’]s\b", r"\1", text.lower())
+    for haystack in (lowered, norm):  # as typed first; typo-corrected only if nothing else
+        if found and haystack is norm:
+            break
+        for name, sym in NAME_TO_SYMBOL.items():
+            for m in re.finditer(rf"(?<![\w]){re.escape(name)}(?![\w])", haystack):
+                found.append((m.start() + 10_000, sym))  # names rank after explicit tickers
     if not found:
         # a misspelt company name ("nvidea", "teslas")
         names = [n for n in NAME_TO_SYMBOL if " " not in n and len(n) >= 5]
