@@ -40,11 +40,16 @@ class Runtime:
     bus: InProcessBus
     market: MarketService
     market_stack: MarketStack
+    alerts: AlertStack
     model: BaseChatModel
     tools: list[BaseTool]
     graph: Any
     checkpointer: Any
     clock: Callable[[], float] = time.time
+    jobs: list[tuple[str, Any, str, dict]] = field(default_factory=list)
+    scheduler: Any = None
+    tick_pump: Any = None
+    _tasks: list[Any] = field(default_factory=list)
 
     async def ask(self, message: str, thread_id: str | None = None,
                   caller: Caller | None = None) -> TurnResult:
@@ -64,6 +69,54 @@ class Runtime:
             for path in _attachments(m.content)
         ]
         return TurnResult(answer=str(answer), tool_calls=calls, attachments=attachments)
+
+    def notifications(self) -> list[str]:
+        """Alerts (and later decisions) waiting to be shown in the console."""
+        return self.alerts.console.drain()
+
+    async def start(self) -> None:
+        """Start the background work of `copilot run`: ticks, alert engine, dispatcher,
+        scheduled jobs. Idempotent; ``stop`` cancels it all."""
+        import asyncio
+
+        from agent.bus import TICKS
+        from agent.scheduler import Scheduler
+
+        if self._tasks:
+            return
+        self.alerts.engine.load()
+        self.alerts.engine.attach(self.bus)
+        self.bus.subscribe(TICKS, self.market.on_tick)
+        loop = asyncio.get_running_loop()
+        self._tasks.append(loop.create_task(self.alerts.dispatcher.run(), name="dispatcher"))
+        source = self.market_stack.tick_source
+        if source is not None:
+            from tools.market.ticks import TickPump
+
+            def symbols() -> list[str]:
+                return sorted(set(self.market.watchlist()) | set(self.alerts.service.active_symbols()))
+
+            self.tick_pump = TickPump(source, self.bus, symbols)
+            self._tasks.append(loop.create_task(self.tick_pump.run(), name="ticks"))
+        self.scheduler = Scheduler(self.settings.db_url)
+        prefetch = self.market_stack.prefetcher
+        if prefetch.limiter is not None:  # real providers only: demo data costs nothing
+            self.scheduler.add("market_prefetch", prefetch.run_once, "interval",
+                               seconds=prefetch.interval_s)
+        for name, fn, trigger, args in self.jobs:
+            self.scheduler.add(name, fn, trigger, **args)
+        self.scheduler.start()
+
+    async def stop(self) -> None:
+        import asyncio
+
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        self.alerts.engine.detach()
 
     async def _message_count(self, config: dict) -> int:
         if self.checkpointer is None:
@@ -131,10 +184,43 @@ def build_market(settings: Settings, engine: Engine, clock: Callable[[], float],
     return MarketStack(service, Prefetcher(service, limiter), tick_source)
 
 
-def build_tools(rt_parts: dict[str, Any]) -> list[BaseTool]:
+@dataclass
+class AlertStack:
+    service: Any
+    engine: Any
+    dispatcher: Any
+    console: Any
+    discord: Any
+
+
+def build_alerts(settings: Settings, engine: Engine, bus: InProcessBus, market: MarketService,
+                 clock: Callable[[], float], http: Any) -> AlertStack:
+    from tools.alerts.dispatcher import Dispatcher
+    from tools.alerts.engine import AlertEngine
+    from tools.alerts.service import AlertService
+    from tools.alerts.targets import ConsoleTarget, DiscordTarget, WebhookTarget
+
+    console, discord = ConsoleTarget(), DiscordTarget()
+    targets: dict[str, Any] = {"console": console, "discord": discord}
+    defaults = ["console"]
+    if settings.alert_webhook_url:
+        targets["webhook"] = WebhookTarget(http, settings.alert_webhook_url)
+        defaults.append("webhook")
+    if settings.discord_token:
+        defaults.append("discord")
+    dispatcher = Dispatcher(engine, targets, clock=clock, group_wait_s=settings.alert_group_wait_s)
+    alert_engine = AlertEngine(engine, bus=bus, clock=clock, on_outbox=dispatcher.wake)
+    service = AlertService(engine, market, alert_engine, clock=clock,
+                           default_targets=tuple(defaults), cooldown_s=settings.alert_cooldown_s)
+    return AlertStack(service, alert_engine, dispatcher, console, discord)
+
+
+def build_tools(parts: dict[str, Any]) -> list[BaseTool]:
+    """Every capability's tools, in one list (the agent binds them all)."""
+    from tools.alerts.tools import make_alert_tools
     from tools.market.tools import make_market_tools
 
-    return [*make_market_tools(rt_parts["market"])]
+    return [*make_market_tools(parts["market"]), *make_alert_tools(parts["alerts"].service)]
 
 
 @asynccontextmanager
@@ -161,12 +247,20 @@ async def open_runtime(
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=10.0))
         market_stack = build_market(settings, engine, clock, http)
         market = market_stack.service
+        alerts = build_alerts(settings, engine, bus, market, clock, http)
+        market_stack.prefetcher.alert_symbols = alerts.service.active_symbols
         checkpointer = await stack.enter_async_context(
             AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_path))
         )
         model = model or make_chat_model(settings)
-        tools = build_tools({"market": market, "settings": settings, "bus": bus})
+        tools = build_tools({"market": market, "alerts": alerts, "settings": settings,
+                             "bus": bus})
         graph = build_graph(model, tools, checkpointer=checkpointer)
-        yield Runtime(settings=settings, engine=engine, bus=bus, market=market,
-                      market_stack=market_stack, model=model,
+        runtime = Runtime(settings=settings, engine=engine, bus=bus, market=market,
+                      market_stack=market_stack, alerts=alerts, model=model,
                       tools=tools, graph=graph, checkpointer=checkpointer, clock=clock)
+        try:
+            yield runtime
+        finally:
+            await runtime.stop()
+            alerts.engine.close()

@@ -59,4 +59,5 @@ def import_models() -> None:
 # Each capability adds its table module here.
 MODEL_MODULES: list[str] = [
     "tools.market.tables",
+    "tools.alerts.models",
 ]

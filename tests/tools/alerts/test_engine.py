@@ -1,0 +1,168 @@
+"""Each condition and frequency, expiry, snooze; crossings need a prior price."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import Session, select
+
+from agent.errors import InvalidInput, NotFound
+from agent.storage import kv_set
+from tools.alerts.engine import AlertEngine
+from tools.alerts.index import RuleIndex
+from tools.alerts.models import AlertRule, Delivery, Firing
+from tools.market.models import Tick
+
+
+async def test_above_fires_once_and_deactivates(harness):
+    rule = await harness.add(symbol="AAPL", condition="above", threshold=200)
+    assert await harness.tick("AAPL", 199.99) == []
+    assert await harness.tick("MSFT", 500) == []
+    assert await harness.tick("AAPL", 200.0) == [rule.id]
+    assert await harness.tick("AAPL", 201) == [rule.id]  # once: no second firing
+    assert harness.service.get(rule.id).active is False
+    assert harness.service.get(rule.id).fire_count == 1
+
+
+async def test_below(harness):
+    rule = await harness.add(symbol="TSLA", condition="below", threshold=150)
+    await harness.tick("TSLA", 151)
+    assert await harness.tick("TSLA", 149.5) == [rule.id]
+
+
+async def test_cross_above_needs_a_prior_price_below(harness):
+    rule = await harness.add(symbol="NVDA", condition="cross_above", threshold=120)
+    assert await harness.tick("NVDA", 125) == []  # first price: nothing to cross from
+    assert await harness.tick("NVDA", 126) == []  # above, but no crossing
+    assert await harness.tick("NVDA", 119) == []
+    assert await harness.tick("NVDA", 120.5) == [rule.id]
+
+
+async def test_cross_below(harness):
+    rule = await harness.add(symbol="NVDA", condition="cross_below", threshold=120)
+    assert await harness.tick("NVDA", 119) == []
+    await harness.tick("NVDA", 121)
+    assert await harness.tick("NVDA", 120) == [rule.id]
+
+
+async def test_pct_change_within_window(harness):
+    rule = await harness.add(symbol="MSFT", condition="pct_change", threshold=3,
+                             window_minutes=30)
+    await harness.tick("MSFT", 100)
+    await harness.tick("MSFT", 101.5, dt=600)
+    assert await harness.tick("MSFT", 102.9, dt=600) == []  # +2.9%
+    assert await harness.tick("MSFT", 103.0, dt=60) == [rule.id]  # +3.0% within 30 min
+
+
+async def test_pct_change_outside_window_does_not_fire(harness):
+    rule = await harness.add(symbol="MSFT", condition="pct_change", threshold=3,
+                             window_minutes=30)
+    await harness.tick("MSFT", 100)
+    await harness.tick("MSFT", 101.6, dt=1000)
+    assert await harness.tick("MSFT", 103.5, dt=1000) == []  # 100 left the window; +1.9%
+    assert await harness.tick("MSFT", 100.3, dt=60) == [rule.id]  # -3.1% from the high
+
+
+async def test_pct_change_catches_drops(harness):
+    rule = await harness.add(symbol="SPY", condition="pct_change", threshold=2, window_minutes=60)
+    await harness.tick("SPY", 500)
+    assert await harness.tick("SPY", 489.9, dt=120) == [rule.id]
+
+
+async def test_once_per_day(harness):
+    rule = await harness.add(symbol="AAPL", condition="above", threshold=100,
+                             frequency="once_per_day")
+    assert await harness.tick("AAPL", 101) == [rule.id]
+    assert await harness.tick("AAPL", 102, dt=3600) == [rule.id]  # same day
+    assert await harness.tick("AAPL", 103, dt=12 * 3600) == [rule.id, rule.id]  # next day
+
+
+async def test_every_time_respects_cooldown(harness):
+    rule = await harness.add(symbol="AAPL", condition="cross_above", threshold=100,
+                             frequency="every_time")
+    await harness.tick("AAPL", 99)
+    assert await harness.tick("AAPL", 101) == [rule.id]
+    await harness.tick("AAPL", 99)
+    assert await harness.tick("AAPL", 101, dt=10) == [rule.id]  # within 300 s cooldown
+    await harness.tick("AAPL", 99, dt=300)
+    assert await harness.tick("AAPL", 101) == [rule.id, rule.id]
+
+
+async def test_expired_rule_never_fires(harness):
+    expires = datetime.fromtimestamp(harness.clock() + 60, UTC).isoformat()
+    rule = await harness.add(symbol="AAPL", condition="above", threshold=100, expires_at=expires)
+    assert await harness.tick("AAPL", 99) == []
+    assert await harness.tick("AAPL", 101, dt=120) == []
+    assert harness.service.get(rule.id).active is False
+
+
+async def test_snooze_silences_until_it_ends(harness):
+    rule = await harness.add(symbol="AAPL", condition="above", threshold=100,
+                             frequency="every_time")
+    harness.service.snooze(rule.id, 60)
+    assert await harness.tick("AAPL", 101) == []
+    assert await harness.tick("AAPL", 101, dt=30 * 60) == []
+    assert await harness.tick("AAPL", 101, dt=31 * 60) == [rule.id]
+
+
+async def test_firing_writes_outbox_rows_and_publishes(harness):
+    rule = await harness.add(symbol="AAPL", condition="above", threshold=100, note="breakout")
+    await harness.tick("AAPL", 105)
+    with Session(harness.sql) as s:
+        firings = s.exec(select(Firing)).all()
+        deliveries = s.exec(select(Delivery)).all()
+    assert len(firings) == 1 and firings[0].rule_id == rule.id and firings[0].price == 105
+    assert sorted(d.target for d in deliveries) == ["console", "webhook"]
+    assert all(d.notification_id is None for d in deliveries)
+    event = harness.events[0]
+    assert event.symbol == "AAPL" and "breakout" in event.message
+
+
+async def test_engine_reloads_rules_changed_by_another_process(harness, settings):
+    other = AlertEngine(harness.sql, clock=harness.clock)
+    other.load()
+    with Session(harness.sql) as s:
+        s.add(AlertRule(symbol="AMD", condition="above", threshold=10, created_at=0))
+        s.commit()
+    kv_set(harness.sql, "alerts_version", "99")
+    other._checked_at = -10
+    other.refresh_if_changed()
+    assert other.process(Tick(symbol="AMD", price=11, ts=harness.clock()))
+
+
+async def test_validation_errors_are_plain_sentences(harness):
+    with pytest.raises(InvalidInput, match="threshold must be a positive price"):
+        await harness.add(symbol="AAPL", condition="above", threshold=-5)
+    with pytest.raises(InvalidInput, match="condition must be one of"):
+        await harness.add(symbol="AAPL", condition="sideways", threshold=5)
+    with pytest.raises(InvalidInput, match="not a ticker"):
+        await harness.add(symbol="apple inc", condition="above", threshold=5)
+    with pytest.raises(InvalidInput, match="between 0 and 100"):
+        await harness.add(symbol="AAPL", condition="pct_change", threshold=500)
+    with pytest.raises(NotFound):
+        harness.service.delete(999)
+
+
+def test_index_matches_a_naive_scan():
+    import random
+
+    rng = random.Random(3)
+    index = RuleIndex()
+    rules = []
+    for rid in range(300):
+        cond = rng.choice(["above", "below", "cross_above", "cross_below"])
+        th = round(rng.uniform(90, 110), 1)
+        rules.append((rid, cond, th))
+        index.add(rid, "X", cond, th)
+    last = None
+    for _ in range(500):
+        price = round(rng.uniform(88, 112), 2)
+        expected = sorted(
+            rid for rid, cond, th in rules
+            if (cond == "above" and price >= th) or (cond == "below" and price <= th)
+            or (cond == "cross_above" and last is not None and last < th <= price)
+            or (cond == "cross_below" and last is not None and price <= th < last)
+        )
+        assert sorted(index.evaluate("X", price, 0.0)) == expected
+        last = price

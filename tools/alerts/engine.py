@@ -1,0 +1,255 @@
+"""The alert engine: reacts to every tick on the bus, evaluates only that symbol's rules
+through ``RuleIndex``, and writes each firing with its deliveries in one transaction
+(the outbox) before anything is sent. Frequencies, cooldowns, snoozes and expiry are
+timers that take a rule out of the index and put it back when due."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from agent.bus import ALERT_FIRED, TICKS, EventBus
+from agent.storage import kv_get
+from tools.alerts.index import RuleIndex
+from tools.alerts.models import AlertRule
+from tools.alerts.outbox import OutboxRow, OutboxWriter
+from tools.market.models import Tick
+
+log = structlog.get_logger(__name__)
+VERSION_KEY = "alerts_version"
+
+
+@dataclass(slots=True)
+class RuleView:
+    id: int
+    symbol: str
+    condition: str
+    threshold: float
+    window_minutes: int | None
+    frequency: str
+    cooldown_s: float
+    expires_at: float | None
+    note: str
+    targets: tuple[str, ...]
+    indexed: bool = False
+    rearm_at: float = 0.0  # the latest re-arm wins (a snooze outlasts a cooldown)
+
+    @classmethod
+    def of(cls, rule: AlertRule) -> RuleView:
+        return cls(rule.id or 0, rule.symbol, rule.condition, rule.threshold,
+                   rule.window_minutes, rule.frequency, rule.cooldown_s, rule.expires_at,
+                   rule.note, tuple(t for t in rule.targets.split(",") if t))
+
+
+@dataclass
+class FiredAlert:
+    firing_id: int
+    rule_id: int
+    symbol: str
+    price: float
+    ts: float
+    message: str
+    condition: str
+    threshold: float
+    note: str
+
+
+def _next_midnight(ts: float) -> float:
+    day = datetime.fromtimestamp(ts, UTC).date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+
+
+class AlertEngine:
+    def __init__(self, engine: Engine, bus: EventBus | None = None,
+                 clock: Callable[[], float] = time.time,
+                 on_outbox: Callable[[], None] | None = None) -> None:
+        self.sql = engine
+        self.bus = bus
+        self.clock = clock
+        self.on_outbox = on_outbox
+        self.index = RuleIndex()
+        self.outbox = OutboxWriter(engine)
+        self.rules: dict[int, RuleView] = {}
+        self._timers: list[tuple[float, int, str, int]] = []
+        self._seq = itertools.count()
+        self._version: str | None = None
+        self._checked_at = 0.0
+        self.ticks = 0
+        self.firings = 0
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # ---- rule set -----------------------------------------------------------------
+    def load(self) -> int:
+        """(Re)build the index from the active rules in the database."""
+        self.index = RuleIndex()
+        self.rules.clear()
+        self._timers.clear()
+        now = self.clock()
+        with Session(self.sql) as s:
+            rows = s.exec(select(AlertRule).where(AlertRule.active == True)).all()  # noqa: E712
+            for rule in rows:
+                self._admit(rule, now)
+        self._version = kv_get(self.sql, VERSION_KEY, "0")
+        return len(self.rules)
+
+    def _admit(self, rule: AlertRule, now: float) -> None:
+        view = RuleView.of(rule)
+        self.rules[view.id] = view
+        if view.expires_at is not None:
+            if view.expires_at <= now:
+                self._deactivate([view.id])
+                return
+            self._timer(view.expires_at, "expire", view.id)
+        rearm_at = rule.snoozed_until or 0.0
+        if rule.last_fired_at is not None:
+            if rule.frequency == "every_time":
+                rearm_at = max(rearm_at, rule.last_fired_at + rule.cooldown_s)
+            elif rule.frequency == "once_per_day":
+                rearm_at = max(rearm_at, _next_midnight(rule.last_fired_at))
+        if rearm_at > now:
+            self._timer(rearm_at, "rearm", view.id)
+        else:
+            self._index(view)
+
+    def add(self, rule: AlertRule) -> None:
+        self.remove(rule.id or 0)
+        self._admit(rule, self.clock())
+
+    def remove(self, rule_id: int) -> None:
+        view = self.rules.pop(rule_id, None)
+        if view is not None:
+            self._unindex(view)
+
+    def snooze(self, rule_id: int, until: float) -> None:
+        view = self.rules.get(rule_id)
+        if view is not None:
+            self._unindex(view)
+            self._timer(until, "rearm", rule_id)
+
+    def _index(self, v: RuleView) -> None:
+        if not v.indexed:
+            self.index.add(v.id, v.symbol, v.condition, v.threshold, v.window_minutes)
+            v.indexed = True
+
+    def _unindex(self, v: RuleView) -> None:
+        if v.indexed:
+            self.index.remove(v.id, v.symbol, v.condition, v.threshold, v.window_minutes)
+            v.indexed = False
+
+    def _timer(self, at: float, action: str, rule_id: int) -> None:
+        view = self.rules.get(rule_id)
+        if action == "rearm" and view is not None:
+            view.rearm_at = max(view.rearm_at, at)
+        heapq.heappush(self._timers, (at, next(self._seq), action, rule_id))
+
+    def _run_timers(self, now: float) -> None:
+        expired: list[int] = []
+        while self._timers and self._timers[0][0] <= now:
+            at, _, action, rule_id = heapq.heappop(self._timers)
+            view = self.rules.get(rule_id)
+            if view is None or (action == "rearm" and at < view.rearm_at):
+                continue
+            if action == "expire":
+                self._unindex(view)
+                self.rules.pop(rule_id, None)
+                expired.append(rule_id)
+            elif action == "rearm":
+                self._index(view)
+        if expired:
+            self._deactivate(expired)
+
+    def _deactivate(self, rule_ids: list[int]) -> None:
+        with Session(self.sql) as s:
+            s.exec(update(AlertRule).where(AlertRule.id.in_(rule_ids)).values(active=False))
+            s.commit()
+        for rule_id in rule_ids:
+            self.rules.pop(rule_id, None)
+
+    def refresh_if_changed(self) -> None:
+        """Another process (e.g. `copilot alerts add`) changed the rules: reload."""
+        now = time.monotonic()
+        if now - self._checked_at < 1.0:
+            return
+        self._checked_at = now
+        if kv_get(self.sql, VERSION_KEY, "0") != self._version:
+            log.info("alert rules changed; reloading", rules=self.load())
+
+    # ---- ticks --------------------------------------------------------------------
+    def process(self, tick: Tick) -> list[FiredAlert]:
+        """Evaluate one tick; commit firings to the outbox. Synchronous and fast."""
+        self.ticks += 1
+        ts = tick.ts
+        if self._timers and self._timers[0][0] <= ts:
+            self._run_timers(ts)
+        ids = self.index.evaluate(tick.symbol, tick.price, ts)
+        if not ids:
+            return []
+        return self._fire(ids, tick)
+
+    def _fire(self, ids: list[int], tick: Tick) -> list[FiredAlert]:
+        now = self.clock()
+        views = [self.rules[i] for i in ids]
+        expired = [v for v in views if v.expires_at is not None and v.expires_at <= tick.ts]
+        views = [v for v in views if v not in expired]
+        for v in expired:
+            self._unindex(v)
+        if expired:
+            self._deactivate([v.id for v in expired])
+        rows = [OutboxRow(v.id, v.symbol, tick.price, tick.ts, _message(v, tick.price),
+                          v.targets, v.frequency != "once") for v in views]
+        ids = self.outbox.write(rows, now)
+        fired = [FiredAlert(fid, v.id, v.symbol, tick.price, tick.ts, row.message, v.condition,
+                            v.threshold, v.note) for fid, v, row in zip(ids, views, rows, strict=True)]
+        for v in views:
+            self._unindex(v)
+            if v.frequency == "once":
+                self.rules.pop(v.id, None)
+            elif v.frequency == "every_time":
+                self._timer(tick.ts + v.cooldown_s, "rearm", v.id)
+            else:
+                self._timer(_next_midnight(tick.ts), "rearm", v.id)
+        self.firings += len(fired)
+        if self.on_outbox:
+            self.on_outbox()
+        return fired
+
+    async def handle(self, tick: Tick) -> None:
+        self.refresh_if_changed()
+        fired = self.process(tick)
+        if fired and self.bus is not None:
+            for alert in fired:
+                await self.bus.publish(ALERT_FIRED, alert)
+
+    def attach(self, bus: EventBus) -> None:
+        self.bus = bus
+        self._unsubscribe = bus.subscribe(TICKS, self.handle)
+
+    def detach(self) -> None:
+        if self._unsubscribe:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def close(self) -> None:
+        self.detach()
+        self.outbox.close()
+
+
+def _message(v: RuleView, price: float) -> str:
+    what = {
+        "above": f"is at or above ${v.threshold:,.2f}",
+        "below": f"is at or below ${v.threshold:,.2f}",
+        "cross_above": f"crossed above ${v.threshold:,.2f}",
+        "cross_below": f"crossed below ${v.threshold:,.2f}",
+        "pct_change": f"moved {v.threshold:g}%+ within {v.window_minutes or 60} min",
+    }[v.condition]
+    note = f" — {v.note}" if v.note else ""
+    return f"🔔 {v.symbol} {what}: now ${price:,.2f} (alert {v.id}){note}"

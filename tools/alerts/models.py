@@ -1,0 +1,159 @@
+"""Alert rules, firings and the delivery outbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, field_validator, model_validator
+from sqlmodel import Field, SQLModel, UniqueConstraint
+
+from agent.errors import InvalidInput
+from tools.market.models import normalize_symbol
+
+
+class Condition(StrEnum):
+    above = "above"
+    below = "below"
+    cross_above = "cross_above"
+    cross_below = "cross_below"
+    pct_change = "pct_change"
+
+
+class Frequency(StrEnum):
+    once = "once"
+    once_per_day = "once_per_day"
+    every_time = "every_time"
+
+
+class AlertRule(SQLModel, table=True):
+    __tablename__ = "alert_rules"
+    id: int | None = Field(default=None, primary_key=True)
+    symbol: str = Field(index=True)
+    condition: str
+    threshold: float
+    window_minutes: int | None = None
+    frequency: str = Frequency.once.value
+    cooldown_s: float = 300.0
+    expires_at: float | None = None
+    snoozed_until: float | None = None
+    note: str = ""
+    owner: str = "owner"
+    targets: str = "console"  # comma-separated target names
+    active: bool = True
+    created_at: float = 0.0
+    last_fired_at: float | None = None
+    fire_count: int = 0
+
+    def describe(self) -> str:
+        text = {
+            "above": f"{self.symbol} at or above ${self.threshold:,.2f}",
+            "below": f"{self.symbol} at or below ${self.threshold:,.2f}",
+            "cross_above": f"{self.symbol} crosses above ${self.threshold:,.2f}",
+            "cross_below": f"{self.symbol} crosses below ${self.threshold:,.2f}",
+            "pct_change": f"{self.symbol} moves {self.threshold:g}% within "
+                          f"{self.window_minutes or 60} min",
+        }[self.condition]
+        return text + ("" if self.frequency == "once" else f" ({self.frequency.replace('_', ' ')})")
+
+
+class Firing(SQLModel, table=True):
+    __tablename__ = "alert_firings"
+    __table_args__ = (UniqueConstraint("rule_id", "tick_ts"),)
+    id: int | None = Field(default=None, primary_key=True)
+    rule_id: int = Field(index=True)
+    symbol: str = Field(index=True)
+    price: float
+    tick_ts: float
+    message: str
+    created_at: float
+
+
+class Notification(SQLModel, table=True):
+    """One message to one target; it may carry several firings (grouping). Its id is the
+    idempotency key, fixed before the first send, so a retry after a crash resends the
+    very same message and the receiver can drop the duplicate."""
+
+    __tablename__ = "alert_notifications"
+    id: int | None = Field(default=None, primary_key=True)
+    target: str
+    symbol: str
+    body: str  # JSON payload, frozen at claim time
+    status: str = "pending"  # pending -> sent | dead
+    attempts: int = 0
+    next_attempt_at: float = 0.0
+    last_error: str = ""
+    created_at: float = 0.0
+    sent_at: float | None = None
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"copilot-notification-{self.id}"
+
+
+class Delivery(SQLModel, table=True):
+    """Outbox row: firing x target. Written in the same transaction as its firing."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (UniqueConstraint("firing_id", "target"),)
+    id: int | None = Field(default=None, primary_key=True)
+    firing_id: int = Field(index=True)
+    target: str
+    symbol: str
+    created_at: float
+    notification_id: int | None = Field(default=None, index=True)
+
+
+class AlertSpec(BaseModel):
+    """What a user asks for; validated before it becomes an ``AlertRule``."""
+
+    symbol: str
+    condition: Condition
+    threshold: float
+    window_minutes: int | None = None
+    frequency: Frequency = Frequency.once
+    expires_at: datetime | None = None
+    note: str = ""
+
+    @field_validator("symbol")
+    @classmethod
+    def _symbol(cls, v: str) -> str:
+        return normalize_symbol(v)
+
+    @model_validator(mode="after")
+    def _check(self) -> AlertSpec:
+        if self.condition == Condition.pct_change:
+            if not 0 < self.threshold <= 100:
+                raise ValueError("a percentage move must be between 0 and 100")
+            self.window_minutes = self.window_minutes or 60
+            if not 1 <= self.window_minutes <= 1440:
+                raise ValueError("window_minutes must be between 1 and 1440")
+        else:
+            if self.threshold <= 0:
+                raise ValueError("threshold must be a positive price")
+            self.window_minutes = None
+        if self.expires_at is not None:
+            if self.expires_at.tzinfo is None:
+                self.expires_at = self.expires_at.replace(tzinfo=UTC)
+        if len(self.note) > 200:
+            raise ValueError("the note is limited to 200 characters")
+        return self
+
+
+def parse_spec(**kwargs) -> AlertSpec:
+    """Build a spec, turning pydantic's report into one plain sentence."""
+    from pydantic import ValidationError
+
+    try:
+        return AlertSpec(**kwargs)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "enum":
+            msg = f"{field} must be one of: {err['ctx']['expected']}"
+        elif field and field not in msg:
+            msg = f"{field}: {msg}"
+        raise InvalidInput(f"Can't create that alert: {msg}.") from None
+    except InvalidInput as exc:
+        raise InvalidInput(f"Can't create that alert: {exc}") from None

@@ -1,0 +1,89 @@
+"""Delivery targets behind one interface. A target either delivers or raises
+``DeliveryFailed``; the dispatcher owns retries."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Protocol
+
+import httpx
+import structlog
+
+from agent.errors import ProviderError
+
+log = structlog.get_logger(__name__)
+
+
+class DeliveryFailed(ProviderError):
+    """A target could not take a notification; it will be retried."""
+
+
+class DeliveryTarget(Protocol):
+    name: str
+
+    async def send(self, payload: dict[str, Any], idempotency_key: str) -> None: ...
+
+
+class ConsoleTarget:
+    """Keeps notifications for the console front end to show between turns."""
+
+    name = "console"
+
+    def __init__(self, maxlen: int = 200) -> None:
+        self.inbox: deque[str] = deque(maxlen=maxlen)
+        self.seen: set[str] = set()
+
+    async def send(self, payload: dict[str, Any], idempotency_key: str) -> None:
+        if idempotency_key in self.seen:
+            return
+        self.seen.add(idempotency_key)
+        self.inbox.append(payload["text"])
+        log.info("alert", text=payload["text"])
+
+    def drain(self) -> list[str]:
+        out = list(self.inbox)
+        self.inbox.clear()
+        return out
+
+
+class WebhookTarget:
+    """POSTs the JSON payload with an ``Idempotency-Key`` header; any 2xx is delivered."""
+
+    name = "webhook"
+
+    def __init__(self, client: httpx.AsyncClient, url: str, timeout_s: float = 10.0) -> None:
+        self.client = client
+        self.url = url
+        self.timeout_s = timeout_s
+
+    async def send(self, payload: dict[str, Any], idempotency_key: str) -> None:
+        try:
+            response = await self.client.post(
+                self.url, json=payload, headers={"Idempotency-Key": idempotency_key},
+                timeout=self.timeout_s,
+            )
+        except httpx.HTTPError as exc:
+            raise DeliveryFailed(f"webhook unreachable ({type(exc).__name__})") from exc
+        if not response.is_success:
+            raise DeliveryFailed(f"webhook answered HTTP {response.status_code}")
+
+
+class DiscordSender(Protocol):
+    """Implemented by the Discord bot: DM the owner or post in a channel."""
+
+    async def send_alert(self, text: str, payload: dict[str, Any]) -> None: ...
+
+
+class DiscordTarget:
+    name = "discord"
+
+    def __init__(self, sender: DiscordSender | None = None) -> None:
+        self.sender = sender
+
+    async def send(self, payload: dict[str, Any], idempotency_key: str) -> None:
+        if self.sender is None:
+            raise DeliveryFailed("the Discord bot is not connected")
+        try:
+            await self.sender.send_alert(payload["text"], payload)
+        except Exception as exc:  # discord.py raises many kinds; all mean "retry later"
+            raise DeliveryFailed(f"Discord refused the message ({type(exc).__name__})") from exc
