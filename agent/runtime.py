@@ -41,15 +41,20 @@ class Runtime:
     market: MarketService
     market_stack: MarketStack
     alerts: AlertStack
+    actions: Any
+    decisions: Any
     model: BaseChatModel
     tools: list[BaseTool]
     graph: Any
     checkpointer: Any
     clock: Callable[[], float] = time.time
     jobs: list[tuple[str, Any, str, dict]] = field(default_factory=list)
+    briefing_sections: list[Callable[[], str]] = field(default_factory=list)
     scheduler: Any = None
     tick_pump: Any = None
     _tasks: list[Any] = field(default_factory=list)
+    _raised: list[Any] = field(default_factory=list)
+    open_decision: int | None = None
 
     async def ask(self, message: str, thread_id: str | None = None,
                   caller: Caller | None = None) -> TurnResult:
@@ -57,6 +62,7 @@ class Runtime:
         thread = thread_id or f"ask-{uuid.uuid4().hex}"
         config = {"configurable": {"thread_id": thread, "caller": caller or Caller.local_owner()}}
         before = await self._message_count(config)
+        pending_before = {d.id for d in self.decisions.pending()}
         state = await self.graph.ainvoke({"messages": [HumanMessage(message)]}, config)
         new = state["messages"][before:]
         calls = [
@@ -68,11 +74,19 @@ class Runtime:
             str(path) for m in new if getattr(m, "type", "") == "tool"
             for path in _attachments(m.content)
         ]
-        return TurnResult(answer=str(answer), tool_calls=calls, attachments=attachments)
+        raised = [d.as_dict() for d in self.decisions.pending() if d.id not in pending_before]
+        return TurnResult(answer=str(answer), tool_calls=calls, decisions=raised,
+                          attachments=attachments)
 
     def notifications(self) -> list[str]:
-        """Alerts (and later decisions) waiting to be shown in the console."""
-        return self.alerts.console.drain()
+        """Alerts and decision prompts waiting to be shown in the console."""
+        notes = self.alerts.console.drain()
+        while self._raised:
+            decision = self._raised.pop(0)
+            notes.append(self.decisions.get(decision.id).prompt_text()
+                         + "\n\n_Answer with the option number, or `/d` to list decisions._")
+            self.open_decision = decision.id
+        return notes
 
     async def start(self) -> None:
         """Start the background work of `copilot run`: ticks, alert engine, dispatcher,
@@ -84,8 +98,18 @@ class Runtime:
 
         if self._tasks:
             return
+        from agent.bus import ALERT_FIRED
+        from agent.decisions import sources
+        from agent.decisions.service import DECISION_RAISED
+
         self.alerts.engine.load()
         self.alerts.engine.attach(self.bus)
+
+        async def alert_to_decision(alert: Any) -> None:
+            await sources.on_alert_fired(self.decisions, alert)
+
+        self.bus.subscribe(ALERT_FIRED, alert_to_decision)
+        self.bus.subscribe(DECISION_RAISED, self._raised.append)
         self.bus.subscribe(TICKS, self.market.on_tick)
         loop = asyncio.get_running_loop()
         self._tasks.append(loop.create_task(self.alerts.dispatcher.run(), name="dispatcher"))
@@ -103,6 +127,26 @@ class Runtime:
         if prefetch.limiter is not None:  # real providers only: demo data costs nothing
             self.scheduler.add("market_prefetch", prefetch.run_once, "interval",
                                seconds=prefetch.interval_s)
+        async def briefing(session: str) -> None:
+            await sources.daily_briefing(self.decisions, market=self.market,
+                                         alerts=self.alerts.service,
+                                         extra_sections=self.briefing_sections, session=session)
+
+        async def pre_open() -> None:
+            await briefing("pre-open")
+
+        async def after_close() -> None:
+            await briefing("after-close")
+
+        async def housekeeping() -> None:
+            await self.decisions.expire_stale()
+            await self.decisions.remind()
+
+        self.scheduler.add("briefing_pre_open", pre_open, "cron", day_of_week="mon-fri",
+                           hour=13, minute=45)
+        self.scheduler.add("briefing_after_close", after_close, "cron", day_of_week="mon-fri",
+                           hour=21, minute=15)
+        self.scheduler.add("decision_housekeeping", housekeeping, "interval", minutes=5)
         for name, fn, trigger, args in self.jobs:
             self.scheduler.add(name, fn, trigger, **args)
         self.scheduler.start()
@@ -215,12 +259,63 @@ def build_alerts(settings: Settings, engine: Engine, bus: InProcessBus, market: 
     return AlertStack(service, alert_engine, dispatcher, console, discord)
 
 
+def build_actions(alerts: AlertStack) -> Any:
+    """Actions decision options can run, each with its undo."""
+    from agent.decisions.actions import ActionRegistry, ActionResult
+
+    registry = ActionRegistry()
+    svc = alerts.service
+
+    async def snooze(args: dict) -> ActionResult:
+        rule = svc.snooze(int(args["alert_id"]), float(args.get("minutes", 60)))
+        return ActionResult(f"Snoozed alert {rule.id} for {args.get('minutes', 60)} min.",
+                            undo=("unsnooze_alert", {"alert_id": rule.id}))
+
+    async def unsnooze(args: dict) -> ActionResult:
+        rule = svc.set_snooze(int(args["alert_id"]), None)
+        return ActionResult(f"Alert {rule.id} is live again.")
+
+    async def delete(args: dict) -> ActionResult:
+        rule = svc.delete(int(args["alert_id"]))
+        return ActionResult(f"Deleted alert {rule.id}.",
+                            undo=("restore_alert", {"alert_id": rule.id}))
+
+    async def restore(args: dict) -> ActionResult:
+        rule = svc.restore(int(args["alert_id"]))
+        return ActionResult(f"Alert {rule.id} is back.")
+
+    for name, fn in (("snooze_alert", snooze), ("unsnooze_alert", unsnooze),
+                     ("delete_alert", delete), ("restore_alert", restore)):
+        registry.register(name, fn)
+    return registry
+
+
+def build_decisions(settings: Settings, engine: Engine, bus: InProcessBus, actions: Any,
+                    checkpointer: Any, clock: Callable[[], float]) -> Any:
+    from agent.decisions.graph import build_decision_graph
+    from agent.decisions.service import DecisionService
+    from memory.decisions import DecisionMemory
+    from memory.embeddings import make_embedder
+
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    embedder = make_embedder(settings.embedder, key)
+    memory = DecisionMemory(embedder, path=settings.chroma_path, host=settings.chroma_host)
+    return DecisionService(
+        engine, build_decision_graph(actions, checkpointer), actions, memory, bus=bus,
+        clock=clock, ttl_hours=settings.decision_ttl_hours,
+        undo_minutes=settings.undo_window_minutes, autopilot_n=settings.autopilot_min_agreeing,
+        autopilot_similarity=settings.autopilot_similarity,
+    )
+
+
 def build_tools(parts: dict[str, Any]) -> list[BaseTool]:
     """Every capability's tools, in one list (the agent binds them all)."""
+    from agent.decisions.tools import make_decision_tools
     from tools.alerts.tools import make_alert_tools
     from tools.market.tools import make_market_tools
 
-    return [*make_market_tools(parts["market"]), *make_alert_tools(parts["alerts"].service)]
+    return [*make_market_tools(parts["market"]), *make_alert_tools(parts["alerts"].service),
+            *make_decision_tools(parts["decisions"])]
 
 
 @asynccontextmanager
@@ -253,11 +348,14 @@ async def open_runtime(
             AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_path))
         )
         model = model or make_chat_model(settings)
-        tools = build_tools({"market": market, "alerts": alerts, "settings": settings,
-                             "bus": bus})
+        actions = build_actions(alerts)
+        decisions = build_decisions(settings, engine, bus, actions, checkpointer, clock)
+        tools = build_tools({"market": market, "alerts": alerts, "decisions": decisions,
+                             "settings": settings, "bus": bus})
         graph = build_graph(model, tools, checkpointer=checkpointer)
         runtime = Runtime(settings=settings, engine=engine, bus=bus, market=market,
-                      market_stack=market_stack, alerts=alerts, model=model,
+                      market_stack=market_stack, alerts=alerts,
+                      actions=actions, decisions=decisions, model=model,
                       tools=tools, graph=graph, checkpointer=checkpointer, clock=clock)
         try:
             yield runtime

@@ -60,4 +60,5 @@ def import_models() -> None:
 MODEL_MODULES: list[str] = [
     "tools.market.tables",
     "tools.alerts.models",
+    "agent.decisions.models",
 ]

@@ -20,7 +20,8 @@ Ask in plain English, for example:
   what's AAPL at?                  chart NVDA for 3 months
   alert me when TSLA crosses 250   list my alerts
   draft a discord post about NVDA  how are my systems?
-Commands: /help  /quit  /new (start a fresh conversation)"""
+Decisions appear between turns; answer with the option number.
+Commands: /help  /quit  /new (fresh conversation)  /d (pending decisions)"""
 
 
 class ConsoleChat:
@@ -66,11 +67,28 @@ class ConsoleChat:
             if line == "/help":
                 self.console.print(HELP)
                 continue
+            if line == "/d":
+                await self.turn("what needs my attention")
+                continue
+            if line.isdigit() and getattr(self.rt, "open_decision", None):
+                await self.answer_decision(self.rt.open_decision, line)
+                continue
             if line == "/new":
                 self.thread_id = f"console-{uuid.uuid4().hex[:8]}"
                 self.console.print("[dim]New conversation.[/]")
                 continue
             await self.turn(line)
+
+    async def answer_decision(self, decision_id: int, option: str) -> None:
+        from agent.auth import Caller
+
+        try:
+            decision = await self.rt.decisions.decide(decision_id, option, Caller.local_owner())
+        except CopilotError as exc:
+            self.console.print(f"[red]{exc}[/]")
+            return
+        self.rt.open_decision = None
+        self.console.print(f"[green]Decision {decision.id}:[/] {decision.outcome}")
 
     async def turn(self, line: str) -> None:
         try:

@@ -22,6 +22,8 @@ def isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("LANGSMITH_TEST_TRACKING", "false")
     monkeypatch.setenv("LANGSMITH_TRACING", "false")
+    # a fixed embedder where meaning does not matter; memory tests ask for MiniLM
+    monkeypatch.setenv("COPILOT_EMBEDDER", "hashing")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.chdir(tmp_path)  # no stray .env from the checkout
     yield

