@@ -23,6 +23,11 @@ class Caller:
         return cls(user_id="local", is_owner=True, name="owner")
 
 
+# What a guest (anyone but the owner) may use at all: public market data. Everything
+# else — alerts, drafts, decisions, health, memory — is the owner's.
+GUEST_TOOLS = frozenset({"get_quote", "get_price_history", "price_chart"})
+
+
 def caller_from_config(config: Any) -> Caller:
     """The caller of a run; an unknown caller is treated as a guest, never as the owner."""
     configurable = (config or {}).get("configurable", {}) if isinstance(config, dict) else {}

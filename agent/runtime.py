@@ -15,7 +15,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.tools import BaseTool
 from sqlalchemy.engine import Engine
 
-from agent.auth import Caller
+from agent.auth import GUEST_TOOLS, Caller
 from agent.bus import InProcessBus
 from agent.settings import Settings
 from agent.storage import make_engine
@@ -46,6 +46,7 @@ class Runtime:
     model: BaseChatModel
     tools: list[BaseTool]
     graph: Any
+    guest_graph: Any
     checkpointer: Any
     clock: Callable[[], float] = time.time
     jobs: list[tuple[str, Any, str, dict]] = field(default_factory=list)
@@ -60,10 +61,12 @@ class Runtime:
                   caller: Caller | None = None) -> TurnResult:
         """Run one agent turn on ``thread_id`` (a fresh thread when None)."""
         thread = thread_id or f"ask-{uuid.uuid4().hex}"
-        config = {"configurable": {"thread_id": thread, "caller": caller or Caller.local_owner()}}
+        caller = caller or Caller.local_owner()
+        config = {"configurable": {"thread_id": thread, "caller": caller}}
+        graph = self.graph if caller.is_owner else self.guest_graph
         before = await self._message_count(config)
         pending_before = {d.id for d in self.decisions.pending()}
-        state = await self.graph.ainvoke({"messages": [HumanMessage(message)]}, config)
+        state = await graph.ainvoke({"messages": [HumanMessage(message)]}, config)
         new = state["messages"][before:]
         calls = [
             {"name": c["name"], "args": c["args"]}
@@ -353,10 +356,13 @@ async def open_runtime(
         tools = build_tools({"market": market, "alerts": alerts, "decisions": decisions,
                              "settings": settings, "bus": bus})
         graph = build_graph(model, tools, checkpointer=checkpointer)
+        guest_graph = build_graph(model, [t for t in tools if t.name in GUEST_TOOLS],
+                                  checkpointer=checkpointer)
         runtime = Runtime(settings=settings, engine=engine, bus=bus, market=market,
                       market_stack=market_stack, alerts=alerts,
                       actions=actions, decisions=decisions, model=model,
-                      tools=tools, graph=graph, checkpointer=checkpointer, clock=clock)
+                      tools=tools, graph=graph, guest_graph=guest_graph,
+                          checkpointer=checkpointer, clock=clock)
         try:
             yield runtime
         finally:

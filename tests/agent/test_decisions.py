@@ -172,7 +172,12 @@ async def test_decision_tools_through_the_agent(settings):
         on = await rt.ask("turn on autopilot for alerts")
         assert on.answer.startswith("Autopilot enabled for alert_fired")
         guest = await rt.ask("turn off autopilot for alerts", caller=Caller("g", False))
-        assert guest.answer == "Only the owner can change autopilot."
+        assert guest.tool_calls == []  # guests get market data only
+        tool = next(t for t in rt.tools if t.name == "autopilot")
+        with pytest.raises(PermissionDenied, match="Only the owner can change autopilot"):
+            await tool.ainvoke({"action": "disable", "kind": "alert_fired"},
+                               {"configurable": {"caller": Caller("g", False)}})
+        assert rt.decisions.autopilot_enabled("alert_fired")
 
 
 async def test_console_answers_decisions_by_number(settings):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from agent.auth import Caller
 from agent.cli import app
+from agent.errors import PermissionDenied
 from agent.runtime import open_runtime
 
 
@@ -30,12 +32,20 @@ async def test_guests_cannot_create_or_delete_alerts(settings):
     guest = Caller(user_id="999", is_owner=False)
     async with open_runtime(settings) as rt:
         await rt.ask("alert me when TSLA goes above 300")
+        # the guest agent has no alert tools at all...
         refused = await rt.ask("alert me when TSLA goes above 400", caller=guest)
-        assert refused.answer == "Only the owner can create alerts."
-        refused = await rt.ask("delete alert 1", caller=guest)
-        assert refused.answer == "Only the owner can delete alerts."
+        assert all(c["name"] != "create_alert" for c in refused.tool_calls)
+        listed = await rt.ask("list my alerts", caller=guest)
+        assert listed.tool_calls == [] and "#1" not in listed.answer
+        # ...and the tools refuse a guest caller in code, whatever the model does
+        tools = {t.name: t for t in rt.tools}
+        config = {"configurable": {"caller": guest}}
+        with pytest.raises(PermissionDenied, match="Only the owner can create alerts"):
+            await tools["create_alert"].ainvoke(
+                {"symbol": "TSLA", "condition": "above", "threshold": 400}, config)
+        with pytest.raises(PermissionDenied, match="Only the owner can delete alerts"):
+            await tools["delete_alert"].ainvoke({"alert_id": 1}, config)
         assert len(rt.alerts.service.list()) == 1
-        assert "#1" in (await rt.ask("list alerts", caller=guest)).answer  # read-only is fine
 
 
 async def test_unknown_symbol_alert_is_refused(settings):

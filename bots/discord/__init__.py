@@ -1,0 +1,1 @@
+"""Discord front end: chat in DMs and mentions, slash commands, decision buttons."""

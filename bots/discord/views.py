@@ -1,0 +1,107 @@
+"""Decision prompts as persistent Discord UI.
+
+Buttons are ``DynamicItem``s: the custom_id carries the decision id and the option
+(``copilot:decision:<id>:<option>``), and the bot registers the templates in
+``setup_hook``, so a button pressed after a restart still resolves its decision."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+
+from agent.errors import CopilotError
+from bots.discord.render import decision_embed
+
+MAX_BUTTONS = 5  # one action row
+
+
+class DecisionButton(discord.ui.DynamicItem[discord.ui.Button],
+                     template=r"copilot:decision:(?P<id>[0-9]+):(?P<option>[A-Za-z0-9_\-]+)"):
+    def __init__(self, decision_id: int, option: str, label: str = "",
+                 style: discord.ButtonStyle = discord.ButtonStyle.secondary) -> None:
+        super().__init__(discord.ui.Button(
+            label=(label or option)[:80], style=style,
+            custom_id=f"copilot:decision:{decision_id}:{option}"))
+        self.decision_id = decision_id
+        self.option = option
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+                             match: re.Match[str]) -> DecisionButton:
+        return cls(int(match["id"]), match["option"], item.label or "")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await resolve_from_button(interaction, self.decision_id, self.option)
+
+
+class EditDraftButton(discord.ui.DynamicItem[discord.ui.Button],
+                      template=r"copilot:edit:(?P<id>[0-9]+):(?P<option>[A-Za-z0-9_\-]+)"):
+    """Opens a modal to edit a draft before publishing it."""
+
+    def __init__(self, decision_id: int, option: str = "publish") -> None:
+        super().__init__(discord.ui.Button(label="Edit", style=discord.ButtonStyle.primary,
+                                           custom_id=f"copilot:edit:{decision_id}:{option}"))
+        self.decision_id = decision_id
+        self.option = option
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+                             match: re.Match[str]) -> EditDraftButton:
+        return cls(int(match["id"]), match["option"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: Any = interaction.client
+        if not bot.policy.is_owner(interaction.user.id):
+            await interaction.response.send_message("Only the owner can edit drafts.",
+                                                    ephemeral=True)
+            return
+        body = bot.draft_body(self.decision_id)
+        await interaction.response.send_modal(EditDraftModal(self.decision_id, self.option, body))
+
+
+class EditDraftModal(discord.ui.Modal, title="Edit the draft"):
+    def __init__(self, decision_id: int, option: str, body: str) -> None:
+        super().__init__(timeout=None)
+        self.decision_id = decision_id
+        self.option = option
+        self.body: discord.ui.TextInput = discord.ui.TextInput(
+            label="Text", style=discord.TextStyle.paragraph, default=body[:4000],
+            max_length=4000)
+        self.add_item(self.body)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await resolve_from_button(interaction, self.decision_id, self.option,
+                                  edits={"body": self.body.value})
+
+
+def decision_view(decision: Any) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for option in decision.options[:MAX_BUTTONS]:
+        style = (discord.ButtonStyle.success if option.id == decision.recommended
+                 else discord.ButtonStyle.secondary)
+        view.add_item(DecisionButton(decision.id, option.id, option.label, style))
+    if decision.kind == "content_ready" and len(view.children) < MAX_BUTTONS:
+        view.add_item(EditDraftButton(decision.id))
+    return view
+
+
+async def resolve_from_button(interaction: discord.Interaction, decision_id: int, option: str,
+                              edits: dict[str, Any] | None = None) -> None:
+    """The owner clicked: resume the decision and update the message to the outcome."""
+    bot: Any = interaction.client
+    if not bot.policy.is_owner(interaction.user.id):
+        await interaction.response.send_message("Only the owner can decide.", ephemeral=True)
+        return
+    await interaction.response.defer()
+    caller = bot.policy.caller(interaction.user.id)
+    try:
+        decision = await bot.rt.decisions.decide(decision_id, option, caller, edits=edits)
+    except CopilotError as exc:
+        await interaction.followup.send(str(exc), ephemeral=True)
+        return
+    if interaction.message is not None:
+        await interaction.message.edit(embed=decision_embed(decision), view=None)
+    else:
+        await interaction.edit_original_response(embed=decision_embed(decision), view=None)
