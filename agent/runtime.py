@@ -43,6 +43,7 @@ class Runtime:
     alerts: AlertStack
     actions: Any
     decisions: Any
+    content: Any
     model: BaseChatModel
     tools: list[BaseTool]
     graph: Any
@@ -130,6 +131,14 @@ class Runtime:
         if prefetch.limiter is not None:  # real providers only: demo data costs nothing
             self.scheduler.add("market_prefetch", prefetch.run_once, "interval",
                                seconds=prefetch.interval_s)
+        def drafts_section() -> str:
+            waiting = [d for d in self.content.list() if d.status in ("draft", "approved",
+                                                                      "scheduled")]
+            return f"**Drafts waiting:** {len(waiting)}" if waiting else ""
+
+        if drafts_section not in self.briefing_sections:
+            self.briefing_sections.append(drafts_section)
+
         async def briefing(session: str) -> None:
             await sources.daily_briefing(self.decisions, market=self.market,
                                          alerts=self.alerts.service,
@@ -144,15 +153,45 @@ class Runtime:
         async def housekeeping() -> None:
             await self.decisions.expire_stale()
             await self.decisions.remind()
+            await self.content.publish_due()  # drafts scheduled by another process
+
+        await self.content.recover()
 
         self.scheduler.add("briefing_pre_open", pre_open, "cron", day_of_week="mon-fri",
                            hour=13, minute=45)
         self.scheduler.add("briefing_after_close", after_close, "cron", day_of_week="mon-fri",
                            hour=21, minute=15)
         self.scheduler.add("decision_housekeeping", housekeeping, "interval", minutes=5)
+        self._schedule_content(sources)
         for name, fn, trigger, args in self.jobs:
             self.scheduler.add(name, fn, trigger, **args)
         self.scheduler.start()
+
+    def _schedule_content(self, sources: Any) -> None:
+        """Editorial calendar slots, and one job per scheduled draft."""
+        content = self.content
+
+        async def publish_draft(draft_id: int) -> None:
+            await content.publish_due()
+
+        self.scheduler.register("content_publish", publish_draft)
+
+        def on_schedule(draft: Any) -> None:
+            self.scheduler.at(f"content-publish-{draft.id}", "content_publish",
+                              draft.scheduled_for, draft.id)
+
+        content.on_schedule = on_schedule
+        for draft in content.list("scheduled"):  # scheduled from another process, or before
+            on_schedule(draft)
+        for i, slot in enumerate(self.settings.content_slots):
+            days, clock, channel = parse_slot(slot)
+
+            async def run_slot(channel: str = channel) -> None:
+                await draft_from_signals(self, channel)
+
+            hour, minute = clock
+            self.scheduler.add(f"content_slot_{i}", run_slot, "cron", day_of_week=days,
+                               hour=hour, minute=minute)
 
     async def stop(self) -> None:
         import asyncio
@@ -170,6 +209,35 @@ class Runtime:
             return 0
         snapshot = await self.graph.aget_state(config)
         return len(snapshot.values.get("messages", [])) if snapshot and snapshot.values else 0
+
+
+def parse_slot(slot: str) -> tuple[str, tuple[int, int], str]:
+    """'mon-fri 21:30 discord' -> ('mon-fri', (21, 30), 'discord')."""
+    from agent.errors import InvalidInput
+
+    parts = slot.split()
+    if len(parts) != 3 or ":" not in parts[1]:
+        raise InvalidInput(f"Content slot {slot!r} should look like 'mon-fri 21:30 discord'.")
+    hour, minute = (int(x) for x in parts[1].split(":"))
+    return parts[0], (hour, minute), parts[2]
+
+
+async def draft_from_signals(rt: Runtime, channel: str) -> Any:
+    """An editorial slot: draft about the freshest signal and ask the owner."""
+    since = rt.clock() - 86400
+    fired = rt.alerts.service.recent_firings(since)
+    symbol = fired[-1].symbol if fired else None
+    if symbol is None:
+        liked = rt.content.suggest_topics(1)
+        symbol = liked[0] if liked else None
+    if symbol is None:
+        movers = []
+        for sym in rt.market.watchlist():
+            q = (await rt.market.quote(sym, interest=False)).quote
+            movers.append((abs(q.change_pct), sym))
+        symbol = max(movers)[1] if movers else None
+    topic = f"{symbol} daily recap" if symbol else "daily market recap"
+    return await rt.content.draft(topic, channel, symbol, notify=True)
 
 
 def _attachments(content: Any) -> list[str]:
@@ -262,7 +330,48 @@ def build_alerts(settings: Settings, engine: Engine, bus: InProcessBus, market: 
     return AlertStack(service, alert_engine, dispatcher, console, discord)
 
 
-def build_actions(alerts: AlertStack) -> Any:
+def build_content(settings: Settings, engine: Engine, market: MarketService, alerts: AlertStack,
+                  clock: Callable[[], float], http: Any, model: BaseChatModel) -> Any:
+    from tools.content.publishers import (
+        DiscordWebhookPublisher,
+        EmailPublisher,
+        WordPressPublisher,
+    )
+    from tools.content.service import ContentService
+
+    publishers: dict[str, Any] = {}
+    if settings.wordpress_url and settings.wordpress_user and settings.wordpress_app_password:
+        publishers["blog"] = WordPressPublisher(
+            http, settings.wordpress_url, settings.wordpress_user,
+            settings.wordpress_app_password.get_secret_value())
+    if settings.smtp_host and settings.email_to:
+        publishers["email"] = EmailPublisher(
+            settings.smtp_host, settings.smtp_port, settings.email_from, settings.email_to,
+            settings.smtp_user,
+            settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            start_tls=settings.smtp_starttls)
+    if settings.discord_webhook_url:
+        publishers["discord"] = DiscordWebhookPublisher(
+            http, settings.discord_webhook_url.get_secret_value())
+    polisher = None
+    if settings.effective_llm != "offline":
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        from prompts import load_prompt
+
+        async def polisher(text: str, channel: str, tone: str) -> str:
+            rule = ("Stay under 1,900 characters." if channel == "discord"
+                    else "Keep the markdown headings.")
+            system = load_prompt("content_polish").format(channel=channel, tone=tone,
+                                                          length_rule=rule)
+            reply = await model.ainvoke([SystemMessage(system), HumanMessage(text)])
+            return str(reply.content)
+
+    return ContentService(engine, market, alerts.service, publishers, clock=clock,
+                          disclaimer=settings.disclaimer, polisher=polisher)
+
+
+def build_actions(alerts: AlertStack, content: Any) -> Any:
     """Actions decision options can run, each with its undo."""
     from agent.decisions.actions import ActionRegistry, ActionResult
 
@@ -287,10 +396,56 @@ def build_actions(alerts: AlertStack) -> Any:
         rule = svc.restore(int(args["alert_id"]))
         return ActionResult(f"Alert {rule.id} is back.")
 
+    async def draft(args: dict) -> ActionResult:
+        d = await content.draft(args.get("topic", ""), args.get("channel", "discord"),
+                                args.get("symbol"), args.get("tone"), notify=True)
+        return ActionResult(f"Drafted #{d.id} for {d.channel}: “{d.title}”. It's waiting for "
+                            "your go in a content decision.")
+
+    async def publish(args: dict) -> ActionResult:
+        draft_id = int(args["draft_id"])
+        if args.get("body"):
+            content.edit(draft_id, str(args["body"]))
+        d = await content.publish(draft_id)
+        where = f": {d.external_url}" if d.external_url else ""
+        return ActionResult(f"Published draft {d.id} to {d.channel}{where}.")
+
+    async def skip(args: dict) -> ActionResult:
+        d = content.skip(int(args["draft_id"]))
+        return ActionResult(f"Skipped draft {d.id}.", undo=("unskip_draft", {"draft_id": d.id}))
+
+    async def unskip(args: dict) -> ActionResult:
+        d = content._set(int(args["draft_id"]), status="draft", last_error="")
+        return ActionResult(f"Draft {d.id} is back to draft.")
+
     for name, fn in (("snooze_alert", snooze), ("unsnooze_alert", unsnooze),
-                     ("delete_alert", delete), ("restore_alert", restore)):
+                     ("delete_alert", delete), ("restore_alert", restore),
+                     ("draft_content", draft), ("publish_content", publish),
+                     ("skip_draft", skip), ("unskip_draft", unskip)):
         registry.register(name, fn)
     return registry
+
+
+def wire_content_decisions(content: Any, decisions: Any) -> None:
+    """A ready draft becomes a content_ready decision: publish / edit / skip."""
+    from agent.decisions.models import Option
+
+    async def on_ready(draft: Any) -> Any:
+        for pending in decisions.pending():
+            if pending.source_key == f"draft:{draft.id}":
+                return pending
+        preview = draft.body if len(draft.body) <= 1500 else draft.body[:1500] + "…"
+        options = [
+            Option(id="publish", label=f"Publish to {draft.channel}", action="publish_content",
+                   args={"draft_id": draft.id, "body": draft.body}),
+            Option(id="skip", label="Skip it", action="skip_draft", args={"draft_id": draft.id}),
+        ]
+        return await decisions.raise_decision(
+            "content_ready", f"Draft {draft.id} ready: {draft.title}", options,
+            context=f"{draft.channel} · {draft.topic}\n\n{preview}", symbol=draft.symbol,
+            source_key=f"draft:{draft.id}", default="publish", allow_edit=True)
+
+    content.on_ready = on_ready
 
 
 def build_decisions(settings: Settings, engine: Engine, bus: InProcessBus, actions: Any,
@@ -315,10 +470,11 @@ def build_tools(parts: dict[str, Any]) -> list[BaseTool]:
     """Every capability's tools, in one list (the agent binds them all)."""
     from agent.decisions.tools import make_decision_tools
     from tools.alerts.tools import make_alert_tools
+    from tools.content.tools import make_content_tools
     from tools.market.tools import make_market_tools
 
     return [*make_market_tools(parts["market"]), *make_alert_tools(parts["alerts"].service),
-            *make_decision_tools(parts["decisions"])]
+            *make_content_tools(parts["content"]), *make_decision_tools(parts["decisions"])]
 
 
 @asynccontextmanager
@@ -351,16 +507,18 @@ async def open_runtime(
             AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_path))
         )
         model = model or make_chat_model(settings)
-        actions = build_actions(alerts)
+        content = build_content(settings, engine, market, alerts, clock, http, model)
+        actions = build_actions(alerts, content)
         decisions = build_decisions(settings, engine, bus, actions, checkpointer, clock)
+        wire_content_decisions(content, decisions)
         tools = build_tools({"market": market, "alerts": alerts, "decisions": decisions,
-                             "settings": settings, "bus": bus})
+                             "content": content, "settings": settings, "bus": bus})
         graph = build_graph(model, tools, checkpointer=checkpointer)
         guest_graph = build_graph(model, [t for t in tools if t.name in GUEST_TOOLS],
                                   checkpointer=checkpointer)
         runtime = Runtime(settings=settings, engine=engine, bus=bus, market=market,
                       market_stack=market_stack, alerts=alerts,
-                      actions=actions, decisions=decisions, model=model,
+                      actions=actions, decisions=decisions, content=content, model=model,
                       tools=tools, graph=graph, guest_graph=guest_graph,
                           checkpointer=checkpointer, clock=clock)
         try:

@@ -15,16 +15,16 @@ import structlog
 
 log = structlog.get_logger(__name__)
 
-_REGISTRY: dict[str, Callable[[], Awaitable[Any]]] = {}
+_REGISTRY: dict[str, Callable[..., Awaitable[Any]]] = {}
 
 
-async def run_registered(name: str) -> None:
+async def run_registered(name: str, *args: Any) -> None:
     job = _REGISTRY.get(name)
     if job is None:
         log.warning("scheduled job has no live callable (not registered in this process)",
                     job=name)
         return
-    await job()
+    await job(*args)
 
 
 @dataclass
@@ -75,6 +75,18 @@ class Scheduler:
         self.stats.setdefault(name, JobStats())
         self._scheduler.add_job("agent.scheduler:run_registered", trigger, args=[name], id=name,
                                 name=name, replace_existing=True, **trigger_args)
+
+    def register(self, name: str, fn: Callable[..., Awaitable[Any]]) -> None:
+        """A callable that one-off jobs (``at``) refer to by name."""
+        _REGISTRY[name] = fn
+
+    def at(self, job_id: str, name: str, run_at: float, *args: Any) -> None:
+        """Run the registered ``name`` once at ``run_at`` (persisted like every job)."""
+        from datetime import UTC, datetime
+
+        self._scheduler.add_job("agent.scheduler:run_registered", "date",
+                                run_date=datetime.fromtimestamp(run_at, UTC), args=[name, *args],
+                                id=job_id, name=job_id, replace_existing=True)
 
     def jobs(self) -> list[dict[str, Any]]:
         return [{"id": j.id, "next_run": j.next_run_time} for j in self._scheduler.get_jobs()]

@@ -91,11 +91,14 @@ class Settings(BaseSettings):
     wordpress_app_password: SecretStr | None = Field(None, validation_alias=_env("WORDPRESS_APP_PASSWORD"))
     smtp_host: str | None = Field(None, validation_alias=_env("SMTP_HOST"))
     smtp_port: int = Field(587, validation_alias=_env("SMTP_PORT"))
+    smtp_starttls: bool | None = Field(None, validation_alias=_env("SMTP_STARTTLS"))
     smtp_user: str | None = Field(None, validation_alias=_env("SMTP_USER"))
     smtp_password: SecretStr | None = Field(None, validation_alias=_env("SMTP_PASSWORD"))
     email_from: str = Field("copilot@localhost", validation_alias=_env("EMAIL_FROM"))
     email_to: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias=_env("EMAIL_TO"))
     discord_webhook_url: SecretStr | None = Field(None, validation_alias=_env("DISCORD_WEBHOOK_URL"))
+    content_slots: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["mon-fri 21:30 discord"], validation_alias=_env("COPILOT_CONTENT_SLOTS"))
 
     # observability
     langsmith_api_key: SecretStr | None = Field(None, validation_alias=_env("LANGSMITH_API_KEY"))
@@ -105,6 +108,13 @@ class Settings(BaseSettings):
         default_factory=list, validation_alias=_env("COPILOT_HEALTH_ENDPOINTS")
     )
     incident_threshold: int = Field(3, validation_alias=_env("COPILOT_INCIDENT_THRESHOLD"))
+
+    @field_validator("content_slots", mode="before")
+    @classmethod
+    def _split_slots(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(";") if part.strip()]
+        return value
 
     @field_validator("watchlist_default", "email_to", mode="before")
     @classmethod

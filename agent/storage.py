@@ -61,4 +61,5 @@ MODEL_MODULES: list[str] = [
     "tools.market.tables",
     "tools.alerts.models",
     "agent.decisions.models",
+    "tools.content.models",
 ]

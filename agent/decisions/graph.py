@@ -12,6 +12,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
 from agent.decisions.actions import ActionRegistry
+from agent.errors import CopilotError
 
 
 class DecisionState(TypedDict, total=False):
@@ -67,7 +68,11 @@ def build_decision_graph(actions: ActionRegistry, checkpointer: Any):
         if option is None:
             return {"result": {"option": None, "summary": "Dismissed without action.",
                                "undo": None}}
-        outcome = await actions.run(option.get("action", "noop"), option.get("args", {}))
+        try:
+            outcome = await actions.run(option.get("action", "noop"), option.get("args", {}))
+        except CopilotError as exc:  # the choice stands; the owner sees why it didn't work
+            return {"result": {"option": option["id"], "summary": f"That didn't work: {exc}",
+                               "undo": None, "error": str(exc)}}
         return {"result": {"option": option["id"], "summary": outcome.summary,
                            "undo": list(outcome.undo) if outcome.undo else None}}
 

@@ -86,9 +86,19 @@ class CopilotBot(commands.Bot):
         return self.user is not None and self.user in message.mentions
 
     async def on_message(self, message: discord.Message) -> None:
-        if message.author.bot or not self._addressed(message):
+        if message.author.bot:
+            return
+        ref = message.reference.message_id if message.reference else None
+        if ref is not None:  # a reply to one of our published posts is audience feedback
+            self.rt.content.record_feedback(str(ref), "reply", message.content,
+                                            str(message.author.id))
+        if not self._addressed(message):
             return
         await self.chat(message)
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        self.rt.content.record_feedback(str(payload.message_id), "reaction", str(payload.emoji),
+                                        str(payload.user_id))
 
     async def chat(self, message: discord.Message) -> None:
         author = message.author

@@ -37,7 +37,7 @@ async def test_alert_decision_lifecycle(settings):
     async with open_runtime(settings) as rt:
         rule = await make_rule(rt)
         d = await sources.on_alert_fired(rt.decisions, fired(rule.id, 1))
-        assert d.status == "pending" and [o.id for o in d.options] == ["snooze", "dismiss"]
+        assert d.status == "pending" and [o.id for o in d.options] == ["draft", "snooze", "dismiss"]
         assert d.recommended == "dismiss"  # no memory yet: the default
         assert "No similar past decisions" in d.rationale
         again = await sources.on_alert_fired(rt.decisions, fired(rule.id, 1))
@@ -52,7 +52,7 @@ async def test_alert_decision_lifecycle(settings):
             await rt.decisions.decide(d.id, "snooze", Caller("x", is_owner=False))
         with pytest.raises(InvalidInput, match="no option 'maybe'"):
             await rt.decisions.decide(d.id, "maybe", OWNER)
-        done = await rt.decisions.decide(d.id, "1", OWNER)  # by number
+        done = await rt.decisions.decide(d.id, "2", OWNER)  # by number
         assert done.status == "decided" and done.chosen == "snooze"
         assert rt.alerts.service.get(rule.id).snoozed_until is not None
         assert [e.event for e in rt.decisions.events(d.id)] == ["decided", "raised"]
@@ -189,7 +189,7 @@ async def test_console_answers_decisions_by_number(settings):
         rule = await make_rule(rt)
         await rt.start()
         await sources.on_alert_fired(rt.decisions, fired(rule.id, 1))
-        lines = iter(["1", "/quit"])
+        lines = iter(["2", "/quit"])
 
         async def read(_prompt):
             return next(lines)

@@ -93,14 +93,15 @@ async def test_decision_button_works_after_the_bot_is_rebuilt(owner_env):
         decision = await sources.on_alert_fired(rt.decisions, alert(rule.id, 1))
         view = decision_view(decision)
         custom_ids = [item.item.custom_id for item in view.children]
-        assert custom_ids == [f"copilot:decision:{decision.id}:snooze",
+        assert custom_ids == [f"copilot:decision:{decision.id}:draft",
+                              f"copilot:decision:{decision.id}:snooze",
                               f"copilot:decision:{decision.id}:dismiss"]
         await bot.close()
 
     async with open_runtime(Settings()) as rt2:  # a new process would do the same
         bot2, _ = await make_bot(rt2)
         store = bot2._connection._view_store._dynamic_items  # what discord.py dispatches on
-        custom_id = custom_ids[0]
+        custom_id = custom_ids[1]
         cls, match = next((c, p.fullmatch(custom_id)) for p, c in store.items()
                           if p.fullmatch(custom_id))
         message = FakeMessage()
@@ -172,3 +173,14 @@ async def test_discord_alert_target_dms_the_owner(owner_env):
         await rt.alerts.discord.send({"text": "🔔 AAPL crossed", "firings": []}, "k1")
         assert sent == ["🔔 AAPL crossed"]
         assert isinstance(rt.alerts.discord.sender, DiscordAlertSender)
+
+
+async def test_reactions_on_published_posts_become_feedback(owner_env):
+    async with open_runtime(Settings()) as rt:
+        bot, _ = await make_bot(rt)
+        d = await rt.content.draft("AAPL", "discord", "AAPL", notify=False)
+        rt.content._set(d.id, status="published", external_id="555")
+        await bot.on_raw_reaction_add(SimpleNamespace(message_id=555, emoji="🔥", user_id=7))
+        await bot.on_raw_reaction_add(SimpleNamespace(message_id=556, emoji="🔥", user_id=7))
+        stats = rt.content.stats()
+        assert stats[0]["reactions"] == 1 and stats[0]["symbol"] == "AAPL"
