@@ -26,6 +26,7 @@ ALERT_FIRED = "alert_fired"
 DECISION_RESOLVED = "decision_resolved"
 CONTENT_READY = "content_ready"
 HEALTH_INCIDENT = "health_incident"
+NOTICE = "notice"  # a line for the owner (recoveries, autopilot reports)
 
 
 class EventBus(Protocol):

@@ -279,6 +279,36 @@ def decisions_undo(decision_id: int) -> None:
     typer.echo(f"Decision {decision_id}: {_with_runtime(go).outcome}")
 
 
+@app.command()
+def health() -> None:
+    """Check everything now: a dashboard with status, latency sparkline and incidents."""
+    from rich.console import Console
+    from rich.table import Table
+
+    async def go(rt):
+        await rt.health.run_all()
+        return rt.health.summary(), rt.health.incidents("open")
+
+    rows, incidents = _with_runtime(go)
+    style = {"ok": "green", "degraded": "yellow", "down": "red"}
+    table = Table("component", "status", "latency", "recent", "uptime", "detail",
+                  title="victor-copilot health")
+    for r in rows:
+        latency = f"{r['latency_ms']:.1f} ms" if r["latency_ms"] is not None else "-"
+        uptime = f"{r['uptime']:.0%}" if r["uptime"] is not None else "-"
+        table.add_row(r["component"], f"[{style.get(r['status'], 'white')}]{r['status']}[/]",
+                      latency, r["spark"], uptime, r["detail"])
+    console = Console()
+    console.print(table)
+    if incidents:
+        console.print("[bold red]Open incidents[/]")
+        for i in incidents:
+            console.print(f"  #{i.id} {i.component}: {i.failures} failures — {i.last_error} "
+                          f"(since {_when(i.opened_at)} UTC)")
+    else:
+        console.print("No open incidents.")
+
+
 content_app = typer.Typer(help="Content: drafts and audience stats.", no_args_is_help=True)
 app.add_typer(content_app, name="content")
 

@@ -16,7 +16,7 @@ from langchain_core.tools import BaseTool
 from sqlalchemy.engine import Engine
 
 from agent.auth import GUEST_TOOLS, Caller
-from agent.bus import InProcessBus
+from agent.bus import NOTICE, InProcessBus
 from agent.settings import Settings
 from agent.storage import make_engine
 from tools.market.service import MarketService
@@ -44,6 +44,7 @@ class Runtime:
     actions: Any
     decisions: Any
     content: Any
+    health: Any
     model: BaseChatModel
     tools: list[BaseTool]
     graph: Any
@@ -56,6 +57,8 @@ class Runtime:
     tick_pump: Any = None
     _tasks: list[Any] = field(default_factory=list)
     _raised: list[Any] = field(default_factory=list)
+    bot: Any = None
+    metrics_server: Any = None
     open_decision: int | None = None
 
     async def ask(self, message: str, thread_id: str | None = None,
@@ -163,6 +166,16 @@ class Runtime:
                            hour=21, minute=15)
         self.scheduler.add("decision_housekeeping", housekeeping, "interval", minutes=5)
         self._schedule_content(sources)
+        for name, check in self.health.checks.items():
+            async def run_check(name: str = name) -> None:
+                await self.health.run(name)
+
+            self.scheduler.add(f"health_{name}", run_check, "interval",
+                               seconds=max(10.0, check.interval_s))
+        if self.settings.metrics_port and self.metrics_server is None:
+            from tools.health.metrics import serve_metrics
+
+            self.metrics_server = serve_metrics(self, self.settings.metrics_port)
         for name, fn, trigger, args in self.jobs:
             self.scheduler.add(name, fn, trigger, **args)
         self.scheduler.start()
@@ -196,6 +209,9 @@ class Runtime:
     async def stop(self) -> None:
         import asyncio
 
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
+            self.metrics_server = None
         if self.scheduler is not None:
             self.scheduler.shutdown()
         for task in self._tasks:
@@ -371,7 +387,69 @@ def build_content(settings: Settings, engine: Engine, market: MarketService, ale
                           disclaimer=settings.disclaimer, polisher=polisher)
 
 
-def build_actions(alerts: AlertStack, content: Any) -> Any:
+def build_health(settings: Settings, engine: Engine, bus: InProcessBus, market: MarketService,
+                 http: Any, clock: Callable[[], float], rt_ref: Callable[[], Any]) -> Any:
+    from tools.health import checks
+    from tools.health.monitor import HealthMonitor
+
+    internal = [
+        checks.database_check(engine),
+        checks.FnCheck("memory", lambda: checks.vector_store_check(rt_ref().decisions.memory).fn()),
+        checks.scheduler_check(lambda: rt_ref().scheduler),
+        checks.market_check(market),
+        checks.bus_check(bus),
+        checks.disk_check(settings.data_dir),
+        checks.discord_check(lambda: rt_ref().bot),
+    ]
+    endpoints = []
+    for spec in settings.health_endpoints:
+        try:
+            endpoints.append(checks.HttpCheck(
+                name=spec["name"], url=spec["url"], client=http,
+                expected_status=int(spec.get("expected_status", 200)),
+                timeout_s=float(spec.get("timeout", 5)), interval_s=float(spec.get("interval", 60)),
+                slow_ms=float(spec.get("slow_ms", 2000))))
+        except (KeyError, TypeError, ValueError) as exc:
+            from agent.errors import InvalidInput
+
+            raise InvalidInput(f"COPILOT_HEALTH_ENDPOINTS entry {spec!r} is invalid: each needs "
+                               f"a name and a url ({exc}).") from None
+    return HealthMonitor(engine, [*internal, *endpoints], threshold=settings.incident_threshold,
+                         clock=clock)
+
+
+def wire_health_decisions(health: Any, decisions: Any, notify: Callable[[str], Any]) -> None:
+    """N failures in a row -> a health_incident decision; recovery closes it and says so."""
+    from agent.decisions.models import Option
+
+    async def on_incident(incident: Any) -> Any:
+        options = [
+            Option(id="acknowledge", label="Acknowledge", action="noop",
+                   args={"summary": f"Acknowledged the {incident.component} incident."}),
+            Option(id="silence", label="Silence for 1 hour", action="silence_component",
+                   args={"component": incident.component, "minutes": 60}),
+        ]
+        if incident.component in health.restart_actions:
+            options.append(Option(id="restart", label=f"Restart {incident.component}",
+                                  action="restart_component",
+                                  args={"component": incident.component}))
+        return await decisions.raise_decision(
+            "health_incident", f"{incident.component} is down", options,
+            context=f"{incident.failures} failed checks in a row: {incident.last_error}",
+            source_key=f"incident:{incident.id}", default="acknowledge")
+
+    async def on_recovery(incident: Any, message: str) -> None:
+        if incident.decision_id is not None:
+            d = decisions.get(incident.decision_id)
+            if d.status == "pending":
+                await decisions.close(d.id, f"{incident.component} recovered on its own")
+        await notify(f"✅ {message}")
+
+    health.on_incident = on_incident
+    health.on_recovery = on_recovery
+
+
+def build_actions(alerts: AlertStack, content: Any, health: Any = None) -> Any:
     """Actions decision options can run, each with its undo."""
     from agent.decisions.actions import ActionRegistry, ActionResult
 
@@ -418,6 +496,22 @@ def build_actions(alerts: AlertStack, content: Any) -> Any:
         d = content._set(int(args["draft_id"]), status="draft", last_error="")
         return ActionResult(f"Draft {d.id} is back to draft.")
 
+    async def silence(args: dict) -> ActionResult:
+        incident = health.silence(args["component"], float(args.get("minutes", 60)))
+        what = f"incident {incident.id}" if incident else "the component"
+        return ActionResult(f"Silenced {what} for {args.get('minutes', 60)} min.")
+
+    async def restart(args: dict) -> ActionResult:
+        action = health.restart_actions.get(args["component"])
+        if action is None:
+            from agent.errors import InvalidInput
+
+            raise InvalidInput(f"No restart action is configured for {args['component']}.")
+        return ActionResult(await action())
+
+    if health is not None:
+        registry.register("silence_component", silence)
+        registry.register("restart_component", restart)
     for name, fn in (("snooze_alert", snooze), ("unsnooze_alert", unsnooze),
                      ("delete_alert", delete), ("restore_alert", restore),
                      ("draft_content", draft), ("publish_content", publish),
@@ -471,10 +565,24 @@ def build_tools(parts: dict[str, Any]) -> list[BaseTool]:
     from agent.decisions.tools import make_decision_tools
     from tools.alerts.tools import make_alert_tools
     from tools.content.tools import make_content_tools
+    from tools.health.tools import make_health_tools
     from tools.market.tools import make_market_tools
 
     return [*make_market_tools(parts["market"]), *make_alert_tools(parts["alerts"].service),
-            *make_content_tools(parts["content"]), *make_decision_tools(parts["decisions"])]
+            *make_content_tools(parts["content"]), *make_health_tools(parts["health"]),
+            *make_decision_tools(parts["decisions"])]
+
+
+def enable_tracing(settings: Settings) -> None:
+    """LangSmith tracing when a key is set; without one nothing waits on the network."""
+    import os
+
+    if settings.langsmith_api_key:
+        os.environ["LANGSMITH_TRACING"] = "true"
+        os.environ["LANGSMITH_API_KEY"] = settings.langsmith_api_key.get_secret_value()
+        os.environ.setdefault("LANGSMITH_PROJECT", "victor-copilot")
+    else:
+        os.environ["LANGSMITH_TRACING"] = "false"
 
 
 @asynccontextmanager
@@ -492,9 +600,14 @@ async def open_runtime(
 
     settings = settings or Settings()
     settings.ensure_dirs()
+    enable_tracing(settings)
     async with AsyncExitStack() as stack:
         engine = make_engine(settings.db_url)
         stack.callback(engine.dispose)
+        from tools.health.logging import configure_logging, settings_secrets
+
+        configure_logging(settings.log_level, settings.data_dir / "logs", engine,
+                          settings_secrets(settings))
         bus = InProcessBus()
         import httpx
 
@@ -508,19 +621,30 @@ async def open_runtime(
         )
         model = model or make_chat_model(settings)
         content = build_content(settings, engine, market, alerts, clock, http, model)
-        actions = build_actions(alerts, content)
+        holder: dict[str, Runtime] = {}
+        health = build_health(settings, engine, bus, market, http, clock, lambda: holder["rt"])
+        actions = build_actions(alerts, content, health)
         decisions = build_decisions(settings, engine, bus, actions, checkpointer, clock)
         wire_content_decisions(content, decisions)
+
+        async def notify(text: str) -> None:
+            alerts.console.inbox.append(text)
+            await bus.publish(NOTICE, text)
+
+        wire_health_decisions(health, decisions, notify)
         tools = build_tools({"market": market, "alerts": alerts, "decisions": decisions,
-                             "content": content, "settings": settings, "bus": bus})
+                             "content": content, "health": health, "settings": settings,
+                             "bus": bus})
         graph = build_graph(model, tools, checkpointer=checkpointer)
         guest_graph = build_graph(model, [t for t in tools if t.name in GUEST_TOOLS],
                                   checkpointer=checkpointer)
         runtime = Runtime(settings=settings, engine=engine, bus=bus, market=market,
                       market_stack=market_stack, alerts=alerts,
-                      actions=actions, decisions=decisions, content=content, model=model,
+                      actions=actions, decisions=decisions, content=content, health=health,
+                      model=model,
                       tools=tools, graph=graph, guest_graph=guest_graph,
                           checkpointer=checkpointer, clock=clock)
+        holder["rt"] = runtime
         try:
             yield runtime
         finally:

@@ -62,4 +62,5 @@ MODEL_MODULES: list[str] = [
     "tools.alerts.models",
     "agent.decisions.models",
     "tools.content.models",
+    "tools.health.models",
 ]

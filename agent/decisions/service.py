@@ -149,21 +149,28 @@ class DecisionService:
             response = {"type": "edit", "args": {"option": option_id, "args": edits}}
         return await self._resolve(decision, response, "owner")
 
+    async def close(self, decision_id: int, reason: str) -> Decision:
+        """The question went away by itself (e.g. the service recovered)."""
+        d = self.get(decision_id)
+        if d.status != "pending":
+            return d
+        return await self._resolve(d, {"type": "ignore"}, "system", note=reason,
+                                   status="closed", outcome=reason)
+
     async def _resolve(self, decision: Decision, response: dict[str, Any], by: str,
-                       note: str = "") -> Decision:
+                       note: str = "", status: str | None = None, outcome: str | None = None
+                       ) -> Decision:
         config = {"configurable": {"thread_id": decision.thread_id}}
         state = await self.graph.ainvoke(Command(resume=response), config)
         result = state.get("result") or {}
         chosen = result.get("option")
-        status = {"owner": "decided", "autopilot": "auto"}.get(by, "expired")
-        if chosen is None and by == "owner":
-            status = "decided"
+        status = status or {"owner": "decided", "autopilot": "auto"}.get(by, "expired")
         now = self.clock()
         with Session(self.sql) as s:
             row = s.get(Decision, decision.id)
             assert row is not None
             row.status, row.chosen, row.decided_by = status, chosen, by
-            row.decided_at, row.outcome = now, result.get("summary", "")
+            row.decided_at, row.outcome = now, outcome or result.get("summary", "")
             if result.get("undo"):
                 row.undo_json = json.dumps(result["undo"])
                 row.undo_until = now + self.undo_s

@@ -13,7 +13,7 @@ import discord
 import structlog
 from discord.ext import commands
 
-from agent.bus import DECISION_RESOLVED
+from agent.bus import DECISION_RESOLVED, NOTICE
 from agent.decisions.service import DECISION_RAISED
 from agent.errors import CopilotError, InvalidInput
 from bots.discord.access import AccessPolicy
@@ -63,6 +63,8 @@ class CopilotBot(commands.Bot):
         self.rt.alerts.discord.sender = DiscordAlertSender(self)
         self._unsubscribe.append(self.rt.bus.subscribe(DECISION_RAISED, self.send_decision))
         self._unsubscribe.append(self.rt.bus.subscribe(DECISION_RESOLVED, self.update_decision))
+        self._unsubscribe.append(self.rt.bus.subscribe(NOTICE, self.send_notice))
+        self.rt.bot = self
 
     def detach(self) -> None:
         """Stop listening to the runtime's bus."""
@@ -172,6 +174,14 @@ class CopilotBot(commands.Bot):
                 await user.send(embed=decision_embed(decision), view=decision_view(decision))
             except discord.HTTPException as exc:
                 log.warning("could not DM a decision", owner=owner_id, error=str(exc))
+
+    async def send_notice(self, text: str) -> None:
+        for owner_id in self.policy.owner_ids:
+            try:
+                user = self.get_user(owner_id) or await self.fetch_user(owner_id)
+                await user.send(text[:2000])
+            except discord.HTTPException as exc:
+                log.warning("could not DM a notice", owner=owner_id, error=str(exc))
 
     async def update_decision(self, decision: Any) -> None:
         """Autopilot and expiry resolve decisions too: tell the owner what happened."""

@@ -1,0 +1,152 @@
+"""Runs the checks, keeps their history, and turns N consecutive failures into an
+incident (and a decision for the owner); recovery closes it and says so."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from sqlmodel import Session, select
+
+from agent.errors import NotFound
+from tools.health.checks import CheckResult, HealthCheck
+from tools.health.models import CheckRun, Incident, LogEntry
+
+log = structlog.get_logger(__name__)
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float]) -> str:
+    if not values:
+        return ""
+    lo, hi = min(values), max(values)
+    span = (hi - lo) or 1.0
+    return "".join(SPARK[min(7, int((v - lo) / span * 7))] for v in values)
+
+
+class HealthMonitor:
+    def __init__(self, engine: Any, checks: list[HealthCheck], threshold: int = 3,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.sql = engine
+        self.checks = {c.name: c for c in checks}
+        self.threshold = threshold
+        self.clock = clock
+        self.failures: dict[str, int] = {}
+        self.latest: dict[str, CheckRun] = {}
+        # hooks the runtime sets: raise an incident decision / tell the owner / restart
+        self.on_incident: Callable[[Incident], Awaitable[Any]] | None = None
+        self.on_recovery: Callable[[Incident, str], Awaitable[Any]] | None = None
+        self.restart_actions: dict[str, Callable[[], Awaitable[str]]] = {}
+
+    def add(self, check: HealthCheck) -> None:
+        self.checks[check.name] = check
+
+    async def run(self, name: str) -> CheckRun:
+        check = self.checks.get(name)
+        if check is None:
+            raise NotFound(f"No health check named {name!r}; known: {', '.join(self.checks)}.")
+        result: CheckResult = await check.check()
+        run = CheckRun(component=name, status=result.status, latency_ms=result.latency_ms,
+                       detail=result.detail, at=self.clock())
+        with Session(self.sql) as s:
+            s.add(run)
+            s.commit()
+            s.refresh(run)
+        self.latest[name] = run
+        await self._track(name, run)
+        return run
+
+    async def run_all(self) -> list[CheckRun]:
+        return [await self.run(name) for name in list(self.checks)]
+
+    def open_incident(self, component: str) -> Incident | None:
+        with Session(self.sql) as s:
+            return s.exec(select(Incident).where(Incident.component == component,
+                                                 Incident.status == "open")).first()
+
+    async def _track(self, name: str, run: CheckRun) -> None:
+        if run.status == "down":
+            self.failures[name] = self.failures.get(name, 0) + 1
+            incident = self.open_incident(name)
+            if incident is None and self.failures[name] >= self.threshold:
+                incident = Incident(component=name, opened_at=self.clock(),
+                                    failures=self.failures[name], last_error=run.detail)
+                with Session(self.sql) as s:
+                    s.add(incident)
+                    s.commit()
+                    s.refresh(incident)
+                log.error("incident opened", component=name, detail=run.detail)
+                if self.on_incident is not None:
+                    decision = await self.on_incident(incident)
+                    if decision is not None:
+                        self._update(incident.id or 0, decision_id=decision.id)
+            elif incident is not None:
+                self._update(incident.id or 0, failures=self.failures[name], last_error=run.detail)
+            return
+        self.failures[name] = 0
+        if run.status == "ok":
+            incident = self.open_incident(name)
+            if incident is not None:
+                closed = self._update(incident.id or 0, status="closed", closed_at=self.clock())
+                minutes = (closed.closed_at - closed.opened_at) / 60  # type: ignore[operator]
+                message = f"{name} recovered after {minutes:.0f} min; incident {closed.id} closed."
+                log.warning("incident closed", component=name, minutes=round(minutes, 1))
+                if self.on_recovery is not None:
+                    await self.on_recovery(closed, message)
+
+    def _update(self, incident_id: int, **values: Any) -> Incident:
+        with Session(self.sql) as s:
+            row = s.get(Incident, incident_id)
+            assert row is not None
+            for k, v in values.items():
+                setattr(row, k, v)
+            s.add(row)
+            s.commit()
+            s.refresh(row)
+        return row
+
+    def silence(self, component: str, minutes: float) -> Incident | None:
+        incident = self.open_incident(component)
+        if incident is None:
+            return None
+        return self._update(incident.id or 0, silenced_until=self.clock() + minutes * 60)
+
+    # ---- reading ----------------------------------------------------------------------
+    def history(self, component: str, limit: int = 20) -> list[CheckRun]:
+        with Session(self.sql) as s:
+            rows = s.exec(select(CheckRun).where(CheckRun.component == component)
+                          .order_by(CheckRun.id.desc()).limit(limit)).all()  # type: ignore[union-attr]
+        return list(reversed(rows))
+
+    def incidents(self, status: str | None = "open") -> list[Incident]:
+        with Session(self.sql) as s:
+            q = select(Incident).order_by(Incident.id)
+            if status:
+                q = q.where(Incident.status == status)
+            return list(s.exec(q).all())
+
+    def summary(self) -> list[dict[str, Any]]:
+        rows = []
+        for name in self.checks:
+            history = self.history(name)
+            last = history[-1] if history else None
+            rows.append({
+                "component": name, "status": last.status if last else "unknown",
+                "detail": last.detail if last else "not checked yet",
+                "latency_ms": last.latency_ms if last else None,
+                "spark": sparkline([h.latency_ms or 0.0 for h in history]),
+                "uptime": (sum(h.status == "ok" for h in history) / len(history)) if history else None,
+                "at": last.at if last else None,
+            })
+        return rows
+
+    def recent_errors(self, component: str | None = None, since_minutes: float = 60,
+                      limit: int = 50) -> list[LogEntry]:
+        since = self.clock() - since_minutes * 60
+        with Session(self.sql) as s:
+            q = select(LogEntry).where(LogEntry.at >= since).order_by(LogEntry.id.desc()).limit(limit)  # type: ignore[union-attr]
+            if component:
+                q = q.where(LogEntry.component.contains(component))  # type: ignore[attr-defined]
+            return list(s.exec(q).all())
