@@ -309,6 +309,46 @@ def health() -> None:
         console.print("No open incidents.")
 
 
+@app.command()
+def review(
+    inventory: Annotated[str | None, typer.Argument(help="Inventory YAML (default: "
+                                                         "COPILOT_INVENTORY).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="rich | md | json")] = "rich",
+) -> None:
+    """Review an architecture inventory: findings and a migration plan."""
+    if fmt not in ("rich", "md", "json"):
+        _fail("--format must be rich, md or json.")
+
+    async def go(rt):
+        return await rt.reviewer.review(inventory)
+
+    result = _with_runtime(go)
+    if fmt == "json":
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    if fmt == "md":
+        typer.echo(result.markdown())
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]Architecture review: {result.inventory}[/]  ({result.source})")
+    console.print(result.narrative)
+    table = Table("severity", "code", "finding", "components", title="findings")
+    colour = {"critical": "red", "high": "yellow", "medium": "cyan", "low": "white"}
+    for f in result.findings:
+        table.add_row(f"[{colour[f.severity]}]{f.severity}[/]", f.code, f.title,
+                      ", ".join(f.components))
+    console.print(table)
+    console.print("[bold]Migration plan[/]")
+    for a in result.plan:
+        console.print(f"{a.step}. [bold]{a.title}[/]  [dim]({', '.join(a.because)})[/]")
+        for step in a.steps:
+            console.print(f"   • {step}")
+        console.print(f"   [green]→ {a.outcome}[/]")
+
+
 content_app = typer.Typer(help="Content: drafts and audience stats.", no_args_is_help=True)
 app.add_typer(content_app, name="content")
 

@@ -45,6 +45,7 @@ class Runtime:
     decisions: Any
     content: Any
     health: Any
+    reviewer: Any
     model: BaseChatModel
     tools: list[BaseTool]
     graph: Any
@@ -172,6 +173,12 @@ class Runtime:
 
             self.scheduler.add(f"health_{name}", run_check, "interval",
                                seconds=max(10.0, check.interval_s))
+        if self.reviewer.default_path is not None:
+            async def weekly_review() -> None:
+                await self.reviewer.weekly(self.raise_finding)
+
+            self.scheduler.add("architecture_weekly", weekly_review, "cron", day_of_week="sun",
+                               hour=18, minute=0)
         if self.settings.metrics_port and self.metrics_server is None:
             from tools.health.metrics import serve_metrics
 
@@ -179,6 +186,25 @@ class Runtime:
         for name, fn, trigger, args in self.jobs:
             self.scheduler.add(name, fn, trigger, **args)
         self.scheduler.start()
+
+    async def raise_finding(self, finding: Any, review: Any) -> Any:
+        """A new architecture finding becomes a decision: plan it, accept it, or dismiss."""
+        from agent.decisions.models import Option
+
+        step = next((a for a in review.plan if finding.code in a.because), None)
+        options = [
+            Option(id="plan", label=f"Plan it: {step.title}" if step else "Plan the fix",
+                   action="noop", args={"summary": "Added to the migration plan."}),
+            Option(id="accept", label="Accept the risk for now", action="noop",
+                   args={"summary": "Risk accepted; I'll raise it again if it gets worse."}),
+            Option(id="dismiss", label="Not a problem", action="noop",
+                   args={"summary": "Dismissed."}),
+        ]
+        context = "\n".join([*(f"- {e}" for e in finding.evidence),
+                              f"\n{finding.recommendation}"])
+        return await self.decisions.raise_decision(
+            "architecture_finding", f"[{finding.severity}] {finding.title}", options,
+            context=context, source_key=f"finding:{finding.fingerprint}", default="plan")
 
     def _schedule_content(self, sources: Any) -> None:
         """Editorial calendar slots, and one job per scheduled draft."""
@@ -449,6 +475,29 @@ def wire_health_decisions(health: Any, decisions: Any, notify: Callable[[str], A
     health.on_recovery = on_recovery
 
 
+def build_reviewer(settings: Settings, engine: Engine, model: BaseChatModel,
+                   clock: Callable[[], float]) -> Any:
+    from tools.architecture.review import ArchitectureReviewer
+
+    narrator = None
+    if settings.effective_llm != "offline":
+        import json
+
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        async def narrator(review: dict) -> str:
+            reply = await model.ainvoke([
+                SystemMessage("You are a pragmatic software architect. In one short paragraph, "
+                              "explain to a solo developer what matters most in these review "
+                              "findings and why the plan's first step comes first. Use only "
+                              "facts from the JSON."),
+                HumanMessage(json.dumps({"findings": review["findings"], "plan": review["plan"]})),
+            ])
+            return str(reply.content)
+
+    return ArchitectureReviewer(engine, settings.inventory_path, narrator, clock=clock)
+
+
 def build_actions(alerts: AlertStack, content: Any, health: Any = None) -> Any:
     """Actions decision options can run, each with its undo."""
     from agent.decisions.actions import ActionRegistry, ActionResult
@@ -564,13 +613,14 @@ def build_tools(parts: dict[str, Any]) -> list[BaseTool]:
     """Every capability's tools, in one list (the agent binds them all)."""
     from agent.decisions.tools import make_decision_tools
     from tools.alerts.tools import make_alert_tools
+    from tools.architecture.tools import make_architecture_tools
     from tools.content.tools import make_content_tools
     from tools.health.tools import make_health_tools
     from tools.market.tools import make_market_tools
 
     return [*make_market_tools(parts["market"]), *make_alert_tools(parts["alerts"].service),
             *make_content_tools(parts["content"]), *make_health_tools(parts["health"]),
-            *make_decision_tools(parts["decisions"])]
+            *make_architecture_tools(parts["reviewer"]), *make_decision_tools(parts["decisions"])]
 
 
 def enable_tracing(settings: Settings) -> None:
@@ -632,16 +682,17 @@ async def open_runtime(
             await bus.publish(NOTICE, text)
 
         wire_health_decisions(health, decisions, notify)
+        reviewer = build_reviewer(settings, engine, model, clock)
         tools = build_tools({"market": market, "alerts": alerts, "decisions": decisions,
-                             "content": content, "health": health, "settings": settings,
-                             "bus": bus})
+                             "content": content, "health": health, "reviewer": reviewer,
+                             "settings": settings, "bus": bus})
         graph = build_graph(model, tools, checkpointer=checkpointer)
         guest_graph = build_graph(model, [t for t in tools if t.name in GUEST_TOOLS],
                                   checkpointer=checkpointer)
         runtime = Runtime(settings=settings, engine=engine, bus=bus, market=market,
                       market_stack=market_stack, alerts=alerts,
                       actions=actions, decisions=decisions, content=content, health=health,
-                      model=model,
+                      reviewer=reviewer, model=model,
                       tools=tools, graph=graph, guest_graph=guest_graph,
                           checkpointer=checkpointer, clock=clock)
         holder["rt"] = runtime

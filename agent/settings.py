@@ -107,6 +107,7 @@ class Settings(BaseSettings):
     health_endpoints: list[dict[str, Any]] = Field(
         default_factory=list, validation_alias=_env("COPILOT_HEALTH_ENDPOINTS")
     )
+    inventory_path: Path | None = Field(None, validation_alias=_env("COPILOT_INVENTORY"))
     incident_threshold: int = Field(3, validation_alias=_env("COPILOT_INCIDENT_THRESHOLD"))
 
     @field_validator("content_slots", mode="before")

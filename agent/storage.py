@@ -63,4 +63,5 @@ MODEL_MODULES: list[str] = [
     "agent.decisions.models",
     "tools.content.models",
     "tools.health.models",
+    "tools.architecture.review",
 ]
