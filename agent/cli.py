@@ -349,6 +349,43 @@ def review(
         console.print(f"   [green]→ {a.outcome}[/]")
 
 
+@app.command("eval")
+def eval_cmd(
+    suite: Annotated[list[str] | None, typer.Option("--suite", help="routing, routing_holdout, "
+                     "trajectories, memory, review, grounding (repeatable; default: all)")] = None,
+    dataset: Annotated[str | None, typer.Option(help="A JSONL file in the routing format.")] = None,
+    model: Annotated[str, typer.Option(help="offline | openai")] = "offline",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+    langsmith: Annotated[bool, typer.Option("--langsmith", help="Upload to LangSmith.")] = False,
+) -> None:
+    """Measure the agent: routing, trajectories, memory recall, review findings, grounding."""
+    from rich.console import Console
+
+    from agent.llm import make_chat_model
+    from evals.evaluators import SUITES
+    from evals.runner import passes, render, report_dict, run, save, upload_langsmith
+
+    settings = _settings()
+    names = suite or (["routing"] if dataset else list(SUITES))
+    make_model = lambda: make_chat_model(settings, model)  # noqa: E731
+    make_model()  # fail now, in one sentence, if the model can't be built
+    console = Console(stderr=as_json)
+    results, seconds = run_async(run(names, model, make_model, dataset, console,
+                                     show_progress=not as_json))
+    report = report_dict(model, results, seconds)
+    path = save(report, settings.data_dir / "evals")
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, default=str))
+    else:
+        render(results, model, seconds, console)
+        console.print(f"report: {path}")
+    if langsmith:
+        key = settings.langsmith_api_key.get_secret_value() if settings.langsmith_api_key else None
+        typer.secho(upload_langsmith(report, key), err=True)
+    if not all(passes(r) for r in results):
+        raise typer.Exit(1)
+
+
 content_app = typer.Typer(help="Content: drafts and audience stats.", no_args_is_help=True)
 app.add_typer(content_app, name="content")
 

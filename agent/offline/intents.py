@@ -58,9 +58,10 @@ def _days(e: Entities) -> Args:
 
 def _watchlist(e: Entities) -> Args | list[Args] | None:
     n = e.norm
-    if re.search(r"\b(remove|delete|drop|stop watching|unwatch|take off|get rid of|rm)\b", n):
+    if re.search(r"\b(remove|delete|drop|stop watching|stop tracking|unwatch|get rid of|rm)\b", n) \
+            or re.search(r"\btake\b.*\boff\b", n):
         action = "remove"
-    elif re.search(r"\b(add|watch|track|put|follow|include|keep an eye)\b", n) and e.symbols:
+    elif re.search(r"\b(add|watch|track|tracking|put|follow|include|keep an eye)\b", n) and e.symbols:
         action = "add"
     else:
         return {"action": "list"}
@@ -276,9 +277,11 @@ KINDS = {
 
 def _autopilot(e: Entities) -> Args:
     n = e.norm
-    if re.search(r"\b(disable|turn off|switch off|stop|off|deactivate|pause)\b", n):
+    if re.search(r"\bstatus\b", n) or re.match(r"(is|are|was)\b", n):
+        action = "status"  # "is autopilot on?" asks, it doesn't switch
+    elif re.search(r"\b(disable|turn off|switch off|stop|off|deactivate|pause)\b", n):
         action = "disable"
-    elif re.search(r"\b(enable|turn on|switch on|start|activate|allow|let it|on)\b", n):
+    elif re.search(r"\b(enable|turn on|switch on|start|activate|allow|let|on)\b", n):
         action = "enable"
     else:
         action = "status"
@@ -304,7 +307,7 @@ INTENTS: list[Intent] = [
         missing="Which ticker? For example AAPL, MSFT or BTC-USD.",
         needs_symbol=True,
         vetoes=("alert", "alerts", "notify", "chart", "watchlist", "draft", "history",
-                "ping me", "tell me when", "let me know when", "text me", "dm me"),
+                "ping me", "tell me when", "tell me if", "let me know when", "text me", "dm me"),
     ),
     Intent(
         "get_price_history",
@@ -339,6 +342,7 @@ INTENTS: list[Intent] = [
     Intent(
         "create_alert",
         {"alert": 2.5, "alert me": 3, "notify": 3, "ping me": 3.5, "tell me when": 3.5,
+         "tell me if": 3.5,
          "let me know": 3, "heads up": 3, "alarm": 2.5, "warn me": 3, "text me": 3,
          "dm me": 3, "set": 0.8, "when": 1, "if": 0.8, "crosses": 1.5, "breaks": 1.2,
          "above": 1, "below": 1, "drops": 0.8, "hits": 0.8, "moves": 0.8, "watch for": 2,
@@ -414,9 +418,11 @@ INTENTS: list[Intent] = [
         {"health": 4, "healthy": 4, "status": 2, "systems": 2.5, "system": 2, "up": 0.3,
          "down": 1, "uptime": 3, "running": 1.5, "ok": 0.5, "everything": 1,
          "incidents": 2.5, "incident": 2, "services": 2, "alive": 2, "working": 1,
-         "outage": 3, "latency": 2, "degraded": 3, "broken": 1, "checks": 2},
+         "outage": 3, "latency": 2, "degraded": 3, "broken": 1, "checks": 2,
+         "anything down": 3.5, "is anything": 1},
         _component,
-        vetoes=("autopilot", "architecture", "errors", "error", "exceptions", "quote"),
+        vetoes=("autopilot", "architecture", "errors", "error", "exceptions", "quote",
+                "remember", "last time", "did i", "handled"),
     ),
     Intent(
         "recent_errors",
@@ -459,7 +465,8 @@ INTENTS: list[Intent] = [
         {"what did i": 3.5, "did i": 2, "last time": 3.5, "remember": 3, "recall": 3.5,
          "previously": 3, "past decisions": 4, "history of": 1.5, "decided": 3,
          "before": 1, "usually": 2.5, "how did i handle": 4, "similar": 2,
-         "what do i usually": 3.5, "chose": 2.5, "memory": 2},
+         "what do i usually": 3.5, "chose": 2.5, "memory": 2, "how i handled": 3.5,
+         "handled": 2},
         _recall,
         vetoes=("autopilot",),
     ),
@@ -480,4 +487,10 @@ VOCABULARY: set[str] = {
 } | {"apple", "tesla", "nvidia", "microsoft", "amazon", "google", "netflix", "alphabet",
      "bitcoin", "ethereum", "above", "below", "discord", "email", "tomorrow", "minutes",
      "hours", "hour", "week", "month", "snooze", "alerts", "watchlist", "percent",
-     "publish", "schedule", "decision", "newsletter", "about", "when", "what", "should"}
+     "publish", "schedule", "decision", "newsletter", "about", "when", "what", "should",
+     # word forms that must not be "corrected" into a trigger
+     "scheduled", "scheduler", "published", "publishing", "tracking", "watching", "drafted",
+     "alerted", "alerting", "charts", "quoted", "quotes", "errored", "healthier", "reviewed",
+     "decided", "decisions", "handled", "anything", "something", "everything", "nothing",
+     "there", "where", "morning", "thanks", "these", "those", "today", "weekly",
+     "daily", "yesterday", "tonight", "stock", "stocks", "share", "shares", "price", "prices"}

@@ -1,0 +1,89 @@
+"""The offline eval suites run in CI and must stay above their thresholds."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from agent.cli import app
+from evals.evaluators import SUITES, args_match, trajectory_match
+from evals.runner import THRESHOLDS
+
+
+def test_every_suite_has_a_threshold_and_routing_is_at_least_0_9():
+    assert set(SUITES) == set(THRESHOLDS)
+    assert THRESHOLDS["routing"] >= 0.9
+
+
+def test_routing_dataset_is_big_and_varied():
+    from evals.datasets import load_jsonl
+
+    rows = load_jsonl("routing.jsonl")
+    assert len(rows) >= 150
+    assert sum(r["tool"] is None for r in rows) >= 10
+    from agent.offline.intents import INTENTS
+
+    assert {r["tool"] for r in rows if r["tool"]} == {i.tool for i in INTENTS}
+
+
+@pytest.mark.parametrize(("mode", "expected", "actual", "ok"), [
+    ("strict", ["a", "b"], ["a", "b"], True),
+    ("strict", ["a", "b"], ["b", "a"], False),
+    ("unordered", ["a", "b", "a"], ["a", "a", "b"], True),
+    ("unordered", ["a", "b"], ["a", "b", "b"], False),
+    ("subset", ["a", "b"], ["a"], True),
+    ("subset", ["a"], ["a", "c"], False),
+    ("superset", ["a"], ["a", "c"], True),
+    ("superset", ["a", "b"], ["a"], False),
+])
+def test_trajectory_match_modes(mode, expected, actual, ok):
+    assert trajectory_match(mode, expected, actual) is ok
+
+
+def test_args_match_is_a_subset_check():
+    assert args_match({"symbol": "AAPL"}, {"symbol": "aapl", "days": 30})
+    assert args_match({"threshold": 210.5}, {"threshold": 210.50})
+    assert not args_match({"days": 30}, {"days": 31})
+    assert not args_match({"symbol": "AAPL"}, {})
+
+
+def test_all_offline_suites_pass_their_thresholds(monkeypatch):
+    monkeypatch.setenv("COPILOT_EMBEDDER", "minilm")  # the memory suite measures meaning
+    result = CliRunner().invoke(app, ["eval", "--json"])
+    report = json.loads(result.stdout)
+    scores = {name: s["score"] for name, s in report["suites"].items()}
+    assert result.exit_code == 0, scores
+    assert set(scores) == set(SUITES)
+    assert scores["routing"] >= 0.9
+    assert report["model"] == "offline" and report["date"].startswith("20")
+
+
+def test_custom_dataset_and_failures_are_reported(tmp_path):
+    data = tmp_path / "mine.jsonl"
+    data.write_text('{"message": "quote AAPL", "tool": "get_quote", "args": {"symbol": "AAPL"}}\n'
+                    '{"message": "quote AAPL", "tool": "get_quote", "args": {"symbol": "MSFT"}}\n')
+    result = CliRunner().invoke(app, ["eval", "--dataset", str(data), "--json"])
+    report = json.loads(result.stdout)
+    routing = report["suites"]["routing"]
+    assert routing["score"] == 0.5 and routing["cases"] == 2
+    assert routing["failures"][0]["expected"]["args"] == {"symbol": "MSFT"}
+    assert result.exit_code == 1  # under the threshold
+
+
+def test_bad_dataset_and_langsmith_without_key(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"message": "x", "tool": "get_quote"}\nnot json\n')
+    result = CliRunner().invoke(app, ["eval", "--dataset", str(bad)])
+    assert result.exit_code == 1 and "bad.jsonl line 2: not valid JSON" in result.output
+    ok = tmp_path / "ok.jsonl"
+    ok.write_text('{"message": "hi", "tool": null, "args": {}}\n')
+    result = CliRunner().invoke(app, ["eval", "--dataset", str(ok), "--langsmith"])
+    assert result.exit_code == 0
+    assert "LangSmith upload skipped: set LANGSMITH_API_KEY" in result.output
+
+
+def test_unknown_suite_is_a_plain_error():
+    result = CliRunner().invoke(app, ["eval", "--suite", "vibes"])
+    assert result.exit_code == 1 and "Unknown suite 'vibes'" in result.output
