@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, create_engine
@@ -27,6 +30,24 @@ def kv_set(engine: Engine, key: str, value: str) -> None:
         row.value = value
         s.add(row)
         s.commit()
+
+
+def update_row(engine: Engine, model: type[SQLModel], row_id: int, *, not_found: str,
+               where: Callable[[Any], bool] | None = None, **values: Any) -> Any:
+    """Set ``values`` on one row and return it fresh; NotFound(``not_found``) when the row
+    is missing or ``where`` rejects it."""
+    from agent.errors import NotFound
+
+    with Session(engine) as s:
+        row = s.get(model, row_id)
+        if row is None or (where is not None and not where(row)):
+            raise NotFound(not_found)
+        for key, value in values.items():
+            setattr(row, key, value)
+        s.add(row)
+        s.commit()
+        s.refresh(row)
+    return row
 
 
 def make_engine(url: str) -> Engine:

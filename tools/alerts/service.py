@@ -8,12 +8,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from agent.errors import InvalidInput, NotFound
-from agent.storage import kv_get, kv_set
+from agent.storage import kv_get, kv_set, update_row
 from tools.alerts.engine import VERSION_KEY, AlertEngine
 from tools.alerts.models import AlertRule, AlertSpec, Firing, parse_spec
 from tools.market.service import MarketService
@@ -84,15 +85,13 @@ class AlertService:
             raise NotFound(f"There is no alert {alert_id}; 'list alerts' shows them.")
         return rule
 
+    def _update_active(self, alert_id: int, **values: Any) -> AlertRule:
+        return update_row(self.sql, AlertRule, alert_id, where=lambda r: r.active, **values,
+                          not_found=f"There is no active alert {alert_id}; 'list alerts' "
+                                    "shows them.")
+
     def delete(self, alert_id: int) -> AlertRule:
-        with Session(self.sql) as s:
-            rule = s.get(AlertRule, alert_id)
-            if rule is None or not rule.active:
-                raise NotFound(f"There is no active alert {alert_id}; 'list alerts' shows them.")
-            rule.active = False
-            s.add(rule)
-            s.commit()
-            s.refresh(rule)
+        rule = self._update_active(alert_id, active=False)
         self._bump()
         if self.alert_engine is not None:
             self.alert_engine.remove(alert_id)
@@ -100,14 +99,8 @@ class AlertService:
 
     def restore(self, alert_id: int) -> AlertRule:
         """Undo a delete."""
-        with Session(self.sql) as s:
-            rule = s.get(AlertRule, alert_id)
-            if rule is None:
-                raise NotFound(f"There is no alert {alert_id}.")
-            rule.active = True
-            s.add(rule)
-            s.commit()
-            s.refresh(rule)
+        rule = update_row(self.sql, AlertRule, alert_id, active=True,
+                          not_found=f"There is no alert {alert_id}.")
         self._bump()
         if self.alert_engine is not None:
             self.alert_engine.add(rule)
@@ -119,14 +112,7 @@ class AlertService:
         return self.set_snooze(alert_id, self.clock() + minutes * 60)
 
     def set_snooze(self, alert_id: int, until: float | None) -> AlertRule:
-        with Session(self.sql) as s:
-            rule = s.get(AlertRule, alert_id)
-            if rule is None or not rule.active:
-                raise NotFound(f"There is no active alert {alert_id}; 'list alerts' shows them.")
-            rule.snoozed_until = until
-            s.add(rule)
-            s.commit()
-            s.refresh(rule)
+        rule = self._update_active(alert_id, snoozed_until=until)
         self._bump()
         if self.alert_engine is not None:
             if until and until > self.clock():

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from agent.errors import InvalidInput, NotFound
+from agent.storage import update_row
 from tools.content.drafting import Polisher, polish, render
 from tools.content.grounding import ungrounded
 from tools.content.models import Channel, ContentDraft, Feedback, Status
@@ -149,16 +150,8 @@ class ContentService:
         return row
 
     def _set(self, draft_id: int, **values: Any) -> ContentDraft:
-        with Session(self.sql) as s:
-            row = s.get(ContentDraft, draft_id)
-            if row is None:
-                raise NotFound(f"There is no draft {draft_id}.")
-            for k, v in values.items():
-                setattr(row, k, v)
-            s.add(row)
-            s.commit()
-            s.refresh(row)
-        return row
+        return update_row(self.sql, ContentDraft, draft_id,
+                          not_found=f"There is no draft {draft_id}.", **values)
 
     def approve(self, draft_id: int) -> ContentDraft:
         d = self.get(draft_id)

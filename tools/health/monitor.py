@@ -11,6 +11,7 @@ import structlog
 from sqlmodel import Session, select
 
 from agent.errors import NotFound
+from agent.storage import update_row
 from tools.health.checks import CheckResult, HealthCheck
 from tools.health.models import CheckRun, Incident, LogEntry
 
@@ -97,15 +98,8 @@ class HealthMonitor:
                     await self.on_recovery(closed, message)
 
     def _update(self, incident_id: int, **values: Any) -> Incident:
-        with Session(self.sql) as s:
-            row = s.get(Incident, incident_id)
-            assert row is not None
-            for k, v in values.items():
-                setattr(row, k, v)
-            s.add(row)
-            s.commit()
-            s.refresh(row)
-        return row
+        return update_row(self.sql, Incident, incident_id,
+                          not_found=f"There is no incident {incident_id}.", **values)
 
     def silence(self, component: str, minutes: float) -> Incident | None:
         incident = self.open_incident(component)

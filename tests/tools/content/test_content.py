@@ -207,7 +207,7 @@ async def test_feedback_sentiment_and_stats(settings, monkeypatch):
 
 
 async def test_calendar_slot_drafts_from_the_latest_signal(settings):
-    from agent.runtime import draft_from_signals, parse_slot
+    from tools.content.calendar import draft_from_signals, parse_slot
 
     assert parse_slot("mon-fri 21:30 discord") == ("mon-fri", (21, 30), "discord")
     with pytest.raises(InvalidInput):
@@ -218,7 +218,7 @@ async def test_calendar_slot_drafts_from_the_latest_signal(settings):
         from tools.market.models import Tick
 
         await rt.alerts.engine.handle(Tick(symbol="AMD", price=price, ts=rt.clock()))
-        draft = await draft_from_signals(rt, "discord")
+        draft = await draft_from_signals(rt.content, rt.market, rt.alerts.service, "discord")
         assert draft.symbol == "AMD" and draft.topic == "AMD daily recap"
         assert "Alert: AMD is at or above" in draft.body
         ready = [d for d in rt.decisions.pending() if d.kind == "content_ready"]
