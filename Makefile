@@ -21,6 +21,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	LANGSMITH_TEST_TRACKING=false $(BIN)/python -m pytest
 
 bench: $(STAMP)

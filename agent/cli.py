@@ -138,7 +138,7 @@ def alerts_list(
     from rich.table import Table
 
     async def go(rt):
-        return rt.alerts.service.list(symbol, include_inactive=all_)
+        return rt.alerts.service.rules(symbol, include_inactive=all_)
 
     rules = _with_runtime(go)
     table = Table("id", "rule", "active", "fired", "note", title="alerts")
@@ -224,7 +224,7 @@ def decisions_list(
     from rich.table import Table
 
     async def go(rt):
-        return rt.decisions.list(status, limit)
+        return rt.decisions.recent(status, limit)
 
     rows = _with_runtime(go)
     table = Table("id", "kind", "title", "status", "chosen", "by", "created", title="decisions")
@@ -395,7 +395,7 @@ def content_list(status: Annotated[str | None, typer.Option()] = None) -> None:
     """Drafts and their status."""
 
     async def go(rt):
-        return rt.content.list(status)
+        return rt.content.drafts(status)
 
     drafts = _with_runtime(go)
     typer.echo("\n".join(d.line() for d in drafts) if drafts else "No drafts.")

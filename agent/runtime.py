@@ -136,7 +136,7 @@ class Runtime:
             self.scheduler.add("market_prefetch", prefetch.run_once, "interval",
                                seconds=prefetch.interval_s)
         def drafts_section() -> str:
-            waiting = [d for d in self.content.list() if d.status in ("draft", "approved",
+            waiting = [d for d in self.content.drafts() if d.status in ("draft", "approved",
                                                                       "scheduled")]
             return f"**Drafts waiting:** {len(waiting)}" if waiting else ""
 
@@ -221,7 +221,7 @@ class Runtime:
                               draft.scheduled_for, draft.id)
 
         content.on_schedule = on_schedule
-        for draft in content.list("scheduled"):  # scheduled from another process, or before
+        for draft in content.drafts("scheduled"):  # scheduled from another process, or before
             on_schedule(draft)
         for i, slot in enumerate(self.settings.content_slots):
             days, clock, channel = parse_slot(slot)

@@ -24,6 +24,13 @@ Decisions appear between turns; answer with the option number.
 Commands: /help  /quit  /new (fresh conversation)  /d (pending decisions)"""
 
 
+def render(text: str) -> Markdown:
+    """Markdown, but a line break in a tool's answer stays a line break."""
+    if "```" not in text:
+        text = text.replace("\n", "  \n")
+    return Markdown(text)
+
+
 class ConsoleChat:
     def __init__(
         self,
@@ -54,7 +61,7 @@ class ConsoleChat:
         while True:
             if self.between_turns:
                 for note in await self.between_turns():
-                    self.console.print(Panel(Markdown(note), border_style="yellow"))
+                    self.console.print(Panel(render(note), border_style="yellow"))
             try:
                 line = (await self.read_line("[bold cyan]you>[/] ")).strip()
             except (EOFError, KeyboardInterrupt):
@@ -70,8 +77,11 @@ class ConsoleChat:
             if line == "/d":
                 await self.turn("what needs my attention")
                 continue
-            if line.isdigit() and getattr(self.rt, "open_decision", None):
-                await self.answer_decision(self.rt.open_decision, line)
+            if line.isdigit():
+                if getattr(self.rt, "open_decision", None):
+                    await self.answer_decision(self.rt.open_decision, line)
+                else:
+                    self.console.print("[dim]No decision is open; /d lists the pending ones.[/]")
                 continue
             if line == "/new":
                 self.thread_id = f"console-{uuid.uuid4().hex[:8]}"
@@ -100,6 +110,6 @@ class ConsoleChat:
         for call in result.tool_calls:
             args = ", ".join(f"{k}={v!r}" for k, v in call["args"].items())
             self.console.print(f"[dim]⚙ {call['name']}({args})[/]")
-        self.console.print(Markdown(result.answer or "(no answer)"))
+        self.console.print(render(result.answer or "(no answer)"))
         for path in result.attachments:
             self.console.print(f"[green]chart saved:[/] {path}")

@@ -91,7 +91,8 @@ async def routing(ctx: EvalContext) -> SuiteResult:
     async with _runtime(ctx) as rt:
         tools = rt.tools
         model = rt.model
-        failures, per_tool = [], Counter()
+        failures: list[Failure] = []
+        per_tool: Counter[str] = Counter()
         for row in rows:
             calls = await _route(model, tools, row["message"])
             want = row["tool"]

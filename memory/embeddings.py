@@ -100,7 +100,8 @@ class OpenAIEmbedder:
         from langchain_openai import OpenAIEmbeddings
 
         self.dim = dim
-        self._client = OpenAIEmbeddings(model=model, api_key=api_key, base_url=base_url,
+        self._client = OpenAIEmbeddings(model=model, openai_api_key=api_key,  # type: ignore[arg-type]
+                                        openai_api_base=base_url,
                                         check_embedding_ctx_length=False)
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:

@@ -12,7 +12,7 @@ from typing import Any
 import structlog
 from langgraph.types import Command
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agent.auth import Caller, require_owner
 from agent.bus import DECISION_RESOLVED, EventBus
@@ -57,19 +57,19 @@ class DecisionService:
             raise NotFound(f"There is no decision {decision_id}.")
         return d
 
-    def list(self, status: str | None = None, limit: int = 50) -> list[Decision]:
+    def recent(self, status: str | None = None, limit: int = 50) -> list[Decision]:
         with Session(self.sql) as s:
-            q = select(Decision).order_by(Decision.id.desc()).limit(limit)  # type: ignore[union-attr]
+            q = select(Decision).order_by(col(Decision.id).desc()).limit(limit)
             if status:
                 q = q.where(Decision.status == status)
             return list(s.exec(q).all())
 
     def pending(self) -> list[Decision]:
-        return sorted(self.list("pending", limit=200), key=lambda d: d.id or 0)
+        return sorted(self.recent("pending", limit=200), key=lambda d: d.id or 0)
 
     def events(self, decision_id: int | None = None, limit: int = 100) -> list[DecisionEvent]:
         with Session(self.sql) as s:
-            q = select(DecisionEvent).order_by(DecisionEvent.id.desc()).limit(limit)  # type: ignore[union-attr]
+            q = select(DecisionEvent).order_by(col(DecisionEvent.id).desc()).limit(limit)
             if decision_id is not None:
                 q = q.where(DecisionEvent.decision_id == decision_id)
             return list(s.exec(q).all())
@@ -179,7 +179,8 @@ class DecisionService:
             s.commit()
             s.refresh(row)
         if chosen is not None and self.memory is not None:
-            label = row.option(chosen).label if row.option(chosen) else chosen
+            picked = row.option(chosen)
+            label = picked.label if picked is not None else chosen
             self.memory.remember(
                 decision_id=row.id or 0, kind=row.kind, title=row.title, context=row.context,
                 symbol=row.symbol, chosen=chosen, chosen_label=label, decided_by=by,

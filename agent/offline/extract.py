@@ -168,8 +168,8 @@ def extract(text: str, norm: str) -> Entities:
         unit = {"sec": "s", "second": "s", "mi": "min"}.get(unit, unit)
         if unit in UNIT_MINUTES:
             e.duration_min = max(1, int(round(qty * UNIT_MINUTES[unit])))
-    elif m := re.search(r"\b(?:last|past|next|this)\s+(minute|hour|day|week)\b", norm):
-        e.duration_min = int(UNIT_MINUTES[m.group(1)])
+    elif last := re.search(r"\b(?:last|past|next|this)\s+(minute|hour|day|week)\b", norm):
+        e.duration_min = int(UNIT_MINUTES[last.group(1)])
     elif re.search(r"\b(till|until) tomorrow\b|\bfor the (rest of the )?day\b", norm):
         e.duration_min = 1440
     elif re.search(r"\b(till|until) (monday|next week)\b", norm):

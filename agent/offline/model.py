@@ -141,7 +141,7 @@ def _text(message: BaseMessage) -> str:
 
 
 def previous_calls(messages: list[BaseMessage]) -> list[dict]:
-    return [call for m in messages if isinstance(m, AIMessage) for call in m.tool_calls]
+    return [dict(call) for m in messages if isinstance(m, AIMessage) for call in m.tool_calls]
 
 
 SYMBOL_TOOLS = ("get_quote", "get_price_history", "price_chart", "list_alerts")

@@ -28,9 +28,9 @@ class DecisionButton(discord.ui.DynamicItem[discord.ui.Button],
         self.option = option
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str]) -> DecisionButton:
-        return cls(int(match["id"]), match["option"], item.label or "")
+        return cls(int(match["id"]), match["option"], getattr(item, "label", None) or "")
 
     async def callback(self, interaction: discord.Interaction) -> None:
         await resolve_from_button(interaction, self.decision_id, self.option)
@@ -47,7 +47,7 @@ class EditDraftButton(discord.ui.DynamicItem[discord.ui.Button],
         self.option = option
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str]) -> EditDraftButton:
         return cls(int(match["id"]), match["option"])
 

@@ -26,7 +26,10 @@ class FakeOpenAIServer:
             def do_POST(self):  # noqa: N802 - http.server API
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 server.requests.append(body)
-                payload = server.reply(body)
+                if self.path.endswith("/embeddings"):
+                    payload = server.embeddings(body)
+                else:
+                    payload = server.reply(body)
                 data = json.dumps(payload).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -48,6 +51,17 @@ class FakeOpenAIServer:
     def __exit__(self, *exc) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+    def embeddings(self, body: dict) -> dict:
+        """OpenAI's /v1/embeddings shape; the vector encodes the text length and a letter."""
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        data = []
+        for i, text in enumerate(texts):
+            text = text if isinstance(text, str) else " ".join(map(str, text))
+            data.append({"object": "embedding", "index": i,
+                         "embedding": [float(len(text)), float("tesla" in text.lower()), 1.0]})
+        return {"object": "list", "data": data, "model": body.get("model", "fake"),
+                "usage": {"prompt_tokens": 1, "total_tokens": 1}}
 
     def reply(self, body: dict) -> dict:
         messages = body["messages"]

@@ -50,3 +50,14 @@ def test_hashing_embedder_is_deterministic_and_normalised():
     a, b, c = e.embed(["snooze the TSLA alert", "snooze the TSLA alert", "publish a blog post"])
     assert a == b and abs(cosine(a, a) - 1) < 1e-6
     assert cosine(a, b) > cosine(a, c)
+
+
+def test_openai_embedder_against_a_local_server():
+    from memory.embeddings import OpenAIEmbedder
+    from tests.helpers.openai_server import FakeOpenAIServer
+
+    with FakeOpenAIServer(lambda text: None) as server:
+        embedder = OpenAIEmbedder("sk-test", base_url=server.base_url, dim=3)
+        vectors = embedder.embed(["mute Tesla", "publish the post"])
+    assert vectors == [[10.0, 1.0, 1.0], [16.0, 0.0, 1.0]]
+    assert server.requests[0]["model"] == "text-embedding-3-small"

@@ -16,7 +16,7 @@ from typing import Any
 import structlog
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tools.alerts.models import Delivery, Firing, Notification
 from tools.alerts.targets import DeliveryFailed, DeliveryTarget
@@ -58,12 +58,12 @@ class Dispatcher:
                 if not flush and oldest > now - self.group_wait_s:
                     continue
                 rows = s.exec(
-                    select(Delivery, Firing).join(Firing, Firing.id == Delivery.firing_id)
+                    select(Delivery, Firing).join(Firing, col(Firing.id) == col(Delivery.firing_id))
                     .where(Delivery.notification_id == None, Delivery.target == target,  # noqa: E711
                            Delivery.symbol == symbol)
-                    .order_by(Delivery.id)
+                    .order_by(col(Delivery.id))
                 ).all()
-                firings = [
+                firings: list[dict[str, Any]] = [
                     {"firing_id": f.id, "rule_id": f.rule_id, "symbol": f.symbol,
                      "price": f.price, "ts": f.tick_ts, "message": f.message}
                     for _, f in rows
@@ -91,7 +91,7 @@ class Dispatcher:
         with Session(self.sql) as s:
             due = s.exec(select(Notification).where(
                 Notification.status == "pending", Notification.next_attempt_at <= now,
-            ).order_by(Notification.id)).all()
+            ).order_by(col(Notification.id))).all()
         delivered = 0
         for note in due:
             delivered += await self._send(note)

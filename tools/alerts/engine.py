@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agent.bus import ALERT_FIRED, TICKS, EventBus
 from agent.storage import kv_get
@@ -169,7 +169,7 @@ class AlertEngine:
 
     def _deactivate(self, rule_ids: list[int]) -> None:
         with Session(self.sql) as s:
-            s.exec(update(AlertRule).where(AlertRule.id.in_(rule_ids)).values(active=False))
+            s.exec(update(AlertRule).where(col(AlertRule.id).in_(rule_ids)).values(active=False))
             s.commit()
         for rule_id in rule_ids:
             self.rules.pop(rule_id, None)

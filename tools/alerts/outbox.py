@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from tools.alerts.models import AlertRule, Delivery, Firing
 
@@ -66,13 +67,13 @@ class OutboxWriter:
             for r in rows:
                 firing_id = conn.execute(insert(Firing).values(
                     rule_id=r.rule_id, symbol=r.symbol, price=r.price, tick_ts=r.tick_ts,
-                    message=r.message, created_at=now)).inserted_primary_key[0]
+                    message=r.message, created_at=now)).inserted_primary_key[0]  # type: ignore[index]
                 ids.append(firing_id)
                 if r.targets:
                     conn.execute(insert(Delivery), [
                         {"firing_id": firing_id, "target": t, "symbol": r.symbol,
                          "created_at": now} for t in r.targets])
-                conn.execute(update(AlertRule).where(AlertRule.id == r.rule_id).values(
+                conn.execute(update(AlertRule).where(col(AlertRule.id) == r.rule_id).values(
                     last_fired_at=r.tick_ts, fire_count=AlertRule.fire_count + 1,
                     active=r.keep_active))
         return ids

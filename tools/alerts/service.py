@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agent.errors import InvalidInput, NotFound
 from agent.storage import kv_get, kv_set, update_row
@@ -69,9 +69,9 @@ class AlertService:
             self.alert_engine.add(rule)
         return rule, price
 
-    def list(self, symbol: str | None = None, include_inactive: bool = False) -> list[AlertRule]:
+    def rules(self, symbol: str | None = None, include_inactive: bool = False) -> list[AlertRule]:
         with Session(self.sql) as s:
-            q = select(AlertRule).order_by(AlertRule.id)
+            q = select(AlertRule).order_by(col(AlertRule.id))
             if symbol:
                 q = q.where(AlertRule.symbol == symbol.upper())
             if not include_inactive:
@@ -122,11 +122,11 @@ class AlertService:
         return rule
 
     def active_symbols(self) -> list[str]:
-        return sorted({r.symbol for r in self.list()})
+        return sorted({r.symbol for r in self.rules()})
 
     def recent_firings(self, since: float, symbol: str | None = None) -> list[Firing]:
         with Session(self.sql) as s:
-            q = select(Firing).where(Firing.created_at >= since).order_by(Firing.id)
+            q = select(Firing).where(Firing.created_at >= since).order_by(col(Firing.id))
             if symbol:
                 q = q.where(Firing.symbol == symbol)
             return list(s.exec(q).all())

@@ -46,7 +46,7 @@ def make_alert_tools(service: AlertService) -> list[BaseTool]:
     @tool
     def list_alerts(symbol: str | None = None) -> dict[str, Any]:
         """List active price alerts, optionally for one ticker symbol."""
-        rules = service.list(symbol)
+        rules = service.rules(symbol)
         if not rules:
             where = f" on {symbol.upper()}" if symbol else ""
             return {"summary": f"No active alerts{where}.", "alerts": []}

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from tools.architecture.analyzers import Finding, analyze
 from tools.architecture.inventory import load_inventory
@@ -117,7 +117,7 @@ class ArchitectureReviewer:
         """Fingerprints of the weekly review before the latest one."""
         with Session(self.sql) as s:
             rows = s.exec(select(ReviewRecord).where(ReviewRecord.inventory == inventory)
-                          .order_by(ReviewRecord.id.desc()).limit(2)).all()  # type: ignore[union-attr]
+                          .order_by(col(ReviewRecord.id).desc()).limit(2)).all()
         return set(json.loads(rows[1].findings_json)) if len(rows) > 1 else None
 
     async def weekly(self, raise_decision: Callable[[Finding, Review], Awaitable[Any]],

@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agent.errors import InvalidInput, NotFound
 from agent.storage import update_row
@@ -122,9 +122,9 @@ class ContentService:
             raise NotFound(f"There is no draft {draft_id}; 'list drafts' shows them.")
         return d
 
-    def list(self, status: str | None = None) -> list[ContentDraft]:
+    def drafts(self, status: str | None = None) -> list[ContentDraft]:
         with Session(self.sql) as s:
-            q = select(ContentDraft).order_by(ContentDraft.id)
+            q = select(ContentDraft).order_by(col(ContentDraft.id))
             if status:
                 q = q.where(ContentDraft.status == status)
             return list(s.exec(q).all())
@@ -178,8 +178,8 @@ class ContentService:
         with self.sql.begin() as conn:
             result = conn.execute(
                 update(ContentDraft)
-                .where(ContentDraft.id == draft_id,
-                       ContentDraft.status.in_(["draft", "approved", "scheduled", "failed"]))
+                .where(col(ContentDraft.id) == draft_id,
+                       col(ContentDraft.status).in_(["draft", "approved", "scheduled", "failed"]))
                 .values(status="publishing", attempts=ContentDraft.attempts + 1)
             )
         return result.rowcount == 1
@@ -219,7 +219,7 @@ class ContentService:
     async def recover(self) -> list[int]:
         """Drafts left in ``publishing`` by a crash: confirm with the channel or flag them."""
         fixed = []
-        for d in self.list(Status.publishing.value):
+        for d in self.drafts(Status.publishing.value):
             publisher = self.publishers.get(d.channel)
             found = await publisher.find_existing(d) if publisher else None
             if found is not None:
@@ -235,7 +235,7 @@ class ContentService:
     async def publish_due(self) -> list[int]:
         """Scheduled drafts whose time has come (called by their scheduler jobs)."""
         done = []
-        for d in self.list(Status.scheduled.value):
+        for d in self.drafts(Status.scheduled.value):
             if d.scheduled_for is not None and d.scheduled_for <= self.clock():
                 try:
                     await self.publish(d.id or 0)
@@ -279,10 +279,10 @@ class ContentService:
                                     "reactions": 0, "replies": 0, "sentiment": []})
             groups[key]["posts"] += 1
         for fb in feedback:
-            d = drafts.get(fb.draft_id)
-            if d is None:
+            post = drafts.get(fb.draft_id)
+            if post is None:
                 continue
-            g = groups[(d.symbol or "-", d.topic)]
+            g = groups[(post.symbol or "-", post.topic)]
             g["reactions" if fb.kind == "reaction" else "replies"] += 1
             if fb.kind == "reply":
                 g["sentiment"].append(fb.sentiment)

@@ -30,7 +30,7 @@ def make_content_tools(service: ContentService) -> list[BaseTool]:
         """List content drafts, optionally by status (draft, approved, scheduled,
         published, failed)."""
         require_owner(caller_from_config(config), "see drafts")
-        drafts = service.list(status)
+        drafts = service.drafts(status)
         if not drafts:
             return {"summary": "No drafts" + (f" with status {status}." if status else "."),
                     "drafts": []}

@@ -122,8 +122,8 @@ def configure_logging(level: str = "INFO", log_dir: Path | None = None, engine: 
     def formatter(renderer: Any) -> logging.Formatter:
         return structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, redactor,
-                        renderer])
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                        redactor, renderer])  # type: ignore[list-item]
 
     root = logging.getLogger()
     for handler in _configured.get("handlers", []):

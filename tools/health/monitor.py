@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agent.errors import NotFound
 from agent.storage import update_row
@@ -111,12 +111,12 @@ class HealthMonitor:
     def history(self, component: str, limit: int = 20) -> list[CheckRun]:
         with Session(self.sql) as s:
             rows = s.exec(select(CheckRun).where(CheckRun.component == component)
-                          .order_by(CheckRun.id.desc()).limit(limit)).all()  # type: ignore[union-attr]
+                          .order_by(col(CheckRun.id).desc()).limit(limit)).all()  # type: ignore[union-attr]
         return list(reversed(rows))
 
     def incidents(self, status: str | None = "open") -> list[Incident]:
         with Session(self.sql) as s:
-            q = select(Incident).order_by(Incident.id)
+            q = select(Incident).order_by(col(Incident.id))
             if status:
                 q = q.where(Incident.status == status)
             return list(s.exec(q).all())
@@ -140,7 +140,7 @@ class HealthMonitor:
                       limit: int = 50) -> list[LogEntry]:
         since = self.clock() - since_minutes * 60
         with Session(self.sql) as s:
-            q = select(LogEntry).where(LogEntry.at >= since).order_by(LogEntry.id.desc()).limit(limit)  # type: ignore[union-attr]
+            q = select(LogEntry).where(LogEntry.at >= since).order_by(col(LogEntry.id).desc()).limit(limit)
             if component:
-                q = q.where(LogEntry.component.contains(component))  # type: ignore[attr-defined]
+                q = q.where(col(LogEntry.component).contains(component))
             return list(s.exec(q).all())

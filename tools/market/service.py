@@ -12,7 +12,7 @@ from pathlib import Path
 
 import structlog
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agent.errors import CopilotError, ProviderError, RateLimited
 from agent.storage import kv_get, kv_set
@@ -211,7 +211,7 @@ class MarketService:
     def watchlist(self) -> list[str]:
         self._seed_watchlist()
         with Session(self.engine) as s:
-            return [w.symbol for w in s.exec(select(WatchItem).order_by(WatchItem.added_at))]
+            return [w.symbol for w in s.exec(select(WatchItem).order_by(col(WatchItem.added_at)))]
 
     async def watch(self, raw_symbol: str) -> bool:
         """Add a symbol (checked with the provider first); False when already there."""

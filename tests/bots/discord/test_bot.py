@@ -67,7 +67,7 @@ async def test_alert_commands_are_owner_only(owner_env):
         g2 = FakeInteraction(bot, GUEST)
         await cog.autopilot.callback(cog, g2, action="enable", kind="alert_fired")
         assert g2.texts() == ["That command is for the owner."]
-        assert len(rt.alerts.service.list()) == 1
+        assert len(rt.alerts.service.rules()) == 1
         assert not rt.decisions.autopilot_enabled("alert_fired")
         lst = FakeInteraction(bot, OWNER)
         await cog.alert_list.callback(cog, lst)
@@ -146,7 +146,7 @@ async def test_injection_by_a_non_owner_changes_nothing(owner_env):
                                   caller=bot.policy.caller(GUEST))
             assert all(c["name"] in ("get_quote", "get_price_history", "price_chart")
                        for c in result.tool_calls), result.tool_calls
-        assert len(rt.alerts.service.list()) == 1
+        assert len(rt.alerts.service.rules()) == 1
         assert not rt.decisions.autopilot_enabled("alert_fired")
         with pytest.raises(Exception, match="for the owner"):
             await bot.run_tool("publish_content", {"draft_id": 3}, GUEST)

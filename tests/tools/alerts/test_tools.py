@@ -45,14 +45,14 @@ async def test_guests_cannot_create_or_delete_alerts(settings):
                 {"symbol": "TSLA", "condition": "above", "threshold": 400}, config)
         with pytest.raises(PermissionDenied, match="Only the owner can delete alerts"):
             await tools["delete_alert"].ainvoke({"alert_id": 1}, config)
-        assert len(rt.alerts.service.list()) == 1
+        assert len(rt.alerts.service.rules()) == 1
 
 
 async def test_unknown_symbol_alert_is_refused(settings):
     async with open_runtime(settings) as rt:
         result = await rt.ask("alert me when ZZZQ goes above 10")
         assert result.answer.startswith("I don't know the ticker ZZZQ")
-        assert rt.alerts.service.list() == []
+        assert rt.alerts.service.rules() == []
 
 
 def test_cli_alerts_add_list_rm():

@@ -155,7 +155,7 @@ async def test_alert_to_draft_to_decision_to_wordpress_and_smtp(settings, monkey
                 assert done.outcome.startswith("Published draft")
                 with pytest.raises(InvalidInput, match="already decided"):
                     await rt.decisions.decide(ready.id, "publish", OWNER)
-            drafts = rt.content.list("published")
+            drafts = rt.content.drafts("published")
     assert len(wp.posts) == 1 and len(smtp.messages) == 1
     assert wp.posts[0]["title"]["rendered"].startswith("NVDA")
     mail = smtp.messages[0]

@@ -98,7 +98,7 @@ async def test_stopped_service_opens_one_incident_decision_and_recovery_closes_i
             await rt.health.run("website")
             incidents = rt.health.incidents("open")
             assert len(incidents) == (0 if i < 3 else 1)
-        decisions = [d for d in rt.decisions.list() if d.kind == "health_incident"]
+        decisions = [d for d in rt.decisions.recent() if d.kind == "health_incident"]
         assert len(decisions) == 1 and decisions[0].status == "pending"
         assert decisions[0].title == "website is down"
         assert [o.id for o in decisions[0].options] == ["acknowledge", "silence"]

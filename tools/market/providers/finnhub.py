@@ -9,6 +9,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import structlog
@@ -87,7 +88,7 @@ class FinnhubTradeStream:
         self.max_backoff_s = max_backoff_s
         self.rng = rng or random.Random()
         self.symbols: set[str] = set()
-        self._ws = None
+        self._ws: Any = None
         self.connects = 0
 
     async def subscribe(self, symbol: str) -> None:

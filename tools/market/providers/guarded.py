@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -46,9 +47,9 @@ class GuardedProvider:
             self.calls += 1
             return await fn()
 
-        kwargs = {"sleep": self._sleep} if self._sleep else {}
         try:
-            result = await with_retries(attempt, attempts=self.attempts, **kwargs)
+            result = await with_retries(attempt, attempts=self.attempts,
+                                        sleep=self._sleep or asyncio.sleep)
         except TransientError as exc:
             self.breaker.failure()
             if exc.retry_after:
