@@ -162,8 +162,41 @@ def build_health(settings: Settings, engine: Engine, bus: InProcessBus, market: 
 
             raise InvalidInput(f"COPILOT_HEALTH_ENDPOINTS entry {spec!r} is invalid: each needs "
                                f"a name and a url ({exc}).") from None
-    return HealthMonitor(engine, [*internal, *endpoints], threshold=settings.incident_threshold,
-                         clock=clock)
+    monitor = HealthMonitor(engine, [*internal, *endpoints], threshold=settings.incident_threshold,
+                            clock=clock)
+
+    async def reset_market() -> str:
+        for provider in market.providers:
+            breaker = getattr(provider, "breaker", None)
+            if breaker is not None:
+                breaker.success()
+        return "Reset the market providers' circuit breakers; the next call tries them again."
+
+    monitor.restart_actions["market"] = reset_market
+    for spec in settings.health_endpoints:
+        if spec.get("restart_url"):
+            monitor.restart_actions[spec["name"]] = _restart_hook(http, spec["name"],
+                                                                  spec["restart_url"])
+    return monitor
+
+
+def _restart_hook(http: Any, name: str, url: str) -> Callable[[], Any]:
+    """POST to the service's own restart endpoint (e.g. a deploy or function-app hook)."""
+
+    async def restart() -> str:
+        from agent.errors import ProviderError
+
+        try:
+            response = await http.post(url, timeout=30)
+        except Exception as exc:  # noqa: BLE001 - any transport failure is one sentence
+            raise ProviderError(f"The restart hook for {name} is unreachable "
+                                f"({type(exc).__name__}).") from exc
+        if response.status_code >= 400:
+            raise ProviderError(f"The restart hook for {name} answered HTTP "
+                                f"{response.status_code}.")
+        return f"Asked {name} to restart (HTTP {response.status_code})."
+
+    return restart
 
 
 def wire_health_decisions(health: Any, decisions: Any, notify: Callable[[str], Any]) -> None:

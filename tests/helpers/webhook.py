@@ -23,7 +23,8 @@ class WebhookReceiver:
                 pass
 
             def do_POST(self):  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = json.loads(raw) if raw else {}
                 key = self.headers.get("Idempotency-Key", "")
                 with receiver.lock:
                     receiver.requests.append((key, body))

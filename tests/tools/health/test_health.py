@@ -218,3 +218,20 @@ def test_tracing_is_off_without_a_key(settings):
 def _reset_logging():
     yield
     configure_logging("INFO", None, None, console=False)
+
+
+async def test_restart_action_posts_to_the_services_hook(monkeypatch):
+    from tests.helpers.webhook import WebhookReceiver
+
+    with WebhookReceiver() as hook:
+        monkeypatch.setenv("COPILOT_HEALTH_ENDPOINTS", json.dumps(
+            [{"name": "api", "url": f"http://127.0.0.1:{free_port()}/", "timeout": 0.2,
+              "restart_url": hook.url}]))
+        monkeypatch.setenv("COPILOT_INCIDENT_THRESHOLD", "1")
+        async with open_runtime(Settings()) as rt:
+            await rt.health.run("api")
+            d = next(d for d in rt.decisions.pending() if d.kind == "health_incident")
+            assert [o.id for o in d.options] == ["acknowledge", "silence", "restart"]
+            done = await rt.decisions.decide(d.id, "restart", Caller.local_owner())
+    assert done.outcome == "Asked api to restart (HTTP 200)."
+    assert len(hook.requests) == 1
