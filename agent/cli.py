@@ -91,8 +91,11 @@ def config() -> None:
 
 @app.command()
 def run() -> None:
-    """Start the co-pilot: market ticks, alert engine, dispatcher and scheduled jobs, with
-    the Discord bot when DISCORD_TOKEN is set, else the console chat."""
+    """Start everything: ticks, alerts, jobs, and the Discord bot (or the console chat).
+
+    Market ticks, the alert engine and dispatcher, and the scheduled jobs (briefings,
+    prefetch, health checks, content slots) run in the background; the front end is the
+    Discord bot when DISCORD_TOKEN is set, else the console chat."""
 
     async def main() -> None:
         from agent.runtime import open_runtime
