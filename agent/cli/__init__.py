@@ -1,0 +1,14 @@
+"""`copilot`: the command line, thin over ``agent.runtime``.
+
+Each module adds its commands to the one Typer ``app``; importing this package registers
+them all, in the order `copilot --help` lists them. Nothing heavy is imported until a
+command runs."""
+
+import importlib
+
+from agent.cli.common import app
+
+for _module in ("core", "alerts", "decisions", "content"):
+    importlib.import_module(f"agent.cli.{_module}")
+
+__all__ = ["app"]

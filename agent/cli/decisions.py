@@ -1,0 +1,78 @@
+"""`copilot decisions ...`: the decision log and its audit trail."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from agent.cli.common import app, fmt_time, with_runtime
+
+decisions_app = typer.Typer(help="Decisions: list, show, log (the audit log), undo.",
+                            no_args_is_help=True)
+app.add_typer(decisions_app, name="decisions")
+
+
+@decisions_app.command("list")
+def decisions_list(
+    status: Annotated[str | None, typer.Option(help="pending|decided|auto|expired|undone")] = None,
+    limit: Annotated[int, typer.Option()] = 30,
+) -> None:
+    """Recent decisions, newest first."""
+    from rich.console import Console
+    from rich.table import Table
+
+    async def go(rt):
+        return rt.decisions.recent(status, limit)
+
+    rows = with_runtime(go)
+    table = Table("id", "kind", "title", "status", "chosen", "by", "created", title="decisions")
+    for d in rows:
+        table.add_row(str(d.id), d.kind, d.title, d.status, d.chosen or "", d.decided_by or "",
+                      fmt_time(d.created_at))
+    Console().print(table if rows else "No decisions yet.")
+
+
+@decisions_app.command("show")
+def decisions_show(decision_id: int) -> None:
+    """One decision: context, options, recommendation, outcome and its audit trail."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    async def go(rt):
+        return rt.decisions.get(decision_id), rt.decisions.events(decision_id)
+
+    d, events = with_runtime(go)
+    console = Console()
+    console.print(Markdown(d.prompt_text()))
+    console.print(f"status: {d.status}  chosen: {d.chosen or '-'}  by: {d.decided_by or '-'}")
+    if d.outcome:
+        console.print(f"outcome: {d.outcome}")
+    for e in reversed(events):
+        console.print(f"  {fmt_time(e.at)}  {e.event:<9} {e.actor:<9} {e.detail}")
+
+
+@decisions_app.command("log")
+def decisions_log(limit: Annotated[int, typer.Option()] = 50) -> None:
+    """The audit log: every raise, reminder, choice, autopilot action, undo and expiry."""
+    from rich.console import Console
+    from rich.table import Table
+
+    async def go(rt):
+        return rt.decisions.events(limit=limit)
+
+    table = Table("when", "decision", "event", "actor", "detail", title="decision audit log")
+    for e in with_runtime(go):
+        table.add_row(fmt_time(e.at), str(e.decision_id), e.event, e.actor, e.detail)
+    Console().print(table)
+
+
+@decisions_app.command("undo")
+def decisions_undo(decision_id: int) -> None:
+    """Undo what a decision did (within the undo window)."""
+    from agent.auth import Caller
+
+    async def go(rt):
+        return await rt.decisions.undo(decision_id, Caller.local_owner())
+
+    typer.echo(f"Decision {decision_id}: {with_runtime(go).outcome}")
