@@ -16,6 +16,12 @@ from tools.content.grounding import ungrounded
 from tools.content.when import parse_when
 
 OWNER = Caller.local_owner()
+
+
+def use_wordpress(monkeypatch, wp: FakeWordPress) -> None:
+    monkeypatch.setenv("WORDPRESS_URL", wp.url)
+    monkeypatch.setenv("WORDPRESS_USER", "victor")
+    monkeypatch.setenv("WORDPRESS_APP_PASSWORD", "abcd efgh ijkl mnop")
 NOW = 1795530600.0  # Tuesday 2026-11-24 14:30 UTC
 
 
@@ -75,9 +81,7 @@ async def test_llm_polish_is_kept_only_when_grounded(settings):
 
 async def test_publish_is_idempotent_and_claimed_once(settings, monkeypatch):
     with FakeWordPress() as wp:
-        monkeypatch.setenv("WORDPRESS_URL", wp.url)
-        monkeypatch.setenv("WORDPRESS_USER", "victor")
-        monkeypatch.setenv("WORDPRESS_APP_PASSWORD", "abcd efgh ijkl mnop")
+        use_wordpress(monkeypatch, wp)
         async with open_runtime(Settings()) as rt:
             d = await rt.content.draft("TSLA deliveries", "blog", "TSLA")
             results = await asyncio.gather(rt.content.publish(d.id), rt.content.publish(d.id),
@@ -91,9 +95,7 @@ async def test_publish_is_idempotent_and_claimed_once(settings, monkeypatch):
 
 async def test_publish_retries_then_fails_cleanly(settings, monkeypatch):
     with FakeWordPress(fail_first=5) as wp:
-        monkeypatch.setenv("WORDPRESS_URL", wp.url)
-        monkeypatch.setenv("WORDPRESS_USER", "victor")
-        monkeypatch.setenv("WORDPRESS_APP_PASSWORD", "abcd efgh ijkl mnop")
+        use_wordpress(monkeypatch, wp)
         async with open_runtime(Settings()) as rt:
             async def no_sleep(_):
                 pass
@@ -111,9 +113,7 @@ async def test_publish_retries_then_fails_cleanly(settings, monkeypatch):
 
 async def test_crash_while_publishing_is_recovered_without_a_second_post(settings, monkeypatch):
     with FakeWordPress() as wp:
-        monkeypatch.setenv("WORDPRESS_URL", wp.url)
-        monkeypatch.setenv("WORDPRESS_USER", "victor")
-        monkeypatch.setenv("WORDPRESS_APP_PASSWORD", "abcd efgh ijkl mnop")
+        use_wordpress(monkeypatch, wp)
         async with open_runtime(Settings()) as rt:
             d = await rt.content.draft("AMD", "blog", "AMD")
             await rt.content.publishers["blog"].publish(d)  # the post went out...
@@ -126,9 +126,7 @@ async def test_crash_while_publishing_is_recovered_without_a_second_post(setting
 
 async def test_alert_to_draft_to_decision_to_wordpress_and_smtp(settings, monkeypatch):
     with FakeWordPress() as wp, SMTPSink() as smtp:
-        monkeypatch.setenv("WORDPRESS_URL", wp.url)
-        monkeypatch.setenv("WORDPRESS_USER", "victor")
-        monkeypatch.setenv("WORDPRESS_APP_PASSWORD", "abcd efgh ijkl mnop")
+        use_wordpress(monkeypatch, wp)
         monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
         monkeypatch.setenv("SMTP_PORT", str(smtp.port))
         monkeypatch.setenv("SMTP_STARTTLS", "false")
