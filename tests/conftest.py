@@ -30,6 +30,31 @@ def isolated_env(tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def postgres_database(monkeypatch):
+    """With COPILOT_TEST_POSTGRES_URL (a server URL such as
+    postgresql+psycopg://user:pw@127.0.0.1/postgres) every test gets its own fresh
+    PostgreSQL database instead of SQLite. Off unless set, so CI needs no server."""
+    admin_url = os.environ.get("COPILOT_TEST_POSTGRES_URL")
+    if not admin_url:
+        yield None
+        return
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"copilot_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(autouse=True)
 def loopback_only(monkeypatch):
     """Fail loudly if any test opens a socket to anything but loopback."""
     real_connect = socket.socket.connect

@@ -7,6 +7,7 @@ from agent.settings import Settings, default_data_dir
 
 def test_defaults_need_no_keys(monkeypatch, tmp_path):
     monkeypatch.delenv("COPILOT_DATA_DIR")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     s = Settings()
     assert s.effective_llm == "offline"

@@ -87,3 +87,26 @@ def test_bad_dataset_and_langsmith_without_key(tmp_path):
 def test_unknown_suite_is_a_plain_error():
     result = CliRunner().invoke(app, ["eval", "--suite", "vibes"])
     assert result.exit_code == 1 and "Unknown suite 'vibes'" in result.output
+
+
+def test_routing_eval_runs_against_an_openai_compatible_server(tmp_path, monkeypatch):
+    """--model openai goes through ChatOpenAI and the real tool schemas."""
+    from tests.helpers.openai_server import FakeOpenAIServer
+
+    def route(text: str):
+        if "quote" in text:
+            return "get_quote", {"symbol": text.split()[-1].upper()}
+        return None
+
+    data = tmp_path / "two.jsonl"
+    data.write_text('{"message": "quote msft", "tool": "get_quote", "args": {"symbol": "MSFT"}}\n'
+                    '{"message": "alert me when AAPL > 200", "tool": "create_alert", "args": {}}\n')
+    with FakeOpenAIServer(route) as server:
+        monkeypatch.setenv("COPILOT_LLM_BASE_URL", server.base_url)
+        result = CliRunner().invoke(app, ["eval", "--model", "openai", "--dataset", str(data),
+                                          "--json"])
+    report = json.loads(result.stdout)
+    assert report["model"] == "openai"
+    assert report["suites"]["routing"]["score"] == 0.5
+    tools = {t["function"]["name"] for t in server.requests[0]["tools"]}
+    assert {"get_quote", "create_alert", "decide"} <= tools
