@@ -142,7 +142,7 @@ def build_health(settings: Settings, engine: Engine, bus: InProcessBus, market: 
 
     internal = [
         checks.database_check(engine),
-        checks.FnCheck("memory", lambda: checks.vector_store_check(rt_ref().decisions.memory).fn()),
+        checks.vector_store_check(lambda: rt_ref().decisions.memory),
         checks.scheduler_check(lambda: rt_ref().scheduler),
         checks.market_check(market),
         checks.bus_check(bus),

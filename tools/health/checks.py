@@ -90,8 +90,9 @@ def database_check(engine: Any) -> FnCheck:
     return FnCheck("database", run)
 
 
-def vector_store_check(memory: Any) -> FnCheck:
+def vector_store_check(memory_ref: Callable[[], Any]) -> FnCheck:
     def run() -> CheckResult:
+        memory = memory_ref()
         store = memory.store("alert_fired")
         return CheckResult("ok", f"{memory.embedder.name} embeddings, {store.count()} alert "
                                  "decisions remembered")
