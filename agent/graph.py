@@ -16,7 +16,7 @@ from langchain_core.tools import BaseTool
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
 
-from agent.errors import CopilotError
+from core.errors import CopilotError
 from prompts import load_prompt
 
 

@@ -30,7 +30,7 @@ def pct(values: list[float], q: float) -> float:
 
 async def turns(n: int) -> list[float]:
     from agent.runtime import open_runtime
-    from agent.settings import Settings
+    from core.settings import Settings
 
     async with open_runtime(Settings()) as rt:
         await rt.ask("warm up")

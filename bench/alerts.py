@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlmodel import Session  # noqa: E402
 
-from agent.storage import make_engine  # noqa: E402
+from core.storage import make_engine  # noqa: E402
+from tools.alerts.capability import AlertsCapability  # noqa: E402
 from tools.alerts.engine import AlertEngine  # noqa: E402
 from tools.alerts.models import AlertRule  # noqa: E402
 
@@ -147,7 +148,7 @@ def main() -> None:
         for name, cls, n in (("indexed", AlertEngine, args.ticks),
                              ("indexed*", AlertEngine, args.naive_ticks),
                              ("naive scan*", NaiveEngine, args.naive_ticks)):
-            sql = make_engine(f"sqlite:///{tmp}/{name.replace(' ', '_')}.db")
+            sql = make_engine(f"sqlite:///{tmp}/{name.replace(' ', '_')}.db", AlertsCapability.tables)
             make_rules(sql, args.rules, symbols, base, random.Random(7))
             start_ts = ticks[0].ts
             engine = cls(sql, clock=lambda start_ts=start_ts: start_ts)

@@ -33,8 +33,8 @@ async def main(n: int) -> None:
     from discord.ext.test import backend
 
     from agent.runtime import open_runtime
-    from agent.settings import Settings
     from bots.discord.bot import CopilotBot
+    from core.settings import Settings
 
     async with open_runtime(Settings()) as rt:
         intents = discord.Intents.default()

@@ -28,14 +28,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.errors import RateLimited  # noqa: E402
-from agent.storage import make_engine  # noqa: E402
-from tools.market.limits import CircuitBreaker, SlidingWindowLimiter  # noqa: E402
-from tools.market.models import Quote  # noqa: E402
+from core.errors import RateLimited  # noqa: E402
+from core.limits import CircuitBreaker, SlidingWindowLimiter  # noqa: E402
+from core.market import Quote  # noqa: E402
+from core.storage import make_engine  # noqa: E402
+from core.symbols import UNIVERSE  # noqa: E402
+from tools.market.capability import MarketCapability  # noqa: E402
 from tools.market.prefetch import Prefetcher  # noqa: E402
 from tools.market.providers.guarded import GuardedProvider  # noqa: E402
 from tools.market.service import MarketService  # noqa: E402
-from tools.market.symbols import UNIVERSE  # noqa: E402
 
 LIMITS = [(60, 60.0), (30, 1.0)]
 
@@ -101,7 +102,7 @@ async def simulate(mode: str, seed: int, hours: float, data_dir: str) -> dict:
     start = clock.now
     watch, alerts, events = make_day(seed, hours)
     fake = FakeFinnhub(clock)
-    engine = make_engine(f"sqlite:///{data_dir}/{mode}.db")
+    engine = make_engine(f"sqlite:///{data_dir}/{mode}.db", MarketCapability.tables)
     if mode == "prefetch":
         limiter = SlidingWindowLimiter(LIMITS, clock)
         provider = GuardedProvider(fake, limiter, CircuitBreaker(clock), attempts=1)

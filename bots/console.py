@@ -1,6 +1,6 @@
 """Terminal chat front end: reads a line, runs one agent turn, prints the answer.
 
-It only translates and renders; the agent and services live behind ``Runtime``.
+It only translates and renders; everything else lives behind the ``Copilot`` facade.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.panel import Panel
 
-from agent.errors import CopilotError
+from agent.copilot import Copilot, NoticeInbox
+from core.auth import Caller
+from core.errors import CopilotError
 
 HELP = """\
 Ask in plain English, for example:
@@ -34,34 +36,37 @@ def render(text: str) -> Markdown:
 class ConsoleChat:
     def __init__(
         self,
-        runtime,
+        copilot: Copilot,
         console: Console | None = None,
         read_line: Callable[[str], Awaitable[str]] | None = None,
-        between_turns: Callable[[], Awaitable[list[str]]] | None = None,
+        notices: NoticeInbox | None = None,
     ) -> None:
-        self.rt = runtime
+        self.rt = copilot
         self.console = console or Console()
         self.read_line = read_line or self._stdin_line
-        self.between_turns = between_turns
+        self.notices = notices  # alerts and decisions, shown between turns
+        self.open_decision: int | None = None
         self.thread_id = f"console-{uuid.uuid4().hex[:8]}"
 
     async def _stdin_line(self, prompt: str) -> str:
         return await asyncio.to_thread(self.console.input, prompt)
 
     async def run(self) -> None:
-        demo = "demo data" if self.rt.settings.market_provider in ("auto", "offline") else ""
+        demo = "demo data" if self.rt.demo_data else ""
         self.console.print(
             Panel.fit(
-                f"[bold]victor-copilot[/] — model: {self.rt.model._llm_type}"
+                f"[bold]victor-copilot[/] — model: {self.rt.model_name}"
                 + (f", market: {demo}" if demo else "")
                 + "\nType /help for examples, /quit to leave.",
                 border_style="cyan",
             )
         )
         while True:
-            if self.between_turns:
-                for note in await self.between_turns():
-                    self.console.print(Panel(render(note), border_style="yellow"))
+            if self.notices is not None:
+                for note in self.notices.drain():
+                    self.console.print(Panel(render(note.text), border_style="yellow"))
+                    if note.decision_id is not None:
+                        self.open_decision = note.decision_id
             try:
                 line = (await self.read_line("[bold cyan]you>[/] ")).strip()
             except (EOFError, KeyboardInterrupt):
@@ -78,8 +83,8 @@ class ConsoleChat:
                 await self.turn("what needs my attention")
                 continue
             if line.isdigit():
-                if getattr(self.rt, "open_decision", None):
-                    await self.answer_decision(self.rt.open_decision, line)
+                if self.open_decision is not None:
+                    await self.answer_decision(self.open_decision, line)
                 else:
                     self.console.print("[dim]No decision is open; /d lists the pending ones.[/]")
                 continue
@@ -90,14 +95,12 @@ class ConsoleChat:
             await self.turn(line)
 
     async def answer_decision(self, decision_id: int, option: str) -> None:
-        from agent.auth import Caller
-
         try:
-            decision = await self.rt.decisions.decide(decision_id, option, Caller.local_owner())
+            decision = await self.rt.decide(decision_id, option, Caller.local_owner())
         except CopilotError as exc:
             self.console.print(f"[red]{exc}[/]")
             return
-        self.rt.open_decision = None
+        self.open_decision = None
         self.console.print(f"[green]Decision {decision.id}:[/] {decision.outcome}")
 
     async def turn(self, line: str) -> None:

@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from agent.errors import InvalidInput
+from core.errors import InvalidInput
 
 DATASETS = Path(__file__).parent / "datasets"
 PROJECT = Path(__file__).resolve().parent.parent

@@ -154,7 +154,7 @@ async def trajectories(ctx: EvalContext) -> SuiteResult:
 @suite("memory", "memory.jsonl")
 async def memory(ctx: EvalContext) -> SuiteResult:
     """recall@k of past decisions for plain-language queries (the configured embedder)."""
-    from agent.settings import Settings
+    from core.settings import Settings
     from memory.decisions import DecisionMemory
     from memory.embeddings import make_embedder
 
@@ -221,7 +221,7 @@ async def grounding(ctx: EvalContext) -> SuiteResult:
     async with _runtime(ctx) as rt:
         for row in rows:
             if row["kind"] == "draft":
-                d = await rt.content.draft(row["topic"], row["channel"], row.get("symbol"),
+                d = await rt.content.service.draft(row["topic"], row["channel"], row.get("symbol"),
                                            row.get("tone"), notify=False)
                 bad = ungrounded(d.body, d.source)
                 if bad:
@@ -244,7 +244,7 @@ def _runtime(ctx: EvalContext):
         import os
 
         from agent.runtime import open_runtime
-        from agent.settings import Settings
+        from core.settings import Settings
 
         with tempfile.TemporaryDirectory() as tmp:
             old = os.environ.get("COPILOT_DATA_DIR")

@@ -47,7 +47,7 @@ async def run(suites: list[str], model: str, make_model: Any, dataset: str | Non
 
     unknown = [s for s in suites if s not in SUITES]
     if unknown:
-        from agent.errors import InvalidInput
+        from core.errors import InvalidInput
 
         raise InvalidInput(f"Unknown suite {unknown[0]!r}; choose from {', '.join(SUITES)}.")
     started = time.perf_counter()

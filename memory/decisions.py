@@ -3,6 +3,7 @@ decisions can cite similar ones and autopilot can see whether the owner is consi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ def describe_symbol(symbol: str | None) -> str:
     """'TSLA (Tesla, Inc.)': the company name helps 'mute Tesla' find 'TSLA'."""
     if not symbol:
         return ""
-    from tools.market.symbols import UNIVERSE
+    from core.symbols import UNIVERSE
 
     row = UNIVERSE.get(symbol)
     return f"{symbol} ({row[0]})" if row else symbol
@@ -80,15 +81,24 @@ class DecisionMemory:
             meta["chosen"] = f"undone:{meta.get('chosen', '')}"
             collection.update(ids=[str(decision_id)], metadatas=[meta])
 
+    def kinds(self) -> list[str]:
+        """The kinds remembered here so far (one collection each)."""
+        from memory.store import _client
+
+        prefix, suffix = "decisions-", f"-{self.embedder.name}"
+        names = [getattr(c, "name", c) for c in _client(str(self.path), self.host).list_collections()]
+        found = {n[len(prefix):-len(suffix)].replace("-", "_") for n in map(str, names)
+                 if n.startswith(prefix) and n.endswith(suffix)}
+        return sorted(found | set(self._stores))
+
     def similar(self, text: str, kind: str, k: int = 20) -> list[PastChoice]:
         return [_choice(r) for r in self.store(kind).query(text, k=k)]
 
-    def recall(self, query: str, k: int = 5) -> list[PastChoice]:
-        """Across every kind: one embedding, one search per kind, merged by similarity."""
-        from agent.decisions.models import KINDS
-
+    def recall(self, query: str, k: int = 5, kinds: Iterable[str] = ()) -> list[PastChoice]:
+        """Across ``kinds`` (every kind remembered so far when empty): one embedding, one
+        search per kind, merged by similarity."""
         vector = self.embedder.embed([query])[0]
-        found = [_choice(r) for kind in KINDS
+        found = [_choice(r) for kind in (list(kinds) or self.kinds())
                  for r in self.store(kind).query_vector(vector, k=k)]
         found.sort(key=lambda p: p.similarity, reverse=True)
         return found[:k]

@@ -114,7 +114,7 @@ def make_embedder(kind: str = "auto", openai_key: str | None = None,
         return HashingEmbedder()
     if kind == "openai":
         if not openai_key:
-            from agent.errors import InvalidInput
+            from core.errors import InvalidInput
 
             raise InvalidInput("COPILOT_EMBEDDER=openai needs OPENAI_API_KEY.")
         return OpenAIEmbedder(openai_key, base_url=base_url)

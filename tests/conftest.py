@@ -72,7 +72,7 @@ def loopback_only(monkeypatch):
 
 @pytest.fixture
 def settings():
-    from agent.settings import Settings
+    from core.settings import Settings
 
     s = Settings()
     s.ensure_dirs()

@@ -1,85 +1,86 @@
-"""One decision = one LangGraph thread: ``ask`` interrupts with an Agent-Inbox-style
-request and waits (checkpointed, so it survives restarts); ``act`` runs the chosen option.
+"""The decision workflow: one LangGraph thread per decision, checkpointed, so a pending
+decision survives restarts and any process can resume it.
 
-    START -> ask (interrupt) -> act -> END
+    START -> recommend -> (autopilot agrees?) -> auto ---------> act -> record -> END
+                                      \\-> ask (interrupt) -/
+
+``recommend`` consults the memory of past choices; ``ask`` parks the thread at an
+``interrupt()`` whose payload is Agent Inbox's ``HumanInterrupt``; the resume value is a
+``HumanResponse`` (or Agent Inbox's list of them); ``act`` runs the chosen option's
+action; ``record`` writes the SQL projection, the audit trail and the memory, and tells
+the bus. The steps themselves live in ``DecisionService``: this file is the picture.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, Protocol, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
-from agent.decisions.actions import ActionRegistry
-from agent.errors import CopilotError
+from core.decisions import HumanInterrupt, HumanResponse
 
 
 class DecisionState(TypedDict, total=False):
     decision_id: int
-    request: dict[str, Any]  # HumanInterrupt: action_request, config, description
-    response: dict[str, Any]  # HumanResponse: type accept|ignore|response|edit, args
-    result: dict[str, Any]
+    allow_edit: bool
+    request: HumanInterrupt
+    autopilot: bool  # the owner let autopilot decide this kind, and memory agrees
+    response: HumanResponse
+    result: dict[str, Any]  # option, summary, undo, error
 
 
-def interrupt_request(decision: Any, allow_edit: bool) -> dict[str, Any]:
-    """The interrupt payload, shaped like Agent Inbox's ``HumanInterrupt``."""
-    return {
-        "action_request": {
-            "action": decision.kind,
-            "args": {
-                "decision_id": decision.id,
-                "options": [o.model_dump() for o in decision.options],
-                "recommended": decision.recommended,
-            },
-        },
-        "config": {"allow_ignore": True, "allow_respond": True, "allow_edit": allow_edit,
-                   "allow_accept": decision.recommended is not None},
-        "description": decision.prompt_text(),
-    }
+class DecisionSteps(Protocol):
+    async def recommend(self, decision_id: int, allow_edit: bool) -> tuple[HumanInterrupt, bool]: ...
+
+    async def act(self, request: HumanInterrupt, response: HumanResponse) -> dict[str, Any]: ...
+
+    async def record(self, decision_id: int, response: HumanResponse,
+                     result: dict[str, Any]) -> None: ...
 
 
-def chosen_option(request: dict[str, Any], response: dict[str, Any]) -> dict[str, Any] | None:
-    """Map a HumanResponse to the option dict to run (None for ignore)."""
-    args = request["action_request"]["args"]
-    options = {o["id"]: o for o in args["options"]}
-    kind = response.get("type")
-    if kind == "ignore":
-        return None
-    if kind == "accept":
-        return options.get(args.get("recommended") or "")
-    if kind == "edit":
-        edit = response.get("args") or {}
-        base = dict(options.get(edit.get("option", ""), {}))
-        base["args"] = {**base.get("args", {}), **edit.get("args", {})}
-        return base
-    return options.get(str(response.get("args")))
+def as_response(value: Any) -> HumanResponse:
+    """Whatever a resume carries, as one ``HumanResponse``: Agent Inbox sends a list of
+    them; a bare string is an option id."""
+    if isinstance(value, list):
+        value = value[0] if value else {"type": "ignore"}
+    if isinstance(value, dict) and value.get("type") in ("accept", "ignore", "response", "edit"):
+        return value  # type: ignore[return-value]
+    return {"type": "response", "args": str(value)}
 
 
-def build_decision_graph(actions: ActionRegistry, checkpointer: Any):
+def build_decision_graph(steps: DecisionSteps, checkpointer: Any = None) -> Any:
+    async def recommend(state: DecisionState) -> dict[str, Any]:
+        request, autopilot = await steps.recommend(state["decision_id"],
+                                                   state.get("allow_edit", False))
+        return {"request": request, "autopilot": autopilot}
+
+    def route(state: DecisionState) -> str:
+        return "auto" if state.get("autopilot") else "ask"
+
+    async def auto(state: DecisionState) -> dict[str, Any]:
+        return {"response": {"type": "accept", "by": "autopilot"}}
+
     async def ask(state: DecisionState) -> dict[str, Any]:
-        response = interrupt(state["request"])
-        if not isinstance(response, dict):
-            response = {"type": "response", "args": str(response)}
-        return {"response": response}
+        return {"response": as_response(interrupt(state["request"]))}
 
     async def act(state: DecisionState) -> dict[str, Any]:
-        option = chosen_option(state["request"], state["response"])
-        if option is None:
-            return {"result": {"option": None, "summary": "Dismissed without action.",
-                               "undo": None}}
-        try:
-            outcome = await actions.run(option.get("action", "noop"), option.get("args", {}))
-        except CopilotError as exc:  # the choice stands; the owner sees why it didn't work
-            return {"result": {"option": option["id"], "summary": f"That didn't work: {exc}",
-                               "undo": None, "error": str(exc)}}
-        return {"result": {"option": option["id"], "summary": outcome.summary,
-                           "undo": list(outcome.undo) if outcome.undo else None}}
+        return {"result": await steps.act(state["request"], state["response"])}
+
+    async def record(state: DecisionState) -> dict[str, Any]:
+        await steps.record(state["decision_id"], state["response"], state["result"])
+        return {}
 
     graph = StateGraph(DecisionState)
+    graph.add_node("recommend", recommend)
+    graph.add_node("auto", auto)
     graph.add_node("ask", ask)
     graph.add_node("act", act)
-    graph.add_edge(START, "ask")
+    graph.add_node("record", record)
+    graph.add_edge(START, "recommend")
+    graph.add_conditional_edges("recommend", route, {"auto": "auto", "ask": "ask"})
+    graph.add_edge("auto", "act")
     graph.add_edge("ask", "act")
-    graph.add_edge("act", END)
+    graph.add_edge("act", "record")
+    graph.add_edge("record", END)
     return graph.compile(checkpointer=checkpointer)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from agent.decisions.models import Option
+from core.decisions import Option
 from memory.decisions import DecisionMemory, PastChoice
 
 

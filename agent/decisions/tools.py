@@ -7,10 +7,9 @@ from typing import Any, Literal
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, tool
 
-from agent.auth import caller_from_config
-from agent.decisions.models import KINDS
 from agent.decisions.service import DecisionService
-from agent.errors import InvalidInput
+from core.auth import caller_from_config
+from core.errors import InvalidInput
 
 
 def make_decision_tools(service: DecisionService) -> list[BaseTool]:
@@ -35,7 +34,7 @@ def make_decision_tools(service: DecisionService) -> list[BaseTool]:
         """Past decisions similar to `query`, with what was chosen each time."""
         if service.memory is None:
             return {"summary": "Decision memory is not available.", "results": []}
-        found = service.memory.recall(query, max(1, min(k, 20)))
+        found = service.memory.recall(query, max(1, min(k, 20)), kinds=service.kinds)
         if not found:
             return {"summary": "I don't remember any decisions like that yet.", "results": []}
         lines = [f"#{p.decision_id} ({p.kind}, {p.similarity:.2f}): {p.text}" for p in found]
@@ -54,7 +53,7 @@ def make_decision_tools(service: DecisionService) -> list[BaseTool]:
             return {"summary": text + f" It acts only when your last {service.recommender.n} "
                                "similar decisions agree.", "status": status}
         if not kind:
-            raise InvalidInput(f"Which kind? One of: {', '.join(KINDS)}.")
+            raise InvalidInput(f"Which kind? One of: {', '.join(service.kinds)}.")
         service.set_autopilot(kind, action == "enable", caller_from_config(config))
         return {"summary": f"Autopilot {'enabled' if action == 'enable' else 'disabled'} for "
                            f"{kind} decisions.", "status": service.autopilot_status()}

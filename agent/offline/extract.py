@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from tools.market.models import TICKER_RE
-from tools.market.symbols import NAME_TO_SYMBOL, UNIVERSE
+from core.grammar import Entities
+from core.market import TICKER_RE
+from core.symbols import NAME_TO_SYMBOL, UNIVERSE
 
 # Upper-case words that are not tickers in a message.
 NOT_TICKERS = {
@@ -44,21 +44,6 @@ CHANNELS = {
 }
 TONES = ("casual", "formal", "bullish", "bearish", "neutral", "educational", "hype",
          "professional", "funny", "serious", "cautious", "excited")
-
-
-@dataclass
-class Entities:
-    text: str
-    norm: str
-    symbols: list[str] = field(default_factory=list)
-    prices: list[float] = field(default_factory=list)
-    percents: list[float] = field(default_factory=list)
-    ids: dict[str, int] = field(default_factory=dict)
-    bare_ints: list[int] = field(default_factory=list)
-    duration_min: int | None = None
-    days: int | None = None
-    channel: str | None = None
-    tone: str | None = None
 
 
 def normalize(text: str, vocabulary: set[str] | None = None) -> str:

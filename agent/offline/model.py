@@ -13,8 +13,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from agent.offline.extract import Entities, extract, normalize
-from agent.offline.intents import INTENTS, VOCABULARY, Intent
+from agent.offline.extract import extract, normalize
+from core.grammar import Entities, Grammar, Intent
 
 MIN_SCORE = 2.0
 CAPABILITIES = (
@@ -31,11 +31,44 @@ SMALL_TALK = (
 )
 
 
+# English word forms the typo fixer must leave alone, whatever the capabilities say
+BASE_WORDS = frozenset({"apple", "tesla", "nvidia", "microsoft", "amazon", "google", "netflix", "alphabet",
+     "bitcoin", "ethereum", "above", "below", "discord", "email", "tomorrow", "minutes",
+     "hours", "hour", "week", "month", "snooze", "alerts", "watchlist", "percent",
+     "publish", "schedule", "decision", "newsletter", "about", "when", "what", "should",
+     # word forms that must not be "corrected" into a trigger
+     "scheduled", "scheduler", "published", "publishing", "tracking", "watching", "drafted",
+     "alerted", "alerting", "charts", "quoted", "quotes", "errored", "healthier", "reviewed",
+     "decided", "decisions", "handled", "anything", "something", "everything", "nothing",
+     "there", "where", "morning", "thanks", "these", "those", "today", "weekly",
+     "daily", "yesterday", "tonight", "stock", "stocks", "share", "shares", "price", "prices"})
+
+
+def vocabulary(intents: Sequence[Intent], words: frozenset[str] = frozenset()) -> set[str]:
+    """Every word of four letters or more that a trigger or veto uses, plus ``words``."""
+    return {
+        word
+        for intent in intents
+        for phrase in (*intent.triggers, *intent.vetoes)
+        for word in re.findall(r"[a-z]{4,}", phrase)
+    } | BASE_WORDS | words
+
+
 class OfflineChatModel(BaseChatModel):
     """Routes a message to the canonical tools it was bound to, then writes the answer
-    from the tools' results. No network, no randomness: the same input, the same output."""
+    from the tools' results. No network, no randomness: the same input, the same output.
 
-    intents: list[Intent] = INTENTS
+    It knows nothing of the capabilities: their grammars are combined here, in the order
+    given (which breaks ties between intents)."""
+
+    intents: list[Intent]
+    words: set[str]
+
+    @classmethod
+    def from_grammars(cls, grammars: Sequence[Grammar]) -> OfflineChatModel:
+        intents = [i for g in grammars for i in g.intents]
+        extra = frozenset(w for g in grammars for w in g.words)
+        return cls(intents=intents, words=vocabulary(intents, extra))
 
     @property
     def _llm_type(self) -> str:
@@ -70,7 +103,7 @@ class OfflineChatModel(BaseChatModel):
         return self.route(text, tool_names, previous_calls(messages[:last_human]))
 
     def route(self, text: str, tool_names: set[str], previous: list[dict] | None = None) -> AIMessage:
-        norm = normalize(text, VOCABULARY)
+        norm = normalize(text, self.words)
         entities = extract(text, norm)
         candidates = sorted(
             (

@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from agent.auth import Caller
-from tools.market.limits import SlidingWindowLimiter
+from core.auth import Caller
+from core.limits import SlidingWindowLimiter
 
 
 @dataclass

@@ -13,33 +13,32 @@ import discord
 import structlog
 from discord.ext import commands
 
-from agent.bus import DECISION_RESOLVED, NOTICE
-from agent.decisions.service import DECISION_RAISED
-from agent.errors import CopilotError, InvalidInput
+from agent.copilot import Copilot
 from bots.discord.access import AccessPolicy
 from bots.discord.render import AUTOCOMPLETE_LIMIT, decision_embed, split_message
 from bots.discord.views import DecisionButton, EditDraftButton, decision_view
+from core.errors import CopilotError, InvalidInput
+from core.events import DECISION_RAISED, DECISION_RESOLVED, NOTICE
+from core.ports import CheckResult, FnCheck
 
 log = structlog.get_logger(__name__)
 
 
-class DiscordAlertSender:
-    """The alert dispatcher's Discord target: DMs every owner."""
+def gateway_check(bot: CopilotBot) -> FnCheck:
+    """The Discord front end's own health: is the gateway connected, and how fast."""
 
-    def __init__(self, bot: CopilotBot) -> None:
-        self.bot = bot
+    def run() -> CheckResult:
+        if bot.is_closed() or not bot.is_ready():
+            return CheckResult("down", "gateway disconnected")
+        latency = bot.latency * 1000
+        return CheckResult("degraded" if latency > 1000 else "ok", f"gateway {latency:.0f} ms",
+                           latency)
 
-    async def send_alert(self, text: str, payload: dict[str, Any]) -> None:
-        if not self.bot.policy.owner_ids:
-            raise InvalidInput("OWNER_IDS is empty: nobody to send alerts to.")
-        for owner_id in self.bot.policy.owner_ids:
-            user = self.bot.get_user(owner_id) or await self.bot.fetch_user(owner_id)
-            for chunk in split_message(text):
-                await user.send(chunk)
+    return FnCheck("discord", run)
 
 
 class CopilotBot(commands.Bot):
-    def __init__(self, rt: Any, policy: AccessPolicy | None = None,
+    def __init__(self, rt: Copilot, policy: AccessPolicy | None = None,
                  intents: discord.Intents | None = None) -> None:
         if intents is None:
             intents = discord.Intents.default()
@@ -60,11 +59,14 @@ class CopilotBot(commands.Bot):
         # persistent buttons: any copilot:decision:* custom_id resolves after a restart
         self.add_dynamic_items(DecisionButton, EditDraftButton)
         await self.add_cog(CopilotCommands(self))
-        self.rt.alerts.discord.sender = DiscordAlertSender(self)
-        self._unsubscribe.append(self.rt.bus.subscribe(DECISION_RAISED, self.send_decision))
-        self._unsubscribe.append(self.rt.bus.subscribe(DECISION_RESOLVED, self.update_decision))
-        self._unsubscribe.append(self.rt.bus.subscribe(NOTICE, self.send_notice))
-        self.rt.bot = self
+        self.rt.register_alert_sender("discord", self.send_alert)
+        self.rt.register_check(gateway_check(self))
+        self._unsubscribe.append(self.rt.subscribe(DECISION_RAISED, self.send_decision,
+                                                   name="discord-decisions"))
+        self._unsubscribe.append(self.rt.subscribe(DECISION_RESOLVED, self.update_decision,
+                                                   name="discord-outcomes"))
+        self._unsubscribe.append(self.rt.subscribe(NOTICE, self.send_notice,
+                                                   name="discord-notices"))
 
     def detach(self) -> None:
         """Stop listening to the runtime's bus."""
@@ -92,15 +94,14 @@ class CopilotBot(commands.Bot):
             return
         ref = message.reference.message_id if message.reference else None
         if ref is not None:  # a reply to one of our published posts is audience feedback
-            self.rt.content.record_feedback(str(ref), "reply", message.content,
-                                            str(message.author.id))
+            self.rt.record_feedback(str(ref), "reply", message.content, str(message.author.id))
         if not self._addressed(message):
             return
         await self.chat(message)
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
-        self.rt.content.record_feedback(str(payload.message_id), "reaction", str(payload.emoji),
-                                        str(payload.user_id))
+        self.rt.record_feedback(str(payload.message_id), "reaction", str(payload.emoji),
+                                str(payload.user_id))
 
     async def chat(self, message: discord.Message) -> None:
         author = message.author
@@ -133,24 +134,16 @@ class CopilotBot(commands.Bot):
 
     # ---- tools for slash commands -----------------------------------------------------
     async def run_tool(self, name: str, args: dict[str, Any], user_id: int) -> dict[str, Any]:
-        from agent.auth import GUEST_TOOLS
-
         caller = self.policy.caller(user_id)
-        if not caller.is_owner and name not in GUEST_TOOLS:
-            raise InvalidInput("That command is for the owner.")
         if not caller.is_owner and not self.policy.allow(user_id):
             raise InvalidInput("You're sending commands too fast; try again in a minute.")
-        tool = next((t for t in self.rt.tools if t.name == name), None)
-        if tool is None:
-            raise InvalidInput(f"/{name} is not available in this version.")
-        clean = {k: v for k, v in args.items() if v is not None}
-        return await tool.ainvoke(clean, {"configurable": {"caller": caller}})
+        return await self.rt.run_tool(name, args, caller)
 
     def ticker_choices(self, current: str) -> list[str]:
-        from tools.market import symbols
+        from core import symbols
 
         current = current.upper().strip()
-        watch = self.rt.market.watchlist()
+        watch = self.rt.watchlist()
         known = [s.symbol for s in symbols.search(current, AUTOCOMPLETE_LIMIT)] if current \
             else sorted(symbols.UNIVERSE)
         matching = set(known)
@@ -159,13 +152,22 @@ class CopilotBot(commands.Bot):
         return ordered[:AUTOCOMPLETE_LIMIT]
 
     def draft_body(self, decision_id: int) -> str:
-        decision = self.rt.decisions.get(decision_id)
+        decision = self.rt.decision(decision_id)
         for option in decision.options:
             if "body" in option.args:
                 return str(option.args["body"])
         return decision.context
 
-    # ---- decisions --------------------------------------------------------------------
+    # ---- what the runtime sends ------------------------------------------------------------
+    async def send_alert(self, text: str, payload: dict[str, Any]) -> None:
+        """The alert dispatcher's Discord target: DMs every owner."""
+        if not self.policy.owner_ids:
+            raise InvalidInput("OWNER_IDS is empty: nobody to send alerts to.")
+        for owner_id in self.policy.owner_ids:
+            user = self.get_user(owner_id) or await self.fetch_user(owner_id)
+            for chunk in split_message(text):
+                await user.send(chunk)
+
     async def send_decision(self, decision: Any) -> None:
         """DM each owner the decision with its buttons."""
         for owner_id in self.policy.owner_ids:
@@ -194,8 +196,10 @@ class CopilotBot(commands.Bot):
                     log.warning("could not DM an outcome", owner=owner_id, error=str(exc))
 
 
-async def run_bot(rt: Any) -> None:
+async def run_bot(rt: Copilot) -> None:
     """Log in and serve until cancelled; slash commands are synced at start."""
+    if rt.settings.discord_token is None:
+        raise InvalidInput("DISCORD_TOKEN is not set.")
     token = rt.settings.discord_token.get_secret_value()
     bot = CopilotBot(rt)
     if not bot.policy.owner_ids:

@@ -9,9 +9,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from agent.errors import CopilotError
 from bots.discord.render import decision_embed, result_embed, split_message
 from bots.discord.views import decision_view
+from core.errors import CopilotError
 
 PUBLIC = {"get_quote", "price_chart"}  # answers others in the channel may see
 
@@ -132,7 +132,7 @@ class CopilotCommands(commands.Cog):
                                                     ephemeral=True)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        pending = self.bot.rt.decisions.pending()
+        pending = self.bot.rt.pending()
         if not pending:
             await interaction.followup.send("Nothing is waiting for you.", ephemeral=True)
             return

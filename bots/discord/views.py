@@ -11,8 +11,8 @@ from typing import Any
 
 import discord
 
-from agent.errors import CopilotError
 from bots.discord.render import decision_embed
+from core.errors import CopilotError
 
 MAX_BUTTONS = 5  # one action row
 
@@ -97,7 +97,7 @@ async def resolve_from_button(interaction: discord.Interaction, decision_id: int
     await interaction.response.defer()
     caller = bot.policy.caller(interaction.user.id)
     try:
-        decision = await bot.rt.decisions.decide(decision_id, option, caller, edits=edits)
+        decision = await bot.rt.decide(decision_id, option, caller, edits=edits)
     except CopilotError as exc:
         await interaction.followup.send(str(exc), ephemeral=True)
         return

@@ -6,7 +6,7 @@ import sys
 
 from typer.testing import CliRunner
 
-from agent.cli import app
+from cli import app
 
 runner = CliRunner()
 
@@ -30,7 +30,7 @@ def test_config_masks_secrets(monkeypatch):
 
 def test_help_does_not_import_heavy_libraries():
     code = (
-        "import sys; from agent.cli import app; "
+        "import sys; from cli import app; "
         "heavy = [m for m in ('langgraph', 'langchain_openai', 'chromadb', 'torch', 'discord')"
         " if m in sys.modules]; print(heavy)"
     )

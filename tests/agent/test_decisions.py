@@ -10,10 +10,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from agent.auth import Caller
-from agent.decisions import sources
-from agent.errors import InvalidInput, PermissionDenied
 from agent.runtime import open_runtime
+from core.auth import Caller
+from core.errors import InvalidInput, PermissionDenied
 
 ROOT = Path(__file__).resolve().parents[2]
 OWNER = Caller.local_owner()
@@ -36,11 +35,11 @@ async def make_rule(rt, symbol="TSLA"):
 async def test_alert_decision_lifecycle(settings):
     async with open_runtime(settings) as rt:
         rule = await make_rule(rt)
-        d = await sources.on_alert_fired(rt.decisions, fired(rule.id, 1))
+        d = await rt.alerts.on_fired(fired(rule.id, 1))
         assert d.status == "pending" and [o.id for o in d.options] == ["draft", "snooze", "dismiss"]
         assert d.recommended == "dismiss"  # no memory yet: the default
         assert "No similar past decisions" in d.rationale
-        again = await sources.on_alert_fired(rt.decisions, fired(rule.id, 1))
+        again = await rt.alerts.on_fired(fired(rule.id, 1))
         assert again.id == d.id  # the same firing never raises two decisions
         state = await rt.decisions.graph.aget_state({"configurable": {"thread_id": d.thread_id}})
         request = state.tasks[0].interrupts[0].value
@@ -65,7 +64,6 @@ RAISE = textwrap.dedent("""
     import asyncio, sys
     from types import SimpleNamespace
     from agent.runtime import open_runtime
-    from agent.decisions import sources
 
     async def main():
         async with open_runtime() as rt:
@@ -74,7 +72,7 @@ RAISE = textwrap.dedent("""
             alert = SimpleNamespace(firing_id=7, rule_id=rule.id, symbol="TSLA", price=251.0,
                                     ts=1795530600.0, condition="above", threshold=250.0,
                                     note="", message="TSLA is at or above $250.00")
-            d = await sources.on_alert_fired(rt.decisions, alert)
+            d = await rt.alerts.on_fired(alert)
             print(d.id, rule.id)
 
     asyncio.run(main())
@@ -95,7 +93,7 @@ async def test_pending_decision_survives_a_restart(settings):
 
 async def teach(rt, rule, choices: list[str], start_firing: int = 100):
     for i, choice in enumerate(choices):
-        d = await sources.on_alert_fired(rt.decisions, fired(rule.id, start_firing + i))
+        d = await rt.alerts.on_fired(fired(rule.id, start_firing + i))
         await rt.decisions.decide(d.id, choice, OWNER)
 
 
@@ -103,7 +101,7 @@ async def test_recommendation_cites_past_choices(settings):
     async with open_runtime(settings) as rt:
         rule = await make_rule(rt)
         await teach(rt, rule, ["snooze", "snooze", "dismiss", "snooze"])
-        d = await sources.on_alert_fired(rt.decisions, fired(rule.id, 999))
+        d = await rt.alerts.on_fired(fired(rule.id, 999))
         assert d.recommended == "snooze"
         assert d.rationale.startswith("You chose “Snooze this alert for 1 hour” for 3 of the "
                                       "last 4 similar TSLA decisions")
@@ -114,13 +112,13 @@ async def test_autopilot_acts_only_when_enabled_and_consistent(settings):
     async with open_runtime(settings) as rt:
         rule = await make_rule(rt)
         await teach(rt, rule, ["snooze"] * 5)
-        off = await sources.on_alert_fired(rt.decisions, fired(rule.id, 500))
+        off = await rt.alerts.on_fired(fired(rule.id, 500))
         assert off.status == "pending"
         await rt.decisions.decide(off.id, "snooze", OWNER)
         with pytest.raises(PermissionDenied):
             rt.decisions.set_autopilot("alert_fired", True, Caller("x", is_owner=False))
         rt.decisions.set_autopilot("alert_fired", True, OWNER)
-        auto = await sources.on_alert_fired(rt.decisions, fired(rule.id, 501))
+        auto = await rt.alerts.on_fired(fired(rule.id, 501))
         assert auto.status == "auto" and auto.decided_by == "autopilot"
         assert auto.chosen == "snooze" and auto.undo_until is not None
         assert any(e.event == "auto" and "Autopilot" in e.detail
@@ -130,7 +128,7 @@ async def test_autopilot_acts_only_when_enabled_and_consistent(settings):
         assert undone.status == "undone"
         assert rt.alerts.service.get(rule.id).snoozed_until is None
         # the undone choice breaks the streak: no autopilot until the owner is consistent again
-        after = await sources.on_alert_fired(rt.decisions, fired(rule.id, 502))
+        after = await rt.alerts.on_fired(fired(rule.id, 502))
         assert after.status == "pending"
 
 
@@ -139,14 +137,14 @@ async def test_autopilot_waits_when_past_choices_disagree(settings):
         rule = await make_rule(rt)
         await teach(rt, rule, ["snooze", "snooze", "dismiss", "snooze", "snooze"])
         rt.decisions.set_autopilot("alert_fired", True, OWNER)
-        d = await sources.on_alert_fired(rt.decisions, fired(rule.id, 600))
+        d = await rt.alerts.on_fired(fired(rule.id, 600))
         assert d.status == "pending" and d.recommended == "snooze"
 
 
 async def test_expiry_closes_stale_decisions(settings, fixed_clock):
     async with open_runtime(settings, clock=fixed_clock) as rt:
         rule = await make_rule(rt)
-        d = await sources.on_alert_fired(rt.decisions, fired(rule.id, 1))
+        d = await rt.alerts.on_fired(fired(rule.id, 1))
         fixed_clock.advance(13 * 3600)
         reminded = await rt.decisions.remind()
         assert [r.id for r in reminded] == [d.id]
@@ -160,7 +158,7 @@ async def test_expiry_closes_stale_decisions(settings, fixed_clock):
 async def test_decision_tools_through_the_agent(settings):
     async with open_runtime(settings) as rt:
         rule = await make_rule(rt)
-        d = await sources.on_alert_fired(rt.decisions, fired(rule.id, 1))
+        d = await rt.alerts.on_fired(fired(rule.id, 1))
         listed = await rt.ask("what needs my attention")
         assert f"Decision {d.id}" in listed.answer and "⭐ recommended" in listed.answer
         decided = await rt.ask(f"decision {d.id}: option snooze")
@@ -187,8 +185,9 @@ async def test_console_answers_decisions_by_number(settings):
 
     async with open_runtime(settings) as rt:
         rule = await make_rule(rt)
+        inbox = rt.notices()
         await rt.start()
-        await sources.on_alert_fired(rt.decisions, fired(rule.id, 1))
+        await rt.alerts.on_fired(fired(rule.id, 1))
         lines = iter(["2", "/quit"])
 
         async def read(_prompt):
@@ -196,10 +195,8 @@ async def test_console_answers_decisions_by_number(settings):
 
         console = Console(record=True, width=120)
 
-        async def notes():
-            return rt.notifications()
-
-        await ConsoleChat(rt, console=console, read_line=read, between_turns=notes).run()
+        await rt.kernel.bus.drain()
+        await ConsoleChat(rt, console=console, read_line=read, notices=inbox).run()
         text = console.export_text()
     assert "Decision 1: TSLA alert 1 fired" in text
     assert "Decision 1: Snoozed alert 1 for 60 min." in text

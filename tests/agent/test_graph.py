@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from agent.auth import Caller
 from agent.runtime import open_runtime
-from agent.settings import Settings
+from core.auth import Caller
+from core.settings import Settings
 from tests.helpers.openai_server import FakeOpenAIServer
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
-from agent.offline import OfflineChatModel
-from agent.offline.intents import INTENTS
+from agent.runtime import grammars, offline_model
 
-ALL_TOOLS = {intent.tool for intent in INTENTS}
+ALL_TOOLS = {intent.tool for intent in [i for g in grammars() for i in g.intents]}
 
 CASES = [
     ("what's AAPL at?", "get_quote", {"symbol": "AAPL"}),
@@ -69,7 +68,7 @@ CASES = [
 
 
 def route(text: str, tools: set[str] = ALL_TOOLS) -> AIMessage:
-    return OfflineChatModel().route(text, tools)
+    return offline_model().route(text, tools)
 
 
 @pytest.mark.parametrize(("message", "tool", "args"), CASES, ids=[c[0] for c in CASES])
@@ -109,7 +108,7 @@ def test_only_bound_tools_are_called():
 
 
 def test_follow_up_reuses_previous_tool():
-    model = OfflineChatModel()
+    model = offline_model()
     first = model.route("chart AAPL", ALL_TOOLS)
     history = [HumanMessage("chart AAPL"), first,
                ToolMessage('{"summary": "ok"}', tool_call_id=first.tool_calls[0]["id"]),
@@ -120,7 +119,7 @@ def test_follow_up_reuses_previous_tool():
 
 
 def test_answer_is_written_from_tool_results():
-    model = OfflineChatModel()
+    model = offline_model()
     messages = [
         HumanMessage("quote AAPL"),
         AIMessage("", tool_calls=[{"name": "get_quote", "args": {"symbol": "AAPL"}, "id": "c1"}]),
@@ -130,7 +129,7 @@ def test_answer_is_written_from_tool_results():
 
 
 def test_tool_error_becomes_the_answer():
-    model = OfflineChatModel()
+    model = offline_model()
     messages = [
         HumanMessage("quote ZZZZ"),
         AIMessage("", tool_calls=[{"name": "get_quote", "args": {"symbol": "ZZZZ"}, "id": "c1"}]),
@@ -140,7 +139,7 @@ def test_tool_error_becomes_the_answer():
 
 
 def test_invoke_through_langchain_interface():
-    model = OfflineChatModel()
+    model = offline_model()
     from langchain_core.tools import tool
 
     @tool

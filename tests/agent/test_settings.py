@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.settings import Settings, default_data_dir
+from core.settings import Settings, default_data_dir
 
 
 def test_defaults_need_no_keys(monkeypatch, tmp_path):

@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from agent.cli import app
+from cli import app
 from evals.evaluators import SUITES, args_match, trajectory_match
 from evals.runner import THRESHOLDS
 
@@ -23,9 +23,10 @@ def test_routing_dataset_is_big_and_varied():
     rows = load_jsonl("routing.jsonl")
     assert len(rows) >= 150
     assert sum(r["tool"] is None for r in rows) >= 10
-    from agent.offline.intents import INTENTS
+    from agent.runtime import grammars
 
-    assert {r["tool"] for r in rows if r["tool"]} == {i.tool for i in INTENTS}
+    assert {r["tool"] for r in rows if r["tool"]} == {i.tool for g in grammars()
+                                                      for i in g.intents}
 
 
 @pytest.mark.parametrize(("mode", "expected", "actual", "ok"), [

@@ -17,12 +17,13 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from agent.bus import ALERT_FIRED, TICKS, EventBus
-from agent.storage import kv_get
+from core.bus import EventBus
+from core.events import ALERT_FIRED, TICKS, AlertFired
+from core.market import Tick
+from core.storage import kv_get
 from tools.alerts.index import RuleIndex
 from tools.alerts.models import AlertRule
 from tools.alerts.outbox import OutboxRow, OutboxWriter
-from tools.market.models import Tick
 
 log = structlog.get_logger(__name__)
 VERSION_KEY = "alerts_version"
@@ -50,17 +51,7 @@ class RuleView:
                    rule.note, tuple(t for t in rule.targets.split(",") if t))
 
 
-@dataclass
-class FiredAlert:
-    firing_id: int
-    rule_id: int
-    symbol: str
-    price: float
-    ts: float
-    message: str
-    condition: str
-    threshold: float
-    note: str
+FiredAlert = AlertFired  # the bus payload; the name the engine's callers know
 
 
 def _next_midnight(ts: float) -> float:
@@ -208,7 +199,8 @@ class AlertEngine:
                           v.targets, v.frequency != "once") for v in views]
         ids = self.outbox.write(rows, now)
         fired = [FiredAlert(fid, v.id, v.symbol, tick.price, tick.ts, row.message, v.condition,
-                            v.threshold, v.note) for fid, v, row in zip(ids, views, rows, strict=True)]
+                            v.threshold, v.note, repeats=v.frequency != "once")
+                 for fid, v, row in zip(ids, views, rows, strict=True)]
         for v in views:
             self._unindex(v)
             if v.frequency == "once":
@@ -231,7 +223,7 @@ class AlertEngine:
 
     def attach(self, bus: EventBus) -> None:
         self.bus = bus
-        self._unsubscribe = bus.subscribe(TICKS, self.handle)
+        self._unsubscribe = bus.subscribe(TICKS, self.handle, name="alert-engine")
 
     def detach(self) -> None:
         if self._unsubscribe:

@@ -8,8 +8,8 @@ from enum import StrEnum
 from pydantic import BaseModel, field_validator, model_validator
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from agent.errors import InvalidInput
-from tools.market.models import normalize_symbol
+from core.errors import InvalidInput
+from core.market import normalize_symbol
 
 
 class Condition(StrEnum):

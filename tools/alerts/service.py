@@ -13,15 +13,15 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from agent.errors import InvalidInput, NotFound
-from agent.storage import kv_get, kv_set, update_row
+from core.errors import InvalidInput, NotFound
+from core.market import MarketData
+from core.storage import kv_get, kv_set, update_row
 from tools.alerts.engine import VERSION_KEY, AlertEngine
 from tools.alerts.models import AlertRule, AlertSpec, Firing, parse_spec
-from tools.market.service import MarketService
 
 
 class AlertService:
-    def __init__(self, engine: Engine, market: MarketService | None = None,
+    def __init__(self, engine: Engine, market: MarketData | None = None,
                  alert_engine: AlertEngine | None = None,
                  clock: Callable[[], float] = time.time,
                  default_targets: tuple[str, ...] = ("console",),

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import httpx
 import structlog
 
-from agent.errors import ProviderError
+from core.errors import ProviderError
 
 log = structlog.get_logger(__name__)
 
@@ -68,22 +69,21 @@ class WebhookTarget:
             raise DeliveryFailed(f"webhook answered HTTP {response.status_code}")
 
 
-class DiscordSender(Protocol):
-    """Implemented by the Discord bot: DM the owner or post in a channel."""
-
-    async def send_alert(self, text: str, payload: dict[str, Any]) -> None: ...
+Sender = Callable[[str, dict[str, Any]], Awaitable[None]]  # (text, payload)
 
 
-class DiscordTarget:
-    name = "discord"
+class SenderTarget:
+    """A target a front end brings (the Discord bot's DMs): until it registers its
+    sender, deliveries fail and are retried."""
 
-    def __init__(self, sender: DiscordSender | None = None) -> None:
+    def __init__(self, name: str, sender: Sender | None = None) -> None:
+        self.name = name
         self.sender = sender
 
     async def send(self, payload: dict[str, Any], idempotency_key: str) -> None:
         if self.sender is None:
-            raise DeliveryFailed("the Discord bot is not connected")
+            raise DeliveryFailed(f"the {self.name} front end is not connected")
         try:
-            await self.sender.send_alert(payload["text"], payload)
+            await self.sender(payload["text"], payload)
         except Exception as exc:  # discord.py raises many kinds; all mean "retry later"
-            raise DeliveryFailed(f"Discord refused the message ({type(exc).__name__})") from exc
+            raise DeliveryFailed(f"{self.name} refused the message ({type(exc).__name__})") from exc

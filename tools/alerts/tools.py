@@ -8,7 +8,7 @@ from typing import Any, Literal
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, tool
 
-from agent.auth import caller_from_config, require_owner
+from core.auth import caller_from_config, require_owner
 from tools.alerts.service import AlertService
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from agent.errors import InvalidInput
+from core.errors import InvalidInput
 
 
 class Kind(StrEnum):

@@ -82,7 +82,7 @@ class ArchitectureReviewer:
         self.clock = clock
 
     def resolve(self, path: str | None) -> Path:
-        from agent.errors import InvalidInput
+        from core.errors import InvalidInput
 
         if path:
             return Path(path)

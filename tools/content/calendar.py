@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.errors import InvalidInput
+from core.errors import InvalidInput
 
 
 def parse_slot(slot: str) -> tuple[str, tuple[int, int], str]:

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from agent.errors import ProviderError
+from core.errors import ProviderError
 from tools.content.models import ContentDraft
 
 

@@ -17,8 +17,10 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from agent.errors import InvalidInput, NotFound
-from agent.storage import update_row
+from core.errors import InvalidInput, NotFound
+from core.market import MarketData
+from core.ports import AlertFeed
+from core.storage import update_row
 from tools.content.drafting import Polisher, polish, render
 from tools.content.grounding import ungrounded
 from tools.content.models import Channel, ContentDraft, Feedback, Status
@@ -30,7 +32,8 @@ MAX_ATTEMPTS = 3
 
 
 class ContentService:
-    def __init__(self, sql: Engine, market: Any = None, alerts: Any = None,
+    def __init__(self, sql: Engine, market: MarketData | None = None,
+                 alerts: AlertFeed | None = None,
                  publishers: dict[str, Publisher] | None = None,
                  clock: Callable[[], float] = time.time, disclaimer: str = "Not financial advice.",
                  polisher: Polisher | None = None) -> None:
@@ -41,7 +44,7 @@ class ContentService:
         self.clock = clock
         self.disclaimer = disclaimer
         self.polisher = polisher
-        # set by the runtime: raise a content_ready decision / schedule a publish job
+        # set by the capability: raise a content_ready decision / schedule a publish job
         self.on_ready: Callable[[ContentDraft], Awaitable[Any]] | None = None
         self.on_schedule: Callable[[ContentDraft], None] | None = None
         self._sentiment: Any = None
@@ -53,7 +56,7 @@ class ContentService:
         """The data a draft may use; it is also the grounding reference."""
         data: dict[str, Any] = {"topic": topic}
         if symbol and self.market is not None:
-            from tools.market.symbols import UNIVERSE
+            from core.symbols import UNIVERSE
 
             result = await self.market.quote(symbol)
             q = result.quote
@@ -72,12 +75,11 @@ class ContentService:
                 data["alerts"] = [f.message for f in self.alerts.recent_firings(
                     self.clock() - 86400, symbol=q.symbol)]
         elif self.market is not None:
-            movers = []
-            for sym in self.market.watchlist()[:10]:
-                q = (await self.market.quote(sym, interest=False)).quote
-                movers.append({"symbol": sym, "price": q.price, "change_pct": q.change_pct})
-            movers.sort(key=lambda m: abs(m["change_pct"]), reverse=True)
-            data["movers"] = movers[:3]
+            quotes = [(await self.market.quote(sym, interest=False)).quote
+                      for sym in self.market.watchlist()[:10]]
+            quotes.sort(key=lambda q: abs(q.change_pct), reverse=True)
+            data["movers"] = [{"symbol": q.symbol, "price": q.price, "change_pct": q.change_pct}
+                              for q in quotes[:3]]
         return data
 
     async def draft(self, topic: str, channel: str = "discord", symbol: str | None = None,
@@ -171,6 +173,9 @@ class ContentService:
 
     def skip(self, draft_id: int) -> ContentDraft:
         return self._set(draft_id, status=Status.failed.value, last_error="skipped by the owner")
+
+    def unskip(self, draft_id: int) -> ContentDraft:
+        return self._set(draft_id, status=Status.draft.value, last_error="")
 
     # ---- publishing -----------------------------------------------------------------
     def _claim(self, draft_id: int) -> bool:

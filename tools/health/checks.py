@@ -5,26 +5,14 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
-
-@dataclass
-class CheckResult:
-    status: str  # ok | degraded | down
-    detail: str = ""
-    latency_ms: float | None = None
-
-
-class HealthCheck(Protocol):
-    name: str
-    interval_s: float
-
-    async def check(self) -> CheckResult: ...
+from core.ports import CheckResult, FnCheck
 
 
 @dataclass
@@ -38,6 +26,7 @@ class HttpCheck:
     timeout_s: float = 5.0
     interval_s: float = 60.0
     slow_ms: float = 2000.0
+    restart: Callable[[], Awaitable[str]] | None = None  # the service's restart hook
 
     async def check(self) -> CheckResult:
         t0 = time.perf_counter()
@@ -56,29 +45,6 @@ class HttpCheck:
         return CheckResult("ok", f"HTTP {response.status_code}", ms)
 
 
-@dataclass
-class FnCheck:
-    """An internal check written as a small function returning a CheckResult."""
-
-    name: str
-    fn: Callable[[], Any]
-    interval_s: float = 60.0
-
-    async def check(self) -> CheckResult:
-        import inspect
-
-        t0 = time.perf_counter()
-        try:
-            result = self.fn()
-            if inspect.isawaitable(result):
-                result = await result
-        except Exception as exc:  # noqa: BLE001 - a failing check is a finding, not a crash
-            return CheckResult("down", f"{type(exc).__name__}: {exc}")
-        if result.latency_ms is None:
-            result.latency_ms = (time.perf_counter() - t0) * 1000
-        return result
-
-
 def database_check(engine: Any) -> FnCheck:
     def run() -> CheckResult:
         from sqlalchemy import text
@@ -88,16 +54,6 @@ def database_check(engine: Any) -> FnCheck:
         return CheckResult("ok", engine.dialect.name)
 
     return FnCheck("database", run)
-
-
-def vector_store_check(memory_ref: Callable[[], Any]) -> FnCheck:
-    def run() -> CheckResult:
-        memory = memory_ref()
-        store = memory.store("alert_fired")
-        return CheckResult("ok", f"{memory.embedder.name} embeddings, {store.count()} alert "
-                                 "decisions remembered")
-
-    return FnCheck("memory", run)
 
 
 def scheduler_check(scheduler_ref: Callable[[], Any]) -> FnCheck:
@@ -115,24 +71,6 @@ def scheduler_check(scheduler_ref: Callable[[], Any]) -> FnCheck:
         return CheckResult("ok", f"{len(scheduler.stats)} jobs, {runs} runs")
 
     return FnCheck("scheduler", run)
-
-
-def market_check(market: Any) -> FnCheck:
-    def run() -> CheckResult:
-        parts, worst = [], "ok"
-        for p in market.providers:
-            breaker = getattr(p, "breaker", None)
-            limiter = getattr(p, "limiter", None)
-            state = breaker.state if breaker else "closed"
-            left = limiter.remaining() if limiter else None
-            parts.append(f"{p.name}: {state}" + (f", {left} calls left" if left is not None else ""))
-            if state == "open":
-                worst = "down" if len(market.providers) == 1 else "degraded"
-            elif left == 0 and worst == "ok":
-                worst = "degraded"
-        return CheckResult(worst, "; ".join(parts))
-
-    return FnCheck("market", run)
 
 
 def bus_check(bus: Any, max_lag_s: float = 0.5) -> FnCheck:
@@ -167,3 +105,26 @@ def discord_check(bot_ref: Callable[[], Any]) -> FnCheck:
                            latency)
 
     return FnCheck("discord", run)
+
+
+def tasks_check(supervisor: Any) -> FnCheck:
+    """The supervised background tasks: a crash restarts a task, and shows here."""
+
+    def run() -> CheckResult:
+        states = supervisor.snapshot()
+        if not states:
+            return CheckResult("ok", "no background tasks (one-shot command)")
+        failed = [s for s in states if s.state == "failed"]
+        restarting = [s for s in states if s.state == "restarting"]
+        restarted = [s for s in states if s.restarts]
+        if failed:
+            s = failed[0]
+            return CheckResult("down", f"{s.name} failed after {s.restarts} restarts: "
+                                       f"{s.last_error}")
+        if restarting or restarted:
+            s = (restarting or restarted)[0]
+            return CheckResult("degraded", f"{s.name} {s.state}, restarted {s.restarts}x: "
+                                           f"{s.last_error}")
+        return CheckResult("ok", f"{len(states)} tasks running")
+
+    return FnCheck("tasks", run, interval_s=15.0)

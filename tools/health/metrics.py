@@ -21,7 +21,7 @@ class CopilotCollector:
                                labels=["component"])
         latency = GaugeMetricFamily("copilot_check_latency_ms", "last check latency",
                                     labels=["component"])
-        for name, run in self.rt.health.latest.items():
+        for name, run in self.rt.health.monitor.latest.items():
             up.add_metric([name], STATUS_VALUE.get(run.status, 0.0))
             if run.latency_ms is not None:
                 latency.add_metric([name], run.latency_ms)
@@ -31,7 +31,7 @@ class CopilotCollector:
         yield CounterMetricFamily("copilot_ticks", "ticks evaluated", value=engine.ticks)
         yield CounterMetricFamily("copilot_alert_firings", "alerts fired", value=engine.firings)
         yield GaugeMetricFamily("copilot_bus_lag_seconds", "last event-bus delivery lag",
-                                value=self.rt.bus.stats.last_lag_s)
+                                value=self.rt.kernel.bus.stats.last_lag_s)
         yield GaugeMetricFamily("copilot_pending_decisions", "decisions waiting",
                                 value=len(self.rt.decisions.pending()))
 

@@ -1,4 +1,4 @@
-"""Health history, incidents and the SQL log sink."""
+"""Health history and incidents. (The SQL log sink's table is the kernel's: core.logs.)"""
 
 from __future__ import annotations
 
@@ -26,15 +26,3 @@ class Incident(SQLModel, table=True):
     last_error: str = ""
     decision_id: int | None = None
     silenced_until: float | None = None
-
-
-class LogEntry(SQLModel, table=True):
-    """Warnings and errors from every logger, redacted, for `recent_errors`."""
-
-    __tablename__ = "log_entries"
-    id: int | None = Field(default=None, primary_key=True)
-    at: float = Field(index=True)
-    level: str = Field(index=True)
-    component: str = Field(index=True)
-    event: str
-    data: str = "{}"

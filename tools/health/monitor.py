@@ -10,10 +10,11 @@ from typing import Any
 import structlog
 from sqlmodel import Session, col, select
 
-from agent.errors import NotFound
-from agent.storage import update_row
-from tools.health.checks import CheckResult, HealthCheck
-from tools.health.models import CheckRun, Incident, LogEntry
+from core.errors import NotFound
+from core.logs import LogEntry
+from core.ports import CheckResult, HealthCheck
+from core.storage import update_row
+from tools.health.models import CheckRun, Incident
 
 log = structlog.get_logger(__name__)
 SPARK = "▁▂▃▄▅▆▇█"
@@ -29,20 +30,31 @@ def sparkline(values: list[float]) -> str:
 
 class HealthMonitor:
     def __init__(self, engine: Any, checks: list[HealthCheck], threshold: int = 3,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 sources: Callable[[], list[HealthCheck]] = list) -> None:
         self.sql = engine
-        self.checks = {c.name: c for c in checks}
+        self._own = {c.name: c for c in checks}
+        self.sources = sources  # other capabilities' checks, asked each time
         self.threshold = threshold
         self.clock = clock
         self.failures: dict[str, int] = {}
         self.latest: dict[str, CheckRun] = {}
-        # hooks the runtime sets: raise an incident decision / tell the owner / restart
+        # set by the capability: raise an incident decision / tell the owner
         self.on_incident: Callable[[Incident], Awaitable[Any]] | None = None
         self.on_recovery: Callable[[Incident, str], Awaitable[Any]] | None = None
-        self.restart_actions: dict[str, Callable[[], Awaitable[str]]] = {}
+
+    @property
+    def restart_actions(self) -> dict[str, Callable[[], Awaitable[str]]]:
+        """What "Restart" runs, per component that has a restart hook."""
+        return {name: hook for name, c in self.checks.items()
+                if (hook := getattr(c, "restart", None)) is not None}
+
+    @property
+    def checks(self) -> dict[str, HealthCheck]:
+        return {**self._own, **{c.name: c for c in self.sources()}}
 
     def add(self, check: HealthCheck) -> None:
-        self.checks[check.name] = check
+        self._own[check.name] = check
 
     async def run(self, name: str) -> CheckRun:
         check = self.checks.get(name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools.market.models import Bar
+from core.market import Bar
 
 
 def render_chart(symbol: str, bars: list[Bar], path: Path, demo: bool = False) -> Path:

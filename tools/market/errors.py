@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.errors import InvalidInput, NotFound, ProviderError, RateLimited
+from core.errors import InvalidInput, NotFound, ProviderError, RateLimited
 
 __all__ = ["SymbolNotFound", "ProviderError", "RateLimited", "NoAccess", "InvalidInput", "NotFound"]
 

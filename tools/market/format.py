@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tools.market.models import Quote
+from core.market import Quote
 
 
 def money(value: float) -> str:

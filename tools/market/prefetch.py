@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import structlog
 
-from agent.errors import CopilotError
-from tools.market.limits import SlidingWindowLimiter
+from core.errors import CopilotError
+from core.limits import SlidingWindowLimiter
 from tools.market.service import MarketService
 
 log = structlog.get_logger(__name__)

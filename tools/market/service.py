@@ -7,31 +7,22 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from agent.errors import CopilotError, ProviderError, RateLimited
-from agent.storage import kv_get, kv_set
-from tools.market import symbols as universe
+from core import symbols as universe
+from core.errors import CopilotError, ProviderError, RateLimited
+from core.market import Bar, Quote, QuoteResult, SymbolInfo, Tick, normalize_symbol
+from core.storage import kv_get, kv_set
 from tools.market.cache import InterestTracker, MarketCache
 from tools.market.errors import SymbolNotFound
-from tools.market.models import Bar, Quote, SymbolInfo, Tick, normalize_symbol
 from tools.market.providers.base import MarketProvider
 from tools.market.tables import WatchItem
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass
-class QuoteResult:
-    quote: Quote
-    age_s: float  # age of the price itself (now - quote.as_of)
-    from_cache: bool = False
-    note: str = ""
 
 
 class MarketService:
@@ -161,7 +152,7 @@ class MarketService:
     async def history(self, raw_symbol: str, days: int = 30) -> list[Bar]:
         symbol = normalize_symbol(raw_symbol)
         if not 1 <= days <= 3650:
-            from agent.errors import InvalidInput
+            from core.errors import InvalidInput
 
             raise InvalidInput("days must be between 1 and 3650.")
         self.interest.touch(symbol, 0.5)

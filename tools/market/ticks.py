@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import structlog
 
-from agent.bus import TICKS, EventBus
+from core.bus import EventBus
+from core.events import TICKS
 from tools.market.providers.base import TickSource
 
 log = structlog.get_logger(__name__)

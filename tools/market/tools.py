@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from langchain_core.tools import BaseTool, tool
 
-from agent.errors import InvalidInput
+from core.errors import InvalidInput
 from tools.market.format import money, quote_line
 from tools.market.service import MarketService
 

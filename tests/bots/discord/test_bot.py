@@ -8,12 +8,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from agent.decisions import sources
 from agent.runtime import open_runtime
-from agent.settings import Settings
-from bots.discord.bot import CopilotBot, DiscordAlertSender
+from bots.discord.bot import CopilotBot
 from bots.discord.commands import CopilotCommands
 from bots.discord.views import EditDraftButton, decision_view
+from core.settings import Settings
 from tests.bots.discord.fakes import FakeInteraction, FakeMessage
 
 OWNER, GUEST = 1001, 2002
@@ -81,7 +80,7 @@ async def test_ticker_autocomplete_puts_watchlist_first_and_caps_at_25(owner_env
         bot, _ = await make_bot(rt)
         choices = await ticker_autocomplete(FakeInteraction(bot, OWNER), "")
         assert len(choices) == 25
-        assert [c.value for c in choices[:5]] == rt.market.watchlist()
+        assert [c.value for c in choices[:5]] == rt.market.service.watchlist()
         assert (await ticker_autocomplete(FakeInteraction(bot, OWNER), "nvid"))[0].value == "NVDA"
 
 
@@ -90,7 +89,7 @@ async def test_decision_button_works_after_the_bot_is_rebuilt(owner_env):
         bot, _ = await make_bot(rt)
         rule, _ = await rt.alerts.service.create(symbol="TSLA", condition="cross_above",
                                                  threshold=250)
-        decision = await sources.on_alert_fired(rt.decisions, alert(rule.id, 1))
+        decision = await rt.alerts.on_fired(alert(rule.id, 1))
         view = decision_view(decision)
         custom_ids = [item.item.custom_id for item in view.children]
         assert custom_ids == [f"copilot:decision:{decision.id}:draft",
@@ -172,15 +171,15 @@ async def test_discord_alert_target_dms_the_owner(owner_env):
         bot.get_user = lambda _id: FakeUser()  # type: ignore[method-assign]
         await rt.alerts.discord.send({"text": "🔔 AAPL crossed", "firings": []}, "k1")
         assert sent == ["🔔 AAPL crossed"]
-        assert isinstance(rt.alerts.discord.sender, DiscordAlertSender)
+        assert rt.alerts.discord.sender == bot.send_alert
 
 
 async def test_reactions_on_published_posts_become_feedback(owner_env):
     async with open_runtime(Settings()) as rt:
         bot, _ = await make_bot(rt)
-        d = await rt.content.draft("AAPL", "discord", "AAPL", notify=False)
-        rt.content._set(d.id, status="published", external_id="555")
+        d = await rt.content.service.draft("AAPL", "discord", "AAPL", notify=False)
+        rt.content.service._set(d.id, status="published", external_id="555")
         await bot.on_raw_reaction_add(SimpleNamespace(message_id=555, emoji="🔥", user_id=7))
         await bot.on_raw_reaction_add(SimpleNamespace(message_id=556, emoji="🔥", user_id=7))
-        stats = rt.content.stats()
+        stats = rt.content.service.stats()
         assert stats[0]["reactions"] == 1 and stats[0]["symbol"] == "AAPL"

@@ -9,8 +9,8 @@ import discord.ext.test as dpytest
 import pytest
 
 from agent.runtime import open_runtime
-from agent.settings import Settings
 from bots.discord.bot import CopilotBot
+from core.settings import Settings
 
 
 @pytest.fixture

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from agent.bus import ALERT_FIRED, InProcessBus
-from agent.storage import make_engine
+from core.bus import InProcessBus
+from core.events import ALERT_FIRED
+from core.market import Tick
+from core.storage import create_tables, make_engine
+from tools.alerts.capability import AlertsCapability
 from tools.alerts.engine import AlertEngine
 from tools.alerts.service import AlertService
-from tools.market.models import Tick
 
 
 class Harness:
@@ -27,9 +29,13 @@ class Harness:
     async def tick(self, symbol, price, dt=1.0):
         self.clock.advance(dt)
         await self.engine.handle(Tick(symbol=symbol, price=price, ts=self.clock()))
+        self.bus.start()
+        await self.bus.drain()
         return [e.rule_id for e in self.events]
 
 
 @pytest.fixture
 def harness(settings, fixed_clock):
-    return Harness(make_engine(settings.db_url), fixed_clock)
+    sql = make_engine(settings.db_url)
+    create_tables(sql, AlertsCapability.tables)
+    return Harness(sql, fixed_clock)

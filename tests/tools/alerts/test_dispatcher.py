@@ -12,15 +12,16 @@ from pathlib import Path
 import httpx
 from sqlmodel import Session, select
 
-from agent.settings import Settings
-from agent.storage import make_engine
+from core.market import Tick
+from core.settings import Settings
+from core.storage import make_engine
 from tests.helpers.webhook import WebhookReceiver
+from tools.alerts.capability import AlertsCapability
 from tools.alerts.dispatcher import Dispatcher
 from tools.alerts.engine import AlertEngine
 from tools.alerts.models import Notification
 from tools.alerts.service import AlertService
 from tools.alerts.targets import ConsoleTarget, WebhookTarget
-from tools.market.models import Tick
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -37,7 +38,7 @@ async def fire(sql, clock, symbols_prices, targets=("webhook",)):
 
 
 async def test_firings_for_one_symbol_are_grouped(settings, fixed_clock):
-    sql = make_engine(settings.db_url)
+    sql = make_engine(settings.db_url, AlertsCapability.tables)
     fired = await fire(sql, fixed_clock, [("AAPL", 100), ("AAPL", 101), ("MSFT", 50)],
                        targets=("console",))
     console = ConsoleTarget()
@@ -53,7 +54,7 @@ async def test_firings_for_one_symbol_are_grouped(settings, fixed_clock):
 
 
 async def test_failed_delivery_retries_with_backoff_then_succeeds(settings, fixed_clock):
-    sql = make_engine(settings.db_url)
+    sql = make_engine(settings.db_url, AlertsCapability.tables)
     await fire(sql, fixed_clock, [("AAPL", 100)])
     with WebhookReceiver(fail_first=2) as hook:
         async with httpx.AsyncClient() as http:
@@ -73,7 +74,7 @@ async def test_failed_delivery_retries_with_backoff_then_succeeds(settings, fixe
 
 
 async def test_gives_up_after_max_attempts(settings, fixed_clock):
-    sql = make_engine(settings.db_url)
+    sql = make_engine(settings.db_url, AlertsCapability.tables)
     await fire(sql, fixed_clock, [("AAPL", 100)])
     d = Dispatcher(sql, {}, clock=fixed_clock, group_wait_s=0, max_attempts=2)
     await d.step()
@@ -93,14 +94,14 @@ async def test_every_firing_arrives_exactly_once_across_sigkill(tmp_path, monkey
             monkeypatch.setenv(key, env[key])
         settings = Settings()
         settings.ensure_dirs()
-        sql = make_engine(settings.db_url)
+        sql = make_engine(settings.db_url, AlertsCapability.tables)
         import time as _time
 
         clock = _time.time
         symbols = ["AAPL", "MSFT", "NVDA", "TSLA", "AMD", "META", "AMZN", "NFLX"]
         fired = await fire(sql, clock, [(s, 10) for s in symbols])
         sql.dispose()
-        cmd = [sys.executable, "-m", "agent.cli", "alerts", "deliver"]
+        cmd = [sys.executable, "-m", "cli", "alerts", "deliver"]
 
         first = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE)

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import Session, select
 
-from agent.errors import InvalidInput, NotFound
-from agent.storage import kv_set
+from core.errors import InvalidInput, NotFound
+from core.market import Tick
+from core.storage import kv_set
 from tools.alerts.engine import AlertEngine
 from tools.alerts.index import RuleIndex
 from tools.alerts.models import AlertRule, Delivery, Firing
-from tools.market.models import Tick
 
 
 async def test_above_fires_once_and_deactivates(harness):

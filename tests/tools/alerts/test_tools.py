@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from agent.auth import Caller
-from agent.cli import app
-from agent.errors import PermissionDenied
 from agent.runtime import open_runtime
+from cli import app
+from core.auth import Caller
+from core.errors import PermissionDenied
 
 
 async def test_create_list_snooze_delete_through_the_agent(settings):
@@ -72,14 +72,15 @@ async def test_run_loop_ticks_fire_alerts_into_console(settings, monkeypatch):
 
     monkeypatch.setenv("COPILOT_TICK_INTERVAL", "0.01")
     monkeypatch.setenv("COPILOT_ALERT_GROUP_WAIT", "0")
-    from agent.settings import Settings
+    from core.settings import Settings
 
     async with open_runtime(Settings()) as rt:
-        price = (await rt.market.quote("AAPL")).quote.price
+        price = (await rt.market.service.quote("AAPL")).quote.price
         await rt.alerts.service.create(symbol="AAPL", condition="above", threshold=price * 0.5)
+        inbox = rt.notices()
         await rt.start()
         for _ in range(300):
-            notes = rt.notifications()
+            notes = [n.text for n in inbox.drain()]
             if notes:
                 break
             await asyncio.sleep(0.02)

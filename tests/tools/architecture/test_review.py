@@ -9,9 +9,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from agent.cli import app
-from agent.errors import InvalidInput
 from agent.runtime import open_runtime
+from cli import app
+from core.errors import InvalidInput
 from tools.architecture.analyzers import ANALYZERS, analyze
 from tools.architecture.inventory import parse_inventory
 from tools.architecture.plan import migration_plan
@@ -165,23 +165,23 @@ async def test_tool_and_weekly_diff(settings, tmp_path, monkeypatch):
     text = EXAMPLE.read_text()
     inventory.write_text(text)
     monkeypatch.setenv("COPILOT_INVENTORY", str(inventory))
-    from agent.settings import Settings
+    from core.settings import Settings
 
     async with open_runtime(Settings()) as rt:
         result = await rt.ask("review my architecture")
         assert result.tool_calls[0]["name"] == "review_architecture"
         assert "victor-stack: 13 findings" in result.answer
         assert "1. Collapse the legacy path" in result.answer
-        first = await rt.reviewer.weekly(rt.raise_finding)
+        first = await rt.architecture.reviewer.weekly(rt.architecture.raise_finding)
         assert first and len(first) == len(analyze(__import__(
             "tools.architecture.inventory", fromlist=["x"]).load_inventory(inventory)))
-        assert await rt.reviewer.weekly(rt.raise_finding) == []  # nothing new
+        assert await rt.architecture.reviewer.weekly(rt.architecture.raise_finding) == []  # nothing new
         data = yaml.safe_load(text)
         data["components"].append({"name": "tiktok-bot", "kind": "bot", "tech": ["python"],
                                    "responsibilities": ["content"], "calls": ["alphavantage"],
                                    "owner": "Victor"})
         inventory.write_text(yaml.safe_dump(data))
-        new = await rt.reviewer.weekly(rt.raise_finding)
+        new = await rt.architecture.reviewer.weekly(rt.architecture.raise_finding)
         assert new and all("tiktok-bot" in f.components for f in new)
         pending = [d for d in rt.decisions.pending() if d.kind == "architecture_finding"]
         assert len(pending) == len(first) + len(new)

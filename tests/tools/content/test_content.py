@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
-from agent.auth import Caller
-from agent.errors import InvalidInput, PermissionDenied
 from agent.runtime import open_runtime
-from agent.settings import Settings
+from core.auth import Caller
+from core.errors import InvalidInput, PermissionDenied
+from core.settings import Settings
 from tests.helpers.smtp import SMTPSink
 from tests.helpers.wordpress import FakeWordPress
 from tools.content.grounding import ungrounded
@@ -44,9 +44,9 @@ def test_parse_when():
 
 async def test_drafts_per_channel_are_grounded_and_shaped(settings):
     async with open_runtime(settings) as rt:
-        discord = await rt.content.draft("AAPL breakout", "discord", "AAPL", "bullish")
-        blog = await rt.content.draft("NVDA after earnings", "blog", "NVDA")
-        email = await rt.content.draft("weekly newsletter", "email")
+        discord = await rt.content.service.draft("AAPL breakout", "discord", "AAPL", "bullish")
+        blog = await rt.content.service.draft("NVDA after earnings", "blog", "NVDA")
+        email = await rt.content.service.draft("weekly newsletter", "email")
         for d in (discord, blog, email):
             assert ungrounded(d.body, d.source) == [], d.body
             assert "Not financial advice." in d.body
@@ -56,7 +56,7 @@ async def test_drafts_per_channel_are_grounded_and_shaped(settings):
         assert "<h2>What happened</h2>" in blog.html
         assert "<li>" in email.html and "%" in email.body  # movers from the watchlist
         with pytest.raises(InvalidInput, match="channel must be"):
-            await rt.content.draft("x", "tiktok")
+            await rt.content.service.draft("x", "tiktok")
 
 
 async def test_llm_polish_is_kept_only_when_grounded(settings):
@@ -64,30 +64,30 @@ async def test_llm_polish_is_kept_only_when_grounded(settings):
         async def liar(text, channel, tone):
             return text + "\nTarget: $999.99 by next week."
 
-        rt.content.polisher = liar
-        d = await rt.content.draft("AAPL", "discord", "AAPL")
+        rt.content.service.polisher = liar
+        d = await rt.content.service.draft("AAPL", "discord", "AAPL")
         assert not d.polished and "999.99" not in d.body
         assert "invented numbers ($999.99)" in d.last_error
 
         async def editor(text, channel, tone):
             return "Edited: " + text
 
-        rt.content.polisher = editor
-        d2 = await rt.content.draft("AAPL", "discord", "AAPL")
+        rt.content.service.polisher = editor
+        d2 = await rt.content.service.draft("AAPL", "discord", "AAPL")
         assert d2.polished and d2.body.startswith("Edited: ")
         with pytest.raises(InvalidInput, match="adds numbers"):
-            rt.content.edit(d2.id, d2.body + " Price target $1,234.")
+            rt.content.service.edit(d2.id, d2.body + " Price target $1,234.")
 
 
 async def test_publish_is_idempotent_and_claimed_once(settings, monkeypatch):
     with FakeWordPress() as wp:
         use_wordpress(monkeypatch, wp)
         async with open_runtime(Settings()) as rt:
-            d = await rt.content.draft("TSLA deliveries", "blog", "TSLA")
-            results = await asyncio.gather(rt.content.publish(d.id), rt.content.publish(d.id),
+            d = await rt.content.service.draft("TSLA deliveries", "blog", "TSLA")
+            results = await asyncio.gather(rt.content.service.publish(d.id), rt.content.service.publish(d.id),
                                            return_exceptions=True)
             assert any(getattr(r, "status", "") == "published" for r in results)
-            again = await rt.content.publish(d.id)
+            again = await rt.content.service.publish(d.id)
             assert again.status == "published" and again.external_id == "100"
     assert len(wp.posts) == 1
     assert wp.posts[0]["slug"] == f"copilot-draft-{d.id}"
@@ -100,14 +100,14 @@ async def test_publish_retries_then_fails_cleanly(settings, monkeypatch):
             async def no_sleep(_):
                 pass
 
-            rt.content.sleep = no_sleep
-            d = await rt.content.draft("TSLA", "blog", "TSLA")
+            rt.content.service.sleep = no_sleep
+            d = await rt.content.service.draft("TSLA", "blog", "TSLA")
             with pytest.raises(Exception, match="HTTP 500"):
-                await rt.content.publish(d.id)
-            failed = rt.content.get(d.id)
+                await rt.content.service.publish(d.id)
+            failed = rt.content.service.get(d.id)
             assert failed.status == "failed" and failed.attempts == 1
             wp.fail_first = 0
-            assert (await rt.content.publish(d.id)).status == "published"
+            assert (await rt.content.service.publish(d.id)).status == "published"
     assert len(wp.posts) == 1
 
 
@@ -115,12 +115,12 @@ async def test_crash_while_publishing_is_recovered_without_a_second_post(setting
     with FakeWordPress() as wp:
         use_wordpress(monkeypatch, wp)
         async with open_runtime(Settings()) as rt:
-            d = await rt.content.draft("AMD", "blog", "AMD")
-            await rt.content.publishers["blog"].publish(d)  # the post went out...
-            rt.content._claim(d.id)  # ...and the process died before bookkeeping
-            assert await rt.content.recover() == [d.id]
-            assert rt.content.get(d.id).status == "published"
-            await rt.content.publish(d.id)
+            d = await rt.content.service.draft("AMD", "blog", "AMD")
+            await rt.content.service.publishers["blog"].publish(d)  # the post went out...
+            rt.content.service._claim(d.id)  # ...and the process died before bookkeeping
+            assert await rt.content.service.recover() == [d.id]
+            assert rt.content.service.get(d.id).status == "published"
+            await rt.content.service.publish(d.id)
     assert len(wp.posts) == 1
 
 
@@ -134,15 +134,16 @@ async def test_alert_to_draft_to_decision_to_wordpress_and_smtp(settings, monkey
         monkeypatch.setenv("COPILOT_ALERT_GROUP_WAIT", "0")
         async with open_runtime(Settings()) as rt:
             await rt.start()
-            price = (await rt.market.quote("NVDA")).quote.price
+            price = (await rt.market.service.quote("NVDA")).quote.price
             rule, _ = await rt.alerts.service.create(symbol="NVDA", condition="above",
                                                      threshold=round(price * 0.5, 2),
                                                      frequency="every_time")
-            from tools.market.models import Tick
+            from core.market import Tick
 
             for channel, firing_ts in (("blog", 1.0), ("email", 400.0)):
                 await rt.alerts.engine.handle(Tick(symbol="NVDA", price=price,
                                                    ts=rt.clock() + firing_ts))
+                await rt.kernel.bus.drain()
                 alert_decision = next(d for d in rt.decisions.pending()
                                       if d.kind == "alert_fired")
                 await rt.decisions.decide(alert_decision.id, "draft", OWNER,
@@ -153,7 +154,7 @@ async def test_alert_to_draft_to_decision_to_wordpress_and_smtp(settings, monkey
                 assert done.outcome.startswith("Published draft")
                 with pytest.raises(InvalidInput, match="already decided"):
                     await rt.decisions.decide(ready.id, "publish", OWNER)
-            drafts = rt.content.drafts("published")
+            drafts = rt.content.service.drafts("published")
     assert len(wp.posts) == 1 and len(smtp.messages) == 1
     assert wp.posts[0]["title"]["rendered"].startswith("NVDA")
     mail = smtp.messages[0]
@@ -164,44 +165,44 @@ async def test_alert_to_draft_to_decision_to_wordpress_and_smtp(settings, monkey
 
 async def test_publish_tool_is_owner_only_and_goes_through_a_decision(settings):
     async with open_runtime(settings) as rt:
-        d = await rt.content.draft("AAPL", "discord", "AAPL", notify=False)
+        d = await rt.content.service.draft("AAPL", "discord", "AAPL", notify=False)
         tool = next(t for t in rt.tools if t.name == "publish_content")
         with pytest.raises(PermissionDenied):
             await tool.ainvoke({"draft_id": d.id}, {"configurable": {"caller": Caller("g", False)}})
         result = await rt.ask(f"publish draft {d.id}")
         assert f"Draft {d.id} is waiting for your go" in result.answer
         assert result.decisions and result.decisions[0]["kind"] == "content_ready"
-        assert rt.content.get(d.id).status == "draft"  # nothing published yet
+        assert rt.content.service.get(d.id).status == "draft"  # nothing published yet
         # no Discord channel is configured here: the owner is told, nothing is lost
         done = await rt.decisions.decide(result.decisions[0]["id"], "publish", OWNER)
         assert done.outcome.startswith("That didn't work: No discord channel is configured")
-        assert rt.content.get(d.id).status == "draft"
+        assert rt.content.service.get(d.id).status == "draft"
 
 
 async def test_schedule_through_the_agent(settings):
     async with open_runtime(settings) as rt:
-        d = await rt.content.draft("AAPL", "discord", "AAPL")
+        d = await rt.content.service.draft("AAPL", "discord", "AAPL")
         result = await rt.ask(f"schedule draft {d.id} for tomorrow 9am")
         assert result.answer.startswith(f"Scheduled: #{d.id}")
-        assert rt.content.get(d.id).status == "scheduled"
+        assert rt.content.service.get(d.id).status == "scheduled"
         listed = await rt.ask("show my drafts")
         assert f"#{d.id} [discord]" in listed.answer
 
 
 async def test_feedback_sentiment_and_stats(settings, monkeypatch):
     async with open_runtime(settings) as rt:
-        d = await rt.content.draft("AAPL breakout", "discord", "AAPL")
-        rt.content._set(d.id, status="published", external_id="msg-1")
-        d2 = await rt.content.draft("TSLA recap", "discord", "TSLA")
-        rt.content._set(d2.id, status="published", external_id="msg-2")
-        rt.content.record_feedback("msg-1", "reaction", "🔥")
-        rt.content.record_feedback("msg-1", "reply", "Great call, love this analysis!")
-        rt.content.record_feedback("msg-2", "reply", "This is terrible and wrong.")
-        assert rt.content.record_feedback("not-ours", "reaction", "👍") is None
-        stats = rt.content.stats()
+        d = await rt.content.service.draft("AAPL breakout", "discord", "AAPL")
+        rt.content.service._set(d.id, status="published", external_id="msg-1")
+        d2 = await rt.content.service.draft("TSLA recap", "discord", "TSLA")
+        rt.content.service._set(d2.id, status="published", external_id="msg-2")
+        rt.content.service.record_feedback("msg-1", "reaction", "🔥")
+        rt.content.service.record_feedback("msg-1", "reply", "Great call, love this analysis!")
+        rt.content.service.record_feedback("msg-2", "reply", "This is terrible and wrong.")
+        assert rt.content.service.record_feedback("not-ours", "reaction", "👍") is None
+        stats = rt.content.service.stats()
         assert [g["symbol"] for g in stats] == ["AAPL", "TSLA"]
         assert stats[0]["sentiment"] > 0.5 and stats[1]["sentiment"] < -0.4
-        assert rt.content.suggest_topics() == ["AAPL", "TSLA"]
+        assert rt.content.service.suggest_topics() == ["AAPL", "TSLA"]
 
 
 async def test_calendar_slot_drafts_from_the_latest_signal(settings):
@@ -211,12 +212,14 @@ async def test_calendar_slot_drafts_from_the_latest_signal(settings):
     with pytest.raises(InvalidInput):
         parse_slot("every day")
     async with open_runtime(settings) as rt:
-        price = (await rt.market.quote("AMD")).quote.price
+        price = (await rt.market.service.quote("AMD")).quote.price
         await rt.alerts.service.create(symbol="AMD", condition="above", threshold=price / 2)
-        from tools.market.models import Tick
+        from core.market import Tick
 
         await rt.alerts.engine.handle(Tick(symbol="AMD", price=price, ts=rt.clock()))
-        draft = await draft_from_signals(rt.content, rt.market, rt.alerts.service, "discord")
+        await rt.kernel.bus.drain()
+        draft = await draft_from_signals(rt.content.service, rt.market.service, rt.alerts.service,
+                                         "discord")
         assert draft.symbol == "AMD" and draft.topic == "AMD daily recap"
         assert "Alert: AMD is at or above" in draft.body
         ready = [d for d in rt.decisions.pending() if d.kind == "content_ready"]
@@ -231,14 +234,14 @@ async def test_scheduled_draft_is_published_by_its_job(settings, monkeypatch, fi
         monkeypatch.setenv("EMAIL_TO", "readers@example.com")
         async with open_runtime(Settings(), clock=fixed_clock) as rt:
             await rt.start()
-            d = await rt.content.draft("weekly", "email", notify=False)
-            rt.content.schedule(d.id, "in 1 hours")
-            jobs = {j["id"] for j in rt.scheduler.jobs()}
+            d = await rt.content.service.draft("weekly", "email", notify=False)
+            rt.content.service.schedule(d.id, "in 1 hours")
+            jobs = {j["id"] for j in rt.kernel.scheduler.jobs()}
             assert f"content-publish-{d.id}" in jobs
-            assert await rt.content.publish_due() == []  # not yet
+            assert await rt.content.service.publish_due() == []  # not yet
             fixed_clock.advance(3601)
-            from agent.scheduler import run_registered
+            from core.scheduler import run_registered
 
             await run_registered("content_publish", d.id)
-            assert rt.content.get(d.id).status == "published"
+            assert rt.content.service.get(d.id).status == "published"
     assert len(smtp.messages) == 1

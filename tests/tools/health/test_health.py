@@ -16,14 +16,13 @@ import structlog
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from agent.auth import Caller
-from agent.cli import app
 from agent.runtime import open_runtime
-from agent.settings import Settings
+from cli import app
+from core.auth import Caller
+from core.logs import LogEntry, configure_logging
+from core.settings import Settings
 from tests.helpers.smtp import free_port
 from tools.health.checks import HttpCheck
-from tools.health.logging import configure_logging
-from tools.health.models import LogEntry
 
 
 class Service:
@@ -92,11 +91,12 @@ async def test_stopped_service_opens_one_incident_decision_and_recovery_closes_i
           "interval": 30}]))
     monkeypatch.setenv("COPILOT_INCIDENT_THRESHOLD", "3")
     async with open_runtime(Settings()) as rt:
-        assert (await rt.health.run("website")).status == "ok"
+        inbox = rt.notices()
+        assert (await rt.health.monitor.run("website")).status == "ok"
         service.stop()
         for i in range(1, 6):  # five intervals with the service down
-            await rt.health.run("website")
-            incidents = rt.health.incidents("open")
+            await rt.health.monitor.run("website")
+            incidents = rt.health.monitor.incidents("open")
             assert len(incidents) == (0 if i < 3 else 1)
         decisions = [d for d in rt.decisions.recent() if d.kind == "health_incident"]
         assert len(decisions) == 1 and decisions[0].status == "pending"
@@ -105,11 +105,12 @@ async def test_stopped_service_opens_one_incident_decision_and_recovery_closes_i
         assert incidents[0].failures == 5 and incidents[0].decision_id == decisions[0].id
 
         service.start()
-        assert (await rt.health.run("website")).status == "ok"
-        assert rt.health.incidents("open") == []
+        assert (await rt.health.monitor.run("website")).status == "ok"
+        assert rt.health.monitor.incidents("open") == []
         closed = rt.decisions.get(decisions[0].id)
         assert closed.status == "closed" and "recovered" in closed.outcome
-        assert any("website recovered after" in n for n in rt.notifications())
+        await rt.kernel.bus.drain()
+        assert any("website recovered after" in n.text for n in inbox.drain())
     service.stop()
 
 
@@ -118,22 +119,22 @@ async def test_silence_action_from_the_incident_decision(monkeypatch):
         [{"name": "api", "url": f"http://127.0.0.1:{free_port()}/", "timeout": 0.2}]))
     monkeypatch.setenv("COPILOT_INCIDENT_THRESHOLD", "1")
     async with open_runtime(Settings()) as rt:
-        await rt.health.run("api")
+        await rt.health.monitor.run("api")
         d = next(d for d in rt.decisions.pending() if d.kind == "health_incident")
         done = await rt.decisions.decide(d.id, "silence", Caller.local_owner())
         assert done.outcome.startswith("Silenced incident")
-        assert rt.health.open_incident("api").silenced_until is not None
+        assert rt.health.monitor.open_incident("api").silenced_until is not None
 
 
 def test_a_token_never_reaches_any_log_sink(tmp_path, capsys, monkeypatch, settings):
-    from agent.storage import make_engine
-    from tools.health.logging import settings_secrets
+    from core.logs import settings_secrets
+    from core.storage import make_engine
 
     token = "MTAxNTU1NjY2Nzc3ODg4OTk5.GhIjKl.abcdefghijklmnopqrstuvwxyz0123"
     monkeypatch.setenv("DISCORD_TOKEN", token)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0123456789abcdef")
     s = Settings()
-    engine = make_engine(s.db_url)
+    engine = make_engine(s.db_url, [LogEntry])
     configure_logging("DEBUG", tmp_path / "logs", engine, settings_secrets(s))
     log = structlog.get_logger("copilot.test")
     log.warning("login failed", token=token, headers={"Authorization": f"Bot {token}"})
@@ -163,16 +164,16 @@ async def test_job_failure_surfaces_in_health(settings):
         async def broken() -> None:
             raise RuntimeError("feed is gone")
 
-        rt.jobs.append(("broken_feed", broken, "interval", {"seconds": 3600}))
         await rt.start()
+        rt.kernel.scheduler.add("broken_feed", broken, "interval", seconds=3600)
         from datetime import UTC, datetime
 
-        rt.scheduler._scheduler.modify_job("broken_feed", next_run_time=datetime.now(UTC))
+        rt.kernel.scheduler._scheduler.modify_job("broken_feed", next_run_time=datetime.now(UTC))
         for _ in range(100):
-            if rt.scheduler.stats["broken_feed"].failures:
+            if rt.kernel.scheduler.stats["broken_feed"].failures:
                 break
             await asyncio.sleep(0.02)
-        run = await rt.health.run("scheduler")
+        run = await rt.health.monitor.run("scheduler")
         assert run.status == "degraded"
         assert "broken_feed failed 1x: RuntimeError: feed is gone" in run.detail
         errors = await rt.ask("any errors in the last hour")
@@ -198,7 +199,7 @@ async def test_metrics_endpoint_on_loopback(monkeypatch):
     monkeypatch.setenv("COPILOT_METRICS_PORT", str(port))
     async with open_runtime(Settings()) as rt:
         await rt.start()
-        await rt.health.run("database")
+        await rt.health.monitor.run("database")
         async with httpx.AsyncClient() as http:
             text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
     assert 'copilot_component_up{component="database"} 1.0' in text
@@ -229,7 +230,7 @@ async def test_restart_action_posts_to_the_services_hook(monkeypatch):
               "restart_url": hook.url}]))
         monkeypatch.setenv("COPILOT_INCIDENT_THRESHOLD", "1")
         async with open_runtime(Settings()) as rt:
-            await rt.health.run("api")
+            await rt.health.monitor.run("api")
             d = next(d for d in rt.decisions.pending() if d.kind == "health_incident")
             assert [o.id for o in d.options] == ["acknowledge", "silence", "restart"]
             done = await rt.decisions.decide(d.id, "restart", Caller.local_owner())

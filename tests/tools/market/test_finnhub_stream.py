@@ -7,7 +7,8 @@ import json
 
 from websockets.asyncio.server import serve
 
-from agent.bus import TICKS, InProcessBus
+from core.bus import InProcessBus
+from core.events import TICKS
 from tools.market.providers.finnhub import FinnhubTradeStream
 from tools.market.ticks import TickPump
 

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from tools.market.limits import CircuitBreaker, SlidingWindowLimiter, TransientError, with_retries
+from core.limits import CircuitBreaker, SlidingWindowLimiter, TransientError, with_retries
 
 
 def test_limiter_never_exceeds_any_window(fixed_clock):

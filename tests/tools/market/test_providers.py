@@ -6,9 +6,9 @@ import httpx
 import pytest
 import respx
 
-from agent.errors import RateLimited
+from core.errors import RateLimited
+from core.limits import TransientError
 from tools.market.errors import NoAccess, SymbolNotFound
-from tools.market.limits import TransientError
 from tools.market.providers.alphavantage import BASE_URL as AV
 from tools.market.providers.alphavantage import AlphaVantageProvider
 from tools.market.providers.finnhub import BASE_URL as FH

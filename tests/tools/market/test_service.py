@@ -9,11 +9,12 @@ import httpx
 import pytest
 import respx
 
-from agent.errors import RateLimited
-from agent.storage import make_engine
+from core.errors import RateLimited
+from core.limits import CircuitBreaker, SlidingWindowLimiter
+from core.market import Quote, Tick
+from core.storage import make_engine
+from tools.market.capability import MarketCapability
 from tools.market.errors import SymbolNotFound
-from tools.market.limits import CircuitBreaker, SlidingWindowLimiter
-from tools.market.models import Quote, Tick
 from tools.market.prefetch import Prefetcher
 from tools.market.providers.alphavantage import BASE_URL as AV
 from tools.market.providers.alphavantage import AlphaVantageProvider
@@ -49,7 +50,7 @@ class CountingProvider:
 
 @pytest.fixture
 def engine(settings):
-    return make_engine(settings.db_url)
+    return make_engine(settings.db_url, MarketCapability.tables)
 
 
 def service_with(provider, engine, clock, **kw):

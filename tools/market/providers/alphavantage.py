@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
+from core.market import Bar, Quote, SymbolInfo
 from tools.market.errors import NoAccess, ProviderError, RateLimited, SymbolNotFound
-from tools.market.models import Bar, Quote, SymbolInfo
 from tools.market.providers.http import get_json
 
 BASE_URL = "https://www.alphavantage.co/query"

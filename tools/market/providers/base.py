@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol, runtime_checkable
 
-from tools.market.models import Bar, Quote, SymbolInfo, Tick
+from core.market import Bar, Quote, SymbolInfo, Tick
 
 
 @runtime_checkable

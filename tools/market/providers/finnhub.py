@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import structlog
 
+from core.market import Bar, Quote, SymbolInfo, Tick
 from tools.market.errors import SymbolNotFound
-from tools.market.models import Bar, Quote, SymbolInfo, Tick
 from tools.market.providers.http import get_json
 
 BASE_URL = "https://finnhub.io/api/v1"

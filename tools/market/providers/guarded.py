@@ -7,9 +7,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from core.limits import CircuitBreaker, SlidingWindowLimiter, TransientError, with_retries
+from core.market import Bar, Quote, SymbolInfo
 from tools.market.errors import NoAccess, ProviderError, RateLimited, SymbolNotFound
-from tools.market.limits import CircuitBreaker, SlidingWindowLimiter, TransientError, with_retries
-from tools.market.models import Bar, Quote, SymbolInfo
 from tools.market.providers.base import MarketProvider
 
 T = TypeVar("T")

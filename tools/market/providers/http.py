@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 
+from core.limits import TransientError
 from tools.market.errors import NoAccess, RateLimited
-from tools.market.limits import TransientError
 
 
 async def get_json(client: httpx.AsyncClient, provider: str, url: str,

@@ -15,9 +15,9 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
-from tools.market import symbols as universe
+from core import symbols as universe
+from core.market import Bar, Quote, SymbolInfo, Tick
 from tools.market.errors import SymbolNotFound
-from tools.market.models import Bar, Quote, SymbolInfo, Tick
 
 ANCHOR = date(2024, 1, 1)
 DAILY_VOL = 0.018
@@ -48,7 +48,7 @@ def _closes(symbol: str, through: date) -> tuple[float, ...]:
 
 
 class OfflineProvider:
-    """Deterministic demo data; knows the symbols of ``tools.market.symbols``."""
+    """Deterministic demo data; knows the symbols of ``core.symbols``."""
 
     name = "offline"
 

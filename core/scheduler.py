@@ -1,6 +1,6 @@
 """APScheduler in-process, jobs persisted in the SQL database (SQLAlchemy job store).
 
-Jobs are stored by textual reference (``agent.scheduler:run_registered`` + a job name), as
+Jobs are stored by textual reference (``core.scheduler:run_registered`` + a job name), as
 APScheduler requires for persistent stores; the runtime registers the live callable for
 each name at start-up. Listeners record every run and failure for the health page."""
 
@@ -73,7 +73,7 @@ class Scheduler:
             ) -> None:
         _REGISTRY[name] = fn
         self.stats.setdefault(name, JobStats())
-        self._scheduler.add_job("agent.scheduler:run_registered", trigger, args=[name], id=name,
+        self._scheduler.add_job("core.scheduler:run_registered", trigger, args=[name], id=name,
                                 name=name, replace_existing=True, **trigger_args)
 
     def register(self, name: str, fn: Callable[..., Awaitable[Any]]) -> None:
@@ -84,12 +84,16 @@ class Scheduler:
         """Run the registered ``name`` once at ``run_at`` (persisted like every job)."""
         from datetime import UTC, datetime
 
-        self._scheduler.add_job("agent.scheduler:run_registered", "date",
+        self._scheduler.add_job("core.scheduler:run_registered", "date",
                                 run_date=datetime.fromtimestamp(run_at, UTC), args=[name, *args],
                                 id=job_id, name=job_id, replace_existing=True)
 
     def jobs(self) -> list[dict[str, Any]]:
         return [{"id": j.id, "next_run": j.next_run_time} for j in self._scheduler.get_jobs()]
+
+    @property
+    def running(self) -> bool:
+        return bool(self._scheduler.running)
 
     def start(self) -> None:
         self._scheduler.start()

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from agent.cli.common import app, with_runtime
+from cli.common import app, with_runtime
 
 content_app = typer.Typer(help="Content: drafts and audience stats.", no_args_is_help=True)
 app.add_typer(content_app, name="content")
@@ -17,7 +17,7 @@ def content_list(status: Annotated[str | None, typer.Option()] = None) -> None:
     """Drafts and their status."""
 
     async def go(rt):
-        return rt.content.drafts(status)
+        return rt.content.service.drafts(status)
 
     drafts = with_runtime(go)
     typer.echo("\n".join(d.line() for d in drafts) if drafts else "No drafts.")
@@ -33,7 +33,7 @@ def content_draft(
     """Draft a post and print it."""
 
     async def go(rt):
-        return await rt.content.draft(topic, channel, symbol, tone, notify=False)
+        return await rt.content.service.draft(topic, channel, symbol, tone, notify=False)
 
     d = with_runtime(go)
     typer.echo(f"Draft {d.id} ({d.channel}): {d.title}\n\n{d.body}")
@@ -46,7 +46,7 @@ def content_stats() -> None:
     from rich.table import Table
 
     async def go(rt):
-        return rt.content.stats()
+        return rt.content.service.stats()
 
     rows = with_runtime(go)
     table = Table("symbol", "topic", "posts", "reactions", "replies", "sentiment", "engagement",

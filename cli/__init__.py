@@ -6,9 +6,9 @@ command runs."""
 
 import importlib
 
-from agent.cli.common import app
+from cli.common import app
 
 for _module in ("core", "alerts", "decisions", "content"):
-    importlib.import_module(f"agent.cli.{_module}")
+    importlib.import_module(f"cli.{_module}")
 
 __all__ = ["app"]

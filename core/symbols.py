@@ -6,7 +6,7 @@ Used by the offline provider, by ticker autocomplete and by the offline model to
 
 from __future__ import annotations
 
-from tools.market.models import SymbolInfo
+from core.market import SymbolInfo
 
 # symbol: (name, exchange, type, demo base price, extra names people use)
 UNIVERSE: dict[str, tuple[str, str, str, float, tuple[str, ...]]] = {

@@ -16,7 +16,7 @@ app = typer.Typer(
 
 
 def load_settings():
-    from agent.settings import Settings
+    from core.settings import Settings
 
     return Settings()
 
@@ -28,7 +28,7 @@ def fail(message: str) -> None:
 
 def run_async(coro):
     """Run a coroutine; user-facing errors become one red sentence and exit code 1."""
-    from agent.errors import CopilotError
+    from core.errors import CopilotError
 
     try:
         return asyncio.run(coro)

@@ -1,5 +1,5 @@
 import sys
 
-from agent.cli import app
+from cli import app
 
 sys.exit(app())

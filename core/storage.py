@@ -1,11 +1,13 @@
-"""SQL storage: one SQLModel engine. SQLite (WAL) by default, PostgreSQL via DATABASE_URL."""
+"""SQL storage: one SQLModel engine (SQLite in WAL mode by default, PostgreSQL via
+DATABASE_URL) and the table registry: each capability declares its tables and the
+composition root creates them; the kernel knows no capability's tables."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, create_engine
 
@@ -36,7 +38,7 @@ def update_row(engine: Engine, model: type[SQLModel], row_id: int, *, not_found:
                where: Callable[[Any], bool] | None = None, **values: Any) -> Any:
     """Set ``values`` on one row and return it fresh; NotFound(``not_found``) when the row
     is missing or ``where`` rejects it."""
-    from agent.errors import NotFound
+    from core.errors import NotFound
 
     with Session(engine) as s:
         row = s.get(model, row_id)
@@ -50,13 +52,13 @@ def update_row(engine: Engine, model: type[SQLModel], row_id: int, *, not_found:
     return row
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine and every table that the imported models declare."""
+def make_engine(url: str, tables: Iterable[type[SQLModel]] = ()) -> Engine:
+    """Create the engine; the kernel's own tables (``kv``) and ``tables`` with it."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # noqa: ANN001
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
@@ -64,25 +66,29 @@ def make_engine(url: str) -> Engine:
             cur.close()
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    import_models()
-    SQLModel.metadata.create_all(engine)
+    create_tables(engine, [KeyValue, *tables])
     return engine
 
 
-def import_models() -> None:
-    """Import every module that declares tables so ``create_all`` sees them."""
-    import importlib
+def create_tables(engine: Engine, tables: Iterable[type[SQLModel]]) -> None:
+    """Create the given tables (and their indexes) when they do not exist yet, and add
+    columns a newer version declares to tables an older one created (additive changes
+    only: a new column needs a default)."""
+    from sqlalchemy import inspect
 
-    for module in MODEL_MODULES:
-        importlib.import_module(module)
-
-
-# Each capability adds its table module here.
-MODEL_MODULES: list[str] = [
-    "tools.market.tables",
-    "tools.alerts.models",
-    "agent.decisions.models",
-    "tools.content.models",
-    "tools.health.models",
-    "tools.architecture.review",
-]
+    declared: list[Table] = [t.__table__ for t in tables]  # type: ignore[attr-defined]
+    SQLModel.metadata.create_all(engine, tables=declared)
+    inspector = inspect(engine)
+    for table in declared:
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in have:
+                continue
+            kind = column.type.compile(engine.dialect)
+            default = getattr(column.default, "arg", None)
+            literal = ("NULL" if default is None or callable(default)
+                       else str(int(default)) if isinstance(default, bool)
+                       else repr(default) if isinstance(default, str) else str(default))
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" '
+                                     f"{kind} DEFAULT {literal}")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from agent.cli.common import app, fail, fmt_time, load_settings, run_async, with_runtime
+from cli.common import app, fail, fmt_time, load_settings, run_async, with_runtime
 
 
 @app.command()
@@ -78,10 +78,7 @@ def run() -> None:
 
                 await run_bot(rt)
             else:
-                async def notes() -> list[str]:
-                    return rt.notifications()
-
-                await ConsoleChat(rt, between_turns=notes).run()
+                await ConsoleChat(rt, notices=rt.notices()).run()
 
     run_async(main())
 
@@ -93,8 +90,8 @@ def health() -> None:
     from rich.table import Table
 
     async def go(rt):
-        await rt.health.run_all()
-        return rt.health.summary(), rt.health.incidents("open")
+        await rt.health.monitor.run_all()
+        return rt.health.monitor.summary(), rt.health.monitor.incidents("open")
 
     rows, incidents = with_runtime(go)
     style = {"ok": "green", "degraded": "yellow", "down": "red"}
@@ -127,7 +124,7 @@ def review(
         fail("--format must be rich, md or json.")
 
     async def go(rt):
-        return await rt.reviewer.review(inventory)
+        return await rt.architecture.reviewer.review(inventory)
 
     result = with_runtime(go)
     if fmt == "json":
@@ -169,12 +166,13 @@ def eval_cmd(
     from rich.console import Console
 
     from agent.llm import make_chat_model
+    from agent.runtime import grammars
     from evals.evaluators import SUITES
     from evals.runner import passes, render, report_dict, run, save, upload_langsmith
 
     settings = load_settings()
     names = suite or (["routing"] if dataset else list(SUITES))
-    make_model = lambda: make_chat_model(settings, model)  # noqa: E731
+    make_model = lambda: make_chat_model(settings, model, grammars())  # noqa: E731
     make_model()  # fail now, in one sentence, if the model can't be built
     console = Console(stderr=as_json)
     results, seconds = run_async(run(names, model, make_model, dataset, console,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from agent.cli.common import app, fmt_time, with_runtime
+from cli.common import app, fmt_time, with_runtime
 
 decisions_app = typer.Typer(help="Decisions: list, show, log (the audit log), undo.",
                             no_args_is_help=True)
@@ -70,7 +70,7 @@ def decisions_log(limit: Annotated[int, typer.Option()] = 50) -> None:
 @decisions_app.command("undo")
 def decisions_undo(decision_id: int) -> None:
     """Undo what a decision did (within the undo window)."""
-    from agent.auth import Caller
+    from core.auth import Caller
 
     async def go(rt):
         return await rt.decisions.undo(decision_id, Caller.local_owner())

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from agent.errors import ProviderError
+from core.errors import ProviderError
 
 T = TypeVar("T")
 Clock = Callable[[], float]

@@ -1,13 +1,17 @@
-"""Normalized market data, whatever the provider."""
+"""Market vocabulary shared by every capability: normalized quotes, bars and ticks
+(whatever the provider), the ticker shape, and the ``MarketData`` port other
+capabilities read prices through."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from agent.errors import InvalidInput
+from core.errors import InvalidInput
 
 TICKER_RE = re.compile(r"^[A-Z]{1,6}([.\-][A-Z]{1,4})?$")
 
@@ -58,3 +62,24 @@ class SymbolInfo(BaseModel):
     name: str
     exchange: str = ""
     type: str = "Equity"
+
+
+@dataclass
+class QuoteResult:
+    quote: Quote
+    age_s: float  # age of the price itself (now - quote.as_of)
+    from_cache: bool = False
+    note: str = ""
+
+
+class MarketData(Protocol):
+    """What other capabilities may ask the market capability."""
+
+    @property
+    def demo(self) -> bool: ...
+
+    async def quote(self, raw_symbol: str, *, interest: bool = True) -> QuoteResult: ...
+
+    async def history(self, raw_symbol: str, days: int = 30) -> list[Bar]: ...
+
+    def watchlist(self) -> list[str]: ...

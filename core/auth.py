@@ -1,7 +1,8 @@
 """Who is asking. Privileged actions are gated here, in code, never by the model.
 
 Front ends put a ``Caller`` into the run config (``configurable.caller``); tools read it
-from there. The console and CLI act for the local owner.
+from there. The console and CLI act for the local owner. What a guest may use at all is
+declared by each capability (``Capability.guest_tools``): public market data only.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agent.errors import PermissionDenied
+from core.errors import PermissionDenied
 
 
 @dataclass(frozen=True)
@@ -21,11 +22,6 @@ class Caller:
     @classmethod
     def local_owner(cls) -> Caller:
         return cls(user_id="local", is_owner=True, name="owner")
-
-
-# What a guest (anyone but the owner) may use at all: public market data. Everything
-# else — alerts, drafts, decisions, health, memory — is the owner's.
-GUEST_TOOLS = frozenset({"get_quote", "get_price_history", "price_chart"})
 
 
 def caller_from_config(config: Any) -> Caller:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from agent.cli.common import app, with_runtime
+from cli.common import app, with_runtime
 
 alerts_app = typer.Typer(help="Price alerts: list, add, rm, snooze.", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from sqlmodel import Field, SQLModel
 
 REDACTED = "[REDACTED]"
 # (pattern, replacement): what credentials look like in free text
@@ -27,6 +28,18 @@ PATTERNS = [
     (re.compile(r"(?i)([?&](?:token|apikey|api_key|key)=)[^&\s]+"), rf"\1{REDACTED}"),
 ]
 SECRET_KEYS = re.compile(r"(?i)(token|api_key|apikey|password|secret|authorization)")
+
+
+class LogEntry(SQLModel, table=True):
+    """Warnings and errors from every logger, redacted, for `recent_errors`."""
+
+    __tablename__ = "log_entries"
+    id: int | None = Field(default=None, primary_key=True)
+    at: float = Field(index=True)
+    level: str = Field(index=True)
+    component: str = Field(index=True)
+    event: str
+    data: str = "{}"
 
 
 class Redactor:
@@ -77,7 +90,6 @@ class SQLSink(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         from sqlmodel import Session
 
-        from tools.health.models import LogEntry
 
         try:
             payload = json.loads(self.format(record))

@@ -1,0 +1,253 @@
+"""``Copilot``: the one object front ends (console, Discord, later the web) talk to.
+
+It asks agent turns, answers and undoes decisions, runs a tool for a caller (gated in
+code by who is asking), lets a front end subscribe to notices and register what it
+brings (an alert target, a health check), and starts/stops the background work of
+`copilot run`. Its typed capability fields are for the CLI and tests; front ends use the
+methods."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.tools import BaseTool
+
+from agent.decisions.capability import DecisionsCapability
+from agent.decisions.service import DecisionService
+from core.auth import Caller
+from core.capability import Components, Kernel
+from core.decisions import Decision
+from core.errors import InvalidInput
+from core.events import DECISION_RAISED, DECISION_RESOLVED, NOTICE
+from core.ports import HealthCheck
+from core.settings import Settings
+from tools.alerts.capability import AlertsCapability
+from tools.alerts.targets import Sender
+from tools.architecture.capability import ArchitectureCapability
+from tools.content.capability import ContentCapability
+from tools.health.capability import HealthCapability
+from tools.market.capability import MarketCapability
+
+
+@dataclass
+class TurnResult:
+    answer: str
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"answer": self.answer, "tool_calls": self.tool_calls, "decisions": self.decisions}
+
+
+@dataclass
+class Notice:
+    text: str
+    decision_id: int | None = None  # a decision the owner can answer by number
+
+
+class NoticeInbox:
+    """What a console-like front end shows between turns: alert messages, decisions
+    raised, autopilot outcomes and notices, in arrival order."""
+
+    def __init__(self, copilot: Copilot, maxlen: int = 1000) -> None:
+        self.items: deque[Notice] = deque(maxlen=maxlen)
+        self._copilot = copilot
+        bus = copilot.kernel.bus
+        self._unsubscribe = [
+            bus.subscribe(DECISION_RAISED, self._raised, name="console-decisions"),
+            bus.subscribe(DECISION_RESOLVED, self._resolved, name="console-outcomes"),
+            bus.subscribe(NOTICE, lambda text: self.items.append(Notice(str(text))),
+                          name="console-notices"),
+        ]
+
+    def _raised(self, decision: Decision) -> None:
+        self.items.append(Notice(decision.prompt_text() + "\n\n_Answer with the option number, "
+                                 "or `/d` to list decisions._", decision.id))
+
+    def _resolved(self, decision: Decision) -> None:
+        if decision.decided_by in ("autopilot", "system"):
+            self.items.append(Notice(f"Decision {decision.id} ({decision.status} by "
+                                     f"{decision.decided_by}): {decision.outcome}"))
+
+    def drain(self) -> list[Notice]:
+        out = [Notice(text) for text in self._copilot.alerts.console.drain()]
+        out += list(self.items)
+        self.items.clear()
+        return out
+
+    def close(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+
+
+@dataclass
+class Copilot:
+    kernel: Kernel
+    components: Components
+    market: MarketCapability
+    alerts: AlertsCapability
+    content: ContentCapability
+    health: HealthCapability
+    architecture: ArchitectureCapability
+    decision_center: DecisionsCapability
+    model: BaseChatModel
+    graph: Any
+    guest_graph: Any
+    checkpointer: Any
+    _started: bool = False
+    _metrics: Any = None
+
+    # ---- what the CLI and tests reach for -------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        return self.kernel.settings
+
+    @property
+    def decisions(self) -> DecisionService:
+        return self.decision_center.service
+
+    @property
+    def tools(self) -> list[BaseTool]:
+        return self.components.tools()
+
+    def clock(self) -> float:
+        return self.kernel.clock()
+
+    @property
+    def demo_data(self) -> bool:
+        """Market answers are synthetic demo data (no provider key is set)."""
+        return self.market.service.demo
+
+    @property
+    def model_name(self) -> str:
+        return str(self.model._llm_type)
+
+    # ---- turns ------------------------------------------------------------------------
+    async def ask(self, message: str, thread_id: str | None = None,
+                  caller: Caller | None = None) -> TurnResult:
+        """Run one agent turn on ``thread_id`` (a fresh thread when None)."""
+        thread = thread_id or f"ask-{uuid.uuid4().hex}"
+        caller = caller or Caller.local_owner()
+        config = {"configurable": {"thread_id": thread, "caller": caller}}
+        graph = self.graph if caller.is_owner else self.guest_graph
+        snapshot = await graph.aget_state(config)
+        before = len(snapshot.values.get("messages", [])) if snapshot and snapshot.values else 0
+        pending_before = {d.id for d in self.decisions.pending()}
+        state = await graph.ainvoke({"messages": [HumanMessage(message)]}, config)
+        new = state["messages"][before:]
+        calls = [{"name": c["name"], "args": c["args"]}
+                 for m in new if isinstance(m, AIMessage) for c in m.tool_calls]
+        answer = next((m.content for m in reversed(new) if isinstance(m, AIMessage)), "")
+        attachments = [str(path) for m in new if getattr(m, "type", "") == "tool"
+                       for path in _attachments(m.content)]
+        raised = [d.as_dict() for d in self.decisions.pending() if d.id not in pending_before]
+        return TurnResult(answer=str(answer), tool_calls=calls, decisions=raised,
+                          attachments=attachments)
+
+    async def run_tool(self, name: str, args: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        """Run one tool directly (slash commands): guests only reach the guest tools."""
+        if not caller.is_owner and name not in self.components.guest_tools():
+            raise InvalidInput("That command is for the owner.")
+        tool = next((t for t in self.tools if t.name == name), None)
+        if tool is None:
+            raise InvalidInput(f"/{name} is not available in this version.")
+        clean = {k: v for k, v in args.items() if v is not None}
+        result: dict[str, Any] = await tool.ainvoke(clean, {"configurable": {"caller": caller}})
+        return result
+
+    # ---- decisions --------------------------------------------------------------------
+    def decision(self, decision_id: int) -> Decision:
+        return self.decisions.get(decision_id)
+
+    def pending(self) -> list[Decision]:
+        return self.decisions.pending()
+
+    async def decide(self, decision_id: int, option: str, caller: Caller,
+                     edits: dict[str, Any] | None = None) -> Decision:
+        return await self.decisions.decide(decision_id, option, caller, edits=edits)
+
+    async def undo(self, decision_id: int, caller: Caller) -> Decision:
+        return await self.decisions.undo(decision_id, caller)
+
+    # ---- what front ends read and bring ------------------------------------------------
+    def watchlist(self) -> list[str]:
+        return self.market.service.watchlist()
+
+    def record_feedback(self, external_id: str, kind: str, text: str = "",
+                        user_id: str = "") -> None:
+        self.content.service.record_feedback(external_id, kind, text, user_id)
+
+    def subscribe(self, topic: str, handler: Callable[[Any], Any], name: str) -> Callable[[], None]:
+        """Notices for a front end: DECISION_RAISED, DECISION_RESOLVED, NOTICE."""
+        return self.kernel.bus.subscribe(topic, handler, name=name)
+
+    def notices(self) -> NoticeInbox:
+        return NoticeInbox(self)
+
+    def register_alert_sender(self, name: str, sender: Sender) -> None:
+        """An alert delivery target a front end brings (the Discord bot's DMs)."""
+        self.alerts.register_sender(name, sender)
+
+    def register_check(self, check: HealthCheck) -> None:
+        self.health.monitor.add(check)
+
+    # ---- `copilot run` ------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start the background work: each component's own (ticks, engine, dispatcher...),
+        then the scheduled jobs, all under the supervisor. Idempotent."""
+        if self._started:
+            return
+        self._started = True
+        self.kernel.bus.start()
+        for component in self.components:
+            await component.start()
+        scheduler = self.kernel.scheduler
+        for job in self.components.jobs():
+            scheduler.add(job.name, job.fn, job.trigger, **job.args)
+        scheduler.start()
+        self.kernel.supervisor.spawn("scheduler", self._keep_scheduler)
+        port = self.settings.metrics_port
+        if port and self._metrics is None:
+            from tools.health.metrics import serve_metrics
+
+            self._metrics = serve_metrics(self, port)
+
+    async def _keep_scheduler(self) -> None:
+        scheduler = self.kernel.scheduler
+        try:
+            while True:
+                if not scheduler.running:
+                    scheduler.start()
+                await asyncio.sleep(5)
+        finally:
+            scheduler.shutdown()
+
+    async def stop(self) -> None:
+        if self._metrics is not None:
+            self._metrics.shutdown()
+            self._metrics = None
+        await self.kernel.supervisor.stop()
+        if self._started:
+            for component in reversed(self.components):
+                await component.stop()
+        await self.kernel.bus.stop()
+        self._started = False
+
+
+def _attachments(content: Any) -> list[str]:
+    try:
+        data = json.loads(content) if isinstance(content, str) else content
+    except json.JSONDecodeError:
+        return []
+    if isinstance(data, dict) and isinstance(data.get("path"), str):
+        return [data["path"]]
+    return []

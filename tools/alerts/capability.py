@@ -1,0 +1,137 @@
+"""The alerts capability: rules, the tick-driven engine, the delivery outbox and its
+targets, and the policy that turns a firing into a decision (draft / snooze / dismiss)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from langchain_core.tools import BaseTool
+
+from core.capability import Capability, Kernel
+from core.decisions import ActionResult, Decision, DecisionKind, DecisionPort, Option
+from core.events import ALERT_FIRED, AlertFired
+from core.market import MarketData
+from core.ports import BriefingSection
+from tools.alerts.dispatcher import Dispatcher
+from tools.alerts.engine import AlertEngine
+from tools.alerts.grammar import GRAMMAR
+from tools.alerts.models import AlertRule, Delivery, Firing, Notification
+from tools.alerts.service import AlertService
+from tools.alerts.targets import ConsoleTarget, DeliveryTarget, Sender, SenderTarget, WebhookTarget
+
+
+class AlertsCapability(Capability):
+    name = "alerts"
+    tables = (AlertRule, Firing, Delivery, Notification)
+    grammar = GRAMMAR
+
+    def __init__(self, kernel: Kernel, market: MarketData, decisions: DecisionPort) -> None:
+        self.kernel = kernel
+        self.decisions = decisions
+        settings = kernel.settings
+        self.console = ConsoleTarget()
+        self.discord = SenderTarget("discord")  # the Discord front end brings its sender
+        self.targets: dict[str, DeliveryTarget] = {"console": self.console,
+                                                   "discord": self.discord}
+        defaults = ["console"]
+        if settings.alert_webhook_url:
+            self.targets["webhook"] = WebhookTarget(kernel.http, settings.alert_webhook_url)
+            defaults.append("webhook")
+        if settings.discord_token:
+            defaults.append("discord")
+        self.dispatcher = Dispatcher(kernel.db, self.targets, clock=kernel.clock,
+                                     group_wait_s=settings.alert_group_wait_s)
+        self.engine = AlertEngine(kernel.db, bus=kernel.bus, clock=kernel.clock,
+                                  on_outbox=self.dispatcher.wake)
+        self.service = AlertService(kernel.db, market, self.engine, clock=kernel.clock,
+                                    default_targets=tuple(defaults),
+                                    cooldown_s=settings.alert_cooldown_s)
+        self._unsubscribe: list[Callable[[], None]] = []
+
+    def register_sender(self, name: str, sender: Sender) -> None:
+        """A front end's way to deliver alerts (the Discord bot DMs the owner)."""
+        target = self.targets.get(name)
+        if isinstance(target, SenderTarget):
+            target.sender = sender
+        else:
+            self.targets[name] = SenderTarget(name, sender)
+
+    def tools(self) -> list[BaseTool]:
+        from tools.alerts.tools import make_alert_tools
+
+        return make_alert_tools(self.service)
+
+    def stream_symbols(self) -> Iterable[str]:
+        return self.service.active_symbols()
+
+    def briefing(self) -> list[BriefingSection]:
+        async def fired() -> str:
+            rows = self.service.recent_firings(self.kernel.clock() - 86400)
+            return f"**Alerts fired (24 h):** {len(rows)}" + (
+                ": " + "; ".join(f.message.removeprefix("🔔 ") for f in rows[-3:]) if rows else "")
+
+        return [fired]
+
+    # ---- firings become decisions ----------------------------------------------------
+    def decision_kinds(self) -> list[DecisionKind]:
+        svc = self.service
+
+        async def snooze(args: dict[str, Any]) -> ActionResult:
+            rule = svc.snooze(int(args["alert_id"]), float(args.get("minutes", 60)))
+            return ActionResult(f"Snoozed alert {rule.id} for {args.get('minutes', 60)} min.",
+                                undo=("unsnooze_alert", {"alert_id": rule.id}))
+
+        async def unsnooze(args: dict[str, Any]) -> ActionResult:
+            rule = svc.set_snooze(int(args["alert_id"]), None)
+            return ActionResult(f"Alert {rule.id} is live again.")
+
+        async def delete(args: dict[str, Any]) -> ActionResult:
+            rule = svc.delete(int(args["alert_id"]))
+            return ActionResult(f"Deleted alert {rule.id}.",
+                                undo=("restore_alert", {"alert_id": rule.id}))
+
+        async def restore(args: dict[str, Any]) -> ActionResult:
+            rule = svc.restore(int(args["alert_id"]))
+            return ActionResult(f"Alert {rule.id} is back.")
+
+        return [DecisionKind("alert_fired", {"snooze_alert": snooze, "unsnooze_alert": unsnooze,
+                                             "delete_alert": delete, "restore_alert": restore})]
+
+    async def on_fired(self, alert: AlertFired) -> Decision:
+        """An alert fired: draft a post about it, snooze the rule, or dismiss."""
+        when = datetime.fromtimestamp(alert.ts, UTC).strftime("%H:%M UTC")
+        context = f"{alert.message.removeprefix('🔔 ')} at {when}."
+        options = [
+            Option(id="draft", label=f"Draft a Discord post about {alert.symbol}",
+                   action="draft_content",
+                   args={"topic": f"{alert.symbol} {alert.condition.replace('_', ' ')} "
+                                  f"{alert.threshold:g}", "channel": "discord",
+                         "symbol": alert.symbol}),
+            Option(id="snooze", label="Snooze this alert for 1 hour", action="snooze_alert",
+                   args={"alert_id": alert.rule_id, "minutes": 60}),
+            Option(id="dismiss", label="Dismiss", action="noop",
+                   args={"summary": "Dismissed the alert."}),
+        ]
+        return await self.decisions.raise_decision(
+            "alert_fired", f"{alert.symbol} alert {alert.rule_id} fired", options,
+            context=context, symbol=alert.symbol, source_key=f"firing:{alert.firing_id}",
+            default="dismiss")
+
+    # ---- `copilot run` ---------------------------------------------------------------
+    async def start(self) -> None:
+        bus = self.kernel.bus
+        self.engine.load()
+        self.engine.attach(bus)  # the tick path: index lookups and the outbox commit
+        self._unsubscribe.append(bus.subscribe(ALERT_FIRED, self.on_fired, name="alert-decisions"))
+        self.kernel.supervisor.spawn("dispatcher", self.dispatcher.run)
+
+    async def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        self.engine.detach()
+
+    def close(self) -> None:
+        self.engine.close()

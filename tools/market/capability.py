@@ -1,0 +1,141 @@
+"""The market capability: providers in fallback order (each behind its own limiter and
+breaker, demo data when no key is set), the cached service, the tick stream, prefetch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from langchain_core.tools import BaseTool
+
+from core.capability import Capability, Job, Kernel
+from core.events import TICKS
+from core.limits import CircuitBreaker, SlidingWindowLimiter
+from core.ports import BriefingSection, CheckResult, HealthCheck
+from tools.market.grammar import GRAMMAR
+from tools.market.prefetch import Prefetcher
+from tools.market.providers.base import MarketProvider, TickSource
+from tools.market.providers.guarded import GuardedProvider
+from tools.market.providers.offline import OfflineProvider
+from tools.market.service import MarketService
+from tools.market.tables import CacheEntry, SymbolInterest, WatchItem
+from tools.market.ticks import TickPump
+
+
+def build_providers(kernel: Kernel) -> tuple[list[MarketProvider], TickSource | None]:
+    settings, clock, http = kernel.settings, kernel.clock, kernel.http
+    choice = settings.market_provider
+    raw: list[Any] = []
+    tick_source: TickSource | None = None
+    fh_key = settings.finnhub_api_key.get_secret_value() if settings.finnhub_api_key else None
+    av_key = (settings.alphavantage_api_key.get_secret_value()
+              if settings.alphavantage_api_key else None)
+    if fh_key and choice in ("auto", "finnhub"):
+        from tools.market.providers.finnhub import FinnhubProvider, FinnhubTradeStream
+
+        raw.append(FinnhubProvider(http, fh_key, clock=clock))
+        tick_source = FinnhubTradeStream(fh_key)
+    if av_key and choice in ("auto", "alphavantage", "finnhub"):
+        from tools.market.providers.alphavantage import AlphaVantageProvider
+
+        raw.append(AlphaVantageProvider(http, av_key, clock=clock))
+    providers: list[MarketProvider] = [
+        GuardedProvider(p, SlidingWindowLimiter(p.limits, clock), CircuitBreaker(clock))
+        for p in raw
+    ]
+    if not providers:
+        offline = OfflineProvider(clock=clock, tick_interval_s=settings.offline_tick_interval_s)
+        return [offline], offline
+    return providers, tick_source  # Alpha Vantage alone has no real-time stream
+
+
+class MarketCapability(Capability):
+    name = "market"
+    tables = (CacheEntry, SymbolInterest, WatchItem)
+    guest_tools = frozenset({"get_quote", "get_price_history", "price_chart"})
+    grammar = GRAMMAR
+
+    def __init__(self, kernel: Kernel, stream_symbols: Callable[[], Iterable[str]] = set) -> None:
+        self.kernel = kernel
+        settings = kernel.settings
+        providers, self.tick_source = build_providers(kernel)
+        self.service = MarketService(
+            providers, engine=kernel.db, charts_dir=settings.charts_dir, clock=kernel.clock,
+            quote_ttl_s=settings.quote_ttl_s, history_ttl_s=settings.history_ttl_s,
+            default_watchlist=settings.watchlist_default)
+        self.prefetcher = Prefetcher(self.service, getattr(providers[0], "limiter", None),
+                                     alert_symbols=stream_symbols)
+        self.others = stream_symbols  # symbols other capabilities need streamed
+        self.tick_pump: TickPump | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def tools(self) -> list[BaseTool]:
+        from tools.market.tools import make_market_tools
+
+        return make_market_tools(self.service)
+
+    def symbols(self) -> list[str]:
+        return sorted(set(self.service.watchlist()) | set(self.others()))
+
+    def jobs(self) -> list[Job]:
+        if self.prefetcher.limiter is None:  # demo data costs nothing: no prefetch
+            return []
+        return [Job("market_prefetch", self.prefetcher.run_once, "interval",
+                    {"seconds": self.prefetcher.interval_s})]
+
+    def checks(self) -> list[HealthCheck]:
+        from core.ports import FnCheck
+
+        return [FnCheck("market", self._check, restart=self.reset_breakers)]
+
+    def _check(self) -> CheckResult:
+        parts, worst = [], "ok"
+        providers = self.service.providers
+        for p in providers:
+            breaker = getattr(p, "breaker", None)
+            limiter = getattr(p, "limiter", None)
+            state = breaker.state if breaker else "closed"
+            left = limiter.remaining() if limiter else None
+            parts.append(f"{p.name}: {state}" + (f", {left} calls left" if left is not None else ""))
+            if state == "open":
+                worst = "down" if len(providers) == 1 else "degraded"
+            elif left == 0 and worst == "ok":
+                worst = "degraded"
+        return CheckResult(worst, "; ".join(parts))
+
+    async def reset_breakers(self) -> str:
+        for provider in self.service.providers:
+            breaker = getattr(provider, "breaker", None)
+            if breaker is not None:
+                breaker.success()
+        return "Reset the market providers' circuit breakers; the next call tries them again."
+
+    def briefing(self) -> list[BriefingSection]:
+        return [self._movers]
+
+    async def _movers(self) -> str:
+        movers = []
+        for symbol in self.service.watchlist():
+            try:
+                q = (await self.service.quote(symbol, interest=False)).quote
+            except Exception:  # noqa: BLE001 - one bad symbol must not cancel the briefing
+                continue
+            movers.append((abs(q.change_pct), q))
+        if not movers:
+            return ""
+        movers.sort(key=lambda m: m[0], reverse=True)
+        return ("**Watchlist movers:** " + ", ".join(
+            f"{q.symbol} {q.change_pct:+.2f}% (${q.price:,.2f})" for _, q in movers[:5])
+            + (" — demo data" if movers[0][1].demo else ""))
+
+    async def start(self) -> None:
+        bus = self.kernel.bus
+        self._unsubscribe = bus.subscribe(TICKS, self.service.on_tick, name="quote-cache")
+        if self.tick_source is not None:
+            self.tick_pump = TickPump(self.tick_source, bus, self.symbols)
+            self.kernel.supervisor.spawn("ticks", self.tick_pump.run)
+
+    async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
