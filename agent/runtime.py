@@ -16,6 +16,7 @@ from agent.decisions.capability import DecisionsCapability
 from agent.graph import build_graph
 from agent.llm import ChatTextModel, make_chat_model
 from core.capability import Capability, Components, Kernel
+from core.decisions import DecisionPort
 from core.grammar import Grammar
 from core.logs import LogEntry, configure_logging, settings_secrets
 from core.ports import TextModel
@@ -30,7 +31,7 @@ from tools.health.capability import HealthCapability
 from tools.market.capability import MarketCapability
 
 Clock = Callable[[], float]
-Extra = Callable[[Kernel, Copilot | None], Capability]  # a capability added by a test or plugin
+Extra = Callable[[Kernel, DecisionPort], Capability]  # a capability added by a test or plugin
 
 
 def enable_tracing(settings: Settings) -> None:
@@ -44,7 +45,7 @@ def enable_tracing(settings: Settings) -> None:
 
 
 def build(kernel: Kernel, checkpointer: object, model: BaseChatModel | None = None,
-          extra: Sequence[Callable[[Kernel], Capability]] = ()) -> Copilot:
+          extra: Sequence[Extra] = ()) -> Copilot:
     """Every component, in dependency order; the decisions component comes first because
     every other capability raises its questions through its port."""
     settings = kernel.settings
@@ -64,7 +65,7 @@ def build(kernel: Kernel, checkpointer: object, model: BaseChatModel | None = No
     health = HealthCapability(kernel, decisions=decisions, others=components.checks)
     architecture = ArchitectureCapability(kernel, decisions=decisions, llm=llm)
     components.extend([market, alerts, content, health, architecture, center])
-    components.extend(make(kernel) for make in extra)
+    components.extend(make(kernel, decisions) for make in extra)
 
     create_tables(kernel.db, components.tables())
     for kind in components.decision_kinds():
@@ -84,7 +85,7 @@ def build(kernel: Kernel, checkpointer: object, model: BaseChatModel | None = No
 @asynccontextmanager
 async def open_runtime(settings: Settings | None = None, *, model: BaseChatModel | None = None,
                        clock: Clock = time.time,
-                       extra: Sequence[Callable[[Kernel], Capability]] = ()
+                       extra: Sequence[Extra] = ()
                        ) -> AsyncIterator[Copilot]:
     """Open every client, yield the built co-pilot, close everything on exit."""
     import httpx

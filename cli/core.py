@@ -74,9 +74,15 @@ def run() -> None:
         async with open_runtime(settings) as rt:
             await rt.start()
             if settings.discord_token:
+                import asyncio
+
                 from bots.discord.bot import run_bot
 
-                await run_bot(rt)
+                async def discord() -> None:
+                    await run_bot(rt)
+
+                rt.kernel.supervisor.spawn("discord", discord)  # a crash restarts the bot
+                await asyncio.Event().wait()
             else:
                 await ConsoleChat(rt, notices=rt.notices()).run()
 

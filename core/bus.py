@@ -100,7 +100,9 @@ class InProcessBus:
         except RuntimeError:
             return  # started by ``start()`` once a loop runs
         if sub.task is None or sub.task.done():
-            worker = lambda: self._work(sub)  # noqa: E731
+            async def worker() -> None:
+                await self._work(sub)
+
             sub.task = self.spawn(sub.name, worker) if self.spawn else \
                 asyncio.get_running_loop().create_task(worker(), name=sub.name)
 

@@ -62,9 +62,10 @@ class FnCheck:
                 result = await result
         except Exception as exc:  # noqa: BLE001 - a failing check is a finding, not a crash
             return CheckResult("down", f"{type(exc).__name__}: {exc}")
-        if result.latency_ms is None:
-            result.latency_ms = (time.perf_counter() - t0) * 1000
-        return result
+        checked: CheckResult = result
+        if checked.latency_ms is None:
+            checked.latency_ms = (time.perf_counter() - t0) * 1000
+        return checked
 
 
 BriefingSection = Callable[[], Awaitable[str]]  # markdown lines for the daily briefing; "" = none
