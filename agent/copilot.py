@@ -18,7 +18,10 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph.state import CompiledStateGraph
 
 from agent.decisions.capability import DecisionsCapability
 from agent.decisions.service import DecisionService
@@ -100,9 +103,9 @@ class Copilot:
     architecture: ArchitectureCapability
     decision_center: DecisionsCapability
     model: BaseChatModel
-    graph: Any
-    guest_graph: Any
-    checkpointer: Any
+    graph: CompiledStateGraph[Any, Any, Any, Any]
+    guest_graph: CompiledStateGraph[Any, Any, Any, Any]
+    checkpointer: BaseCheckpointSaver[Any]
     _started: bool = False
     _metrics: Any = None
 
@@ -137,7 +140,7 @@ class Copilot:
         """Run one agent turn on ``thread_id`` (a fresh thread when None)."""
         thread = thread_id or f"ask-{uuid.uuid4().hex}"
         caller = caller or Caller.local_owner()
-        config = {"configurable": {"thread_id": thread, "caller": caller}}
+        config: RunnableConfig = {"configurable": {"thread_id": thread, "caller": caller}}
         graph = self.graph if caller.is_owner else self.guest_graph
         snapshot = await graph.aget_state(config)
         before = len(snapshot.values.get("messages", [])) if snapshot and snapshot.values else 0

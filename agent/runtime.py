@@ -8,8 +8,10 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from agent.copilot import Copilot
 from agent.decisions.capability import DecisionsCapability
@@ -44,7 +46,8 @@ def enable_tracing(settings: Settings) -> None:
         os.environ["LANGSMITH_TRACING"] = "false"
 
 
-def build(kernel: Kernel, checkpointer: object, model: BaseChatModel | None = None,
+def build(kernel: Kernel, checkpointer: BaseCheckpointSaver[Any],
+          model: BaseChatModel | None = None,
           extra: Sequence[Extra] = ()) -> Copilot:
     """Every component, in dependency order; the decisions component comes first because
     every other capability raises its questions through its port."""

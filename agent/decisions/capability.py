@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.tools import BaseTool
+from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from agent.decisions.grammar import GRAMMAR
 from agent.decisions.service import DecisionService
@@ -31,7 +32,7 @@ class DecisionsCapability(Capability):
     tables = (Decision, DecisionEvent)
     grammar = GRAMMAR
 
-    def __init__(self, kernel: Kernel, checkpointer: Any,
+    def __init__(self, kernel: Kernel, checkpointer: BaseCheckpointSaver[Any],
                  sections: Callable[[], list[BriefingSection]] = list) -> None:
         self.kernel = kernel
         settings = kernel.settings
