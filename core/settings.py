@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     )
     alphavantage_api_key: SecretStr | None = Field(None, validation_alias=_env("ALPHAVANTAGE_API_KEY"))
     finnhub_api_key: SecretStr | None = Field(None, validation_alias=_env("FINNHUB_API_KEY"))
+    finnhub_base_url: str = Field("https://finnhub.io/api/v1",
+                                  validation_alias=_env("FINNHUB_BASE_URL"))
+    finnhub_ws_url: str = Field("wss://ws.finnhub.io", validation_alias=_env("FINNHUB_WS_URL"))
+    alphavantage_base_url: str = Field("https://www.alphavantage.co/query",
+                                       validation_alias=_env("ALPHAVANTAGE_BASE_URL"))
+    provider_deadline_s: float = Field(10.0, validation_alias=_env("COPILOT_PROVIDER_DEADLINE"))
     quote_ttl_s: float = Field(60.0, validation_alias=_env("COPILOT_QUOTE_TTL"))
     history_ttl_s: float = Field(6 * 3600.0, validation_alias=_env("COPILOT_HISTORY_TTL"))
     offline_tick_interval_s: float = Field(1.0, validation_alias=_env("COPILOT_TICK_INTERVAL"))
@@ -73,6 +79,8 @@ class Settings(BaseSettings):
     alert_group_wait_s: float = Field(2.0, validation_alias=_env("COPILOT_ALERT_GROUP_WAIT"))
     alert_cooldown_s: float = Field(300.0, validation_alias=_env("COPILOT_ALERT_COOLDOWN"))
     alert_webhook_url: str | None = Field(None, validation_alias=_env("COPILOT_ALERT_WEBHOOK_URL"))
+    alert_max_age_s: float = Field(86400.0, validation_alias=_env("COPILOT_ALERT_MAX_AGE"))
+    alert_retry_max_s: float = Field(300.0, validation_alias=_env("COPILOT_ALERT_RETRY_MAX"))
 
     # memory / decisions
     embedder: Literal["auto", "minilm", "openai", "hashing"] = Field(
