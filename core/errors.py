@@ -32,3 +32,8 @@ class RateLimited(ProviderError):
     def __init__(self, message: str, retry_at: float | None = None) -> None:
         super().__init__(message)
         self.retry_at = retry_at
+
+
+class ConfigurationError(CopilotError):
+    """A setting is invalid (a webhook URL that cannot work, a Discord token Discord
+    rejects). User sees it; `copilot run` exits 2 on it at start."""
