@@ -30,6 +30,7 @@ from core.capability import Components, Kernel
 from core.decisions import Decision
 from core.errors import InvalidInput
 from core.events import DECISION_RAISED, DECISION_RESOLVED, NOTICE
+from core.lease import InstanceLease
 from core.ports import HealthCheck
 from core.settings import Settings
 from tools.alerts.capability import AlertsCapability
@@ -38,6 +39,8 @@ from tools.architecture.capability import ArchitectureCapability
 from tools.content.capability import ContentCapability
 from tools.health.capability import HealthCapability
 from tools.market.capability import MarketCapability
+
+HEARTBEAT_S = 10.0
 
 
 @dataclass
@@ -61,25 +64,36 @@ class NoticeInbox:
     """What a console-like front end shows between turns: alert messages, decisions
     raised, autopilot outcomes and notices, in arrival order."""
 
-    def __init__(self, copilot: Copilot, maxlen: int = 1000) -> None:
-        self.items: deque[Notice] = deque(maxlen=maxlen)
+    def __init__(self, copilot: Copilot) -> None:
+        self.items: deque[Notice] = deque()  # no cap: a console drains it as it arrives
         self._copilot = copilot
+        self._changed = asyncio.Event()
         bus = copilot.kernel.bus
         self._unsubscribe = [
             bus.subscribe(DECISION_RAISED, self._raised, name="console-decisions"),
             bus.subscribe(DECISION_RESOLVED, self._resolved, name="console-outcomes"),
-            bus.subscribe(NOTICE, lambda text: self.items.append(Notice(str(text))),
+            bus.subscribe(NOTICE, lambda text: self._add(Notice(str(text))),
                           name="console-notices"),
         ]
+        self._copilot.alerts.console.on_new = self._changed.set  # alert texts (in the DB)
+
+    def _add(self, notice: Notice) -> None:
+        self.items.append(notice)
+        self._changed.set()
+
+    async def wait(self) -> None:
+        """Until something new arrives (returns at once if something is waiting)."""
+        await self._changed.wait()
+        self._changed.clear()
 
     def _raised(self, decision: Decision) -> None:
-        self.items.append(Notice(decision.prompt_text() + "\n\n_Answer with the option number, "
-                                 "or `/d` to list decisions._", decision.id))
+        self._add(Notice(decision.prompt_text() + "\n\n_Answer with the option number, "
+                         "or `/d` to list decisions._", decision.id))
 
     def _resolved(self, decision: Decision) -> None:
         if decision.decided_by in ("autopilot", "system"):
-            self.items.append(Notice(f"Decision {decision.id} ({decision.status} by "
-                                     f"{decision.decided_by}): {decision.outcome}"))
+            self._add(Notice(f"Decision {decision.id} ({decision.status} by "
+                             f"{decision.decided_by}): {decision.outcome}"))
 
     def drain(self) -> list[Notice]:
         out = [Notice(text) for text in self._copilot.alerts.console.drain()]
@@ -108,6 +122,7 @@ class Copilot:
     checkpointer: BaseCheckpointSaver[Any]
     _started: bool = False
     _metrics: Any = None
+    _lease: InstanceLease | None = None
 
     # ---- what the CLI and tests reach for -------------------------------------------
     @property
@@ -205,11 +220,15 @@ class Copilot:
 
     # ---- `copilot run` ------------------------------------------------------------------
     async def start(self) -> None:
-        """Start the background work: each component's own (ticks, engine, dispatcher...),
-        then the scheduled jobs, all under the supervisor. Idempotent."""
+        """Become the running instance (``AlreadyRunning`` if another `copilot run` holds
+        this data), then start the background work: each component's own (ticks, engine,
+        dispatcher...), then the scheduled jobs, all under the supervisor. Idempotent."""
         if self._started:
             return
+        self._lease = InstanceLease(self.kernel.db, self.settings.data_dir, self.kernel.clock)
+        self._lease.acquire()
         self._started = True
+        self.kernel.supervisor.spawn("heartbeat", self._heartbeat)
         self.kernel.bus.start()
         for component in self.components:
             await component.start()
@@ -223,6 +242,14 @@ class Copilot:
             from tools.health.metrics import serve_metrics
 
             self._metrics = serve_metrics(self, port)
+
+    async def _heartbeat(self) -> None:
+        """Tell other processes (`copilot health`, a second `copilot run`) we are alive."""
+        while self._lease is not None:
+            tasks = [{"name": t.name, "state": t.state, "restarts": t.restarts,
+                      "last_error": t.last_error} for t in self.kernel.supervisor.snapshot()]
+            await asyncio.to_thread(self._lease.beat, tasks)
+            await asyncio.sleep(HEARTBEAT_S)
 
     async def _keep_scheduler(self) -> None:
         scheduler = self.kernel.scheduler
@@ -243,6 +270,9 @@ class Copilot:
             for component in reversed(self.components):
                 await component.stop()
         await self.kernel.bus.stop()
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None
         self._started = False
 
 

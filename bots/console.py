@@ -1,6 +1,9 @@
 """Terminal chat front end: reads a line, runs one agent turn, prints the answer.
 
-It only translates and renders; everything else lives behind the ``Copilot`` facade.
+Alerts, decisions and notices print above the prompt the moment they arrive, without
+breaking the line being typed (prompt_toolkit's ``patch_stdout``). Ctrl-C clears the line
+(or interrupts a running turn), Ctrl-D on an empty line leaves, as in any shell. It only
+translates and renders; everything else lives behind the ``Copilot`` facade.
 """
 
 from __future__ import annotations
@@ -8,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
+from typing import Any
 
+import structlog
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.panel import Panel
@@ -17,13 +23,15 @@ from agent.copilot import Copilot, NoticeInbox
 from core.auth import Caller
 from core.errors import CopilotError
 
+log = structlog.get_logger(__name__)
+
 HELP = """\
 Ask in plain English, for example:
   what's AAPL at?                  chart NVDA for 3 months
   alert me when TSLA crosses 250   list my alerts
   draft a discord post about NVDA  how are my systems?
-Decisions appear between turns; answer with the option number.
-Commands: /help  /quit  /new (fresh conversation)  /d (pending decisions)"""
+Alerts and decisions appear as they happen; answer a decision with its option number.
+Commands: /help  /quit (or Ctrl-D)  /new (fresh conversation)  /d (pending decisions)"""
 
 
 def render(text: str) -> Markdown:
@@ -42,33 +50,82 @@ class ConsoleChat:
         notices: NoticeInbox | None = None,
     ) -> None:
         self.rt = copilot
+        self.read_line = read_line  # tests inject one; else a prompt_toolkit session
         self.console = console or Console()
-        self.read_line = read_line or self._stdin_line
-        self.notices = notices  # alerts and decisions, shown between turns
+        self.notices = notices  # alerts and decisions, shown as they arrive
         self.open_decision: int | None = None
         self.thread_id = f"console-{uuid.uuid4().hex[:8]}"
+        self._turn: asyncio.Task[Any] | None = None
+        self._session: Any = None
 
-    async def _stdin_line(self, prompt: str) -> str:
-        return await asyncio.to_thread(self.console.input, prompt)
+    # ---- input -----------------------------------------------------------------------
+    async def _prompt(self, prompt: str) -> str:
+        if self.read_line is not None:
+            return await self.read_line(prompt)
+        if self._session is None:
+            from prompt_toolkit import PromptSession
 
+            self._session = PromptSession()
+        from prompt_toolkit.formatted_text import ANSI
+
+        while True:
+            try:
+                return str(await self._session.prompt_async(ANSI("\x1b[1;36myou>\x1b[0m ")))
+            except KeyboardInterrupt:
+                continue  # Ctrl-C clears the line, as in a shell
+
+    def interrupt(self) -> None:
+        """SIGINT while a turn runs (the terminal is not in the prompt): stop the turn."""
+        if self._turn is not None and not self._turn.done():
+            self._turn.cancel()
+
+    # ---- notices ---------------------------------------------------------------------
+    def show_notices(self) -> None:
+        if self.notices is None:
+            return
+        for note in self.notices.drain():
+            self.console.print(Panel(render(note.text), border_style="yellow"))
+            if note.decision_id is not None:
+                self.open_decision = note.decision_id
+
+    async def _notice_loop(self) -> None:
+        assert self.notices is not None
+        while True:
+            await self.notices.wait()
+            self.show_notices()
+
+    # ---- the loop --------------------------------------------------------------------
     async def run(self) -> None:
         demo = "demo data" if self.rt.demo_data else ""
-        self.console.print(
-            Panel.fit(
-                f"[bold]victor-copilot[/] — model: {self.rt.model_name}"
-                + (f", market: {demo}" if demo else "")
-                + "\nType /help for examples, /quit to leave.",
-                border_style="cyan",
-            )
-        )
+        self.console.print(Panel.fit(
+            f"[bold]victor-copilot[/] — model: {self.rt.model_name}"
+            + (f", market: {demo}" if demo else "")
+            + "\nType /help for examples, /quit or Ctrl-D to leave.", border_style="cyan"))
+        waiting = len(self.rt.pending())
+        if waiting:
+            self.console.print(f"[yellow]{waiting} decision(s) waiting for you: /d lists "
+                               "them.[/]")
+        live = self.read_line is None and self.notices is not None
+        printer = asyncio.create_task(self._notice_loop()) if live else None
+        if live:
+            from prompt_toolkit.patch_stdout import patch_stdout
+
+            guard: Any = patch_stdout(raw=True)
+            self.console = Console(force_terminal=self.console.is_terminal)
+        else:
+            guard = nullcontext()
+        try:
+            with guard:
+                await self._loop()
+        finally:
+            if printer is not None:
+                printer.cancel()
+
+    async def _loop(self) -> None:
         while True:
-            if self.notices is not None:
-                for note in self.notices.drain():
-                    self.console.print(Panel(render(note.text), border_style="yellow"))
-                    if note.decision_id is not None:
-                        self.open_decision = note.decision_id
+            self.show_notices()
             try:
-                line = (await self.read_line("[bold cyan]you>[/] ")).strip()
+                line = (await self._prompt("you> ")).strip()
             except (EOFError, KeyboardInterrupt):
                 self.console.print()
                 return
@@ -78,21 +135,18 @@ class ConsoleChat:
                 return
             if line == "/help":
                 self.console.print(HELP)
-                continue
-            if line == "/d":
+            elif line == "/d":
                 await self.turn("what needs my attention")
-                continue
-            if line.isdigit():
+            elif line.isdigit():
                 if self.open_decision is not None:
                     await self.answer_decision(self.open_decision, line)
                 else:
                     self.console.print("[dim]No decision is open; /d lists the pending ones.[/]")
-                continue
-            if line == "/new":
+            elif line == "/new":
                 self.thread_id = f"console-{uuid.uuid4().hex[:8]}"
                 self.console.print("[dim]New conversation.[/]")
-                continue
-            await self.turn(line)
+            else:
+                await self.turn(line)
 
     async def answer_decision(self, decision_id: int, option: str) -> None:
         try:
@@ -104,12 +158,22 @@ class ConsoleChat:
         self.console.print(f"[green]Decision {decision.id}:[/] {decision.outcome}")
 
     async def turn(self, line: str) -> None:
+        task = asyncio.create_task(self.rt.ask(line, thread_id=self.thread_id))
+        self._turn = task
         try:
             with self.console.status("thinking…", spinner="dots"):
-                result = await self.rt.ask(line, thread_id=self.thread_id)
+                result = await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if not task.cancelled() or (current is not None and current.cancelling()):
+                raise  # we are being stopped, not just the turn
+            self.console.print("[dim]Interrupted.[/]")
+            return
         except CopilotError as exc:
             self.console.print(f"[red]{exc}[/]")
             return
+        finally:
+            self._turn = None
         for call in result.tool_calls:
             args = ", ".join(f"{k}={v!r}" for k, v in call["args"].items())
             self.console.print(f"[dim]⚙ {call['name']}({args})[/]")

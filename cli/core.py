@@ -59,34 +59,21 @@ def config() -> None:
 
 
 @app.command()
-def run() -> None:
+def run(
+    no_console: Annotated[bool, typer.Option("--no-console",
+                                             help="Run headless even in a terminal.")] = False,
+) -> None:
     """Start everything: ticks, alerts, jobs, and the Discord bot (or the console chat).
 
     Market ticks, the alert engine and dispatcher, and the scheduled jobs (briefings,
     prefetch, health checks, content slots) run in the background; the front end is the
-    Discord bot when DISCORD_TOKEN is set, else the console chat."""
+    Discord bot when DISCORD_TOKEN is set, else the console chat in a terminal, else
+    none (headless) until SIGTERM. Only one `copilot run` may use the same data."""
+    from cli.serve import serve
 
-    async def main() -> None:
-        from agent.runtime import open_runtime
-        from bots.console import ConsoleChat
-
-        settings = load_settings()
-        async with open_runtime(settings) as rt:
-            await rt.start()
-            if settings.discord_token:
-                import asyncio
-
-                from bots.discord.bot import run_bot
-
-                async def discord() -> None:
-                    await run_bot(rt)
-
-                rt.kernel.supervisor.spawn("discord", discord)  # a crash restarts the bot
-                await asyncio.Event().wait()
-            else:
-                await ConsoleChat(rt, notices=rt.notices()).run()
-
-    run_async(main())
+    code = run_async(serve(load_settings(), console=not no_console))
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

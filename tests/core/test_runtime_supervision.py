@@ -43,7 +43,8 @@ async def test_the_dispatcher_is_restarted_after_a_crash_and_health_reports_it(m
         await rt.alerts.service.create(symbol="AAPL", condition="above", threshold=price / 2)
         await rt.alerts.engine.handle(Tick(symbol="AAPL", price=price, ts=rt.clock()))
         for _ in range(200):
-            if rt.alerts.console.inbox:
+            if rt.alerts.console.unshown():
                 break
             await asyncio.sleep(0.01)
-        assert rt.alerts.console.inbox and "AAPL is at or above" in rt.alerts.console.inbox[0]
+        shown = rt.alerts.console.unshown()
+        assert shown and "AAPL is at or above" in shown[0]

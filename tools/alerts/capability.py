@@ -14,24 +14,25 @@ from core.decisions import ActionResult, Decision, DecisionKind, DecisionPort, O
 from core.events import ALERT_FIRED, AlertFired
 from core.market import MarketData
 from core.ports import BriefingSection
+from tools.alerts.console import ConsoleNotice, ConsoleTarget
 from tools.alerts.dispatcher import Dispatcher
 from tools.alerts.engine import AlertEngine
 from tools.alerts.grammar import GRAMMAR
 from tools.alerts.models import AlertRule, Delivery, Firing, Notification
 from tools.alerts.service import AlertService
-from tools.alerts.targets import ConsoleTarget, DeliveryTarget, Sender, SenderTarget, WebhookTarget
+from tools.alerts.targets import DeliveryTarget, Sender, SenderTarget, WebhookTarget
 
 
 class AlertsCapability(Capability):
     name = "alerts"
-    tables = (AlertRule, Firing, Delivery, Notification)
+    tables = (AlertRule, Firing, Delivery, Notification, ConsoleNotice)
     grammar = GRAMMAR
 
     def __init__(self, kernel: Kernel, market: MarketData, decisions: DecisionPort) -> None:
         self.kernel = kernel
         self.decisions = decisions
         settings = kernel.settings
-        self.console = ConsoleTarget()
+        self.console = ConsoleTarget(kernel.db, kernel.clock)
         self.discord = SenderTarget("discord")  # the Discord front end brings its sender
         self.targets: dict[str, DeliveryTarget] = {"console": self.console,
                                                    "discord": self.discord}

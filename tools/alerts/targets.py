@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -23,28 +22,6 @@ class DeliveryTarget(Protocol):
     name: str
 
     async def send(self, payload: dict[str, Any], idempotency_key: str) -> None: ...
-
-
-class ConsoleTarget:
-    """Keeps notifications for the console front end to show between turns."""
-
-    name = "console"
-
-    def __init__(self, maxlen: int = 200) -> None:
-        self.inbox: deque[str] = deque(maxlen=maxlen)
-        self.seen: set[str] = set()
-
-    async def send(self, payload: dict[str, Any], idempotency_key: str) -> None:
-        if idempotency_key in self.seen:
-            return
-        self.seen.add(idempotency_key)
-        self.inbox.append(payload["text"])
-        log.info("alert", text=payload["text"])
-
-    def drain(self) -> list[str]:
-        out = list(self.inbox)
-        self.inbox.clear()
-        return out
 
 
 class WebhookTarget:

@@ -64,9 +64,10 @@ class HealthCapability(Capability):
                  others: Callable[[], list[HealthCheck]] = list) -> None:
         self.kernel = kernel
         self.decisions = decisions
-        own = [checks.database_check(kernel.db), checks.scheduler_check(lambda: kernel.scheduler),
+        own = [checks.database_check(kernel.db),
+               checks.scheduler_check(lambda: kernel.scheduler, kernel.db),
                checks.bus_check(kernel.bus), checks.disk_check(kernel.settings.data_dir),
-               checks.tasks_check(kernel.supervisor), *endpoint_checks(kernel)]
+               checks.tasks_check(kernel.supervisor, kernel.db), *endpoint_checks(kernel)]
         self.monitor = HealthMonitor(kernel.db, own, threshold=kernel.settings.incident_threshold,
                                      clock=kernel.clock, sources=others)
         self.monitor.on_incident = self.on_incident

@@ -56,11 +56,11 @@ def database_check(engine: Any) -> FnCheck:
     return FnCheck("database", run)
 
 
-def scheduler_check(scheduler_ref: Callable[[], Any]) -> FnCheck:
+def scheduler_check(scheduler_ref: Callable[[], Any], db: Any = None) -> FnCheck:
     def run() -> CheckResult:
         scheduler = scheduler_ref()
-        if scheduler is None:
-            return CheckResult("degraded", "scheduler not running (one-shot command)")
+        if scheduler is None or not scheduler.running:
+            return running_instance(db, "the scheduler")
         failing = {name: st for name, st in scheduler.stats.items() if st.consecutive_failures}
         if failing:
             name, st = next(iter(failing.items()))
@@ -71,6 +71,25 @@ def scheduler_check(scheduler_ref: Callable[[], Any]) -> FnCheck:
         return CheckResult("ok", f"{len(scheduler.stats)} jobs, {runs} runs")
 
     return FnCheck("scheduler", run)
+
+
+def running_instance(db: Any, what: str) -> CheckResult:
+    """From a one-shot command: what the running `copilot run` last said about itself."""
+    from core.lease import read_instance
+
+    instance = read_instance(db) if db is not None else None
+    now = time.time()
+    if instance is None or not instance.alive(now):
+        return CheckResult("down", "no copilot run is running: alerts are not evaluated or "
+                                   "delivered and jobs do not run")
+    bad = [t for t in instance.tasks if t.get("state") not in ("starting", "running", "done")]
+    head = f"{what} runs in copilot run ({instance.describe(now)}, heartbeat " \
+           f"{now - instance.beat_at:.0f} s ago)"
+    if bad:
+        t = bad[0]
+        return CheckResult("down" if t.get("state") == "failed" else "degraded",
+                           f"{head}; {t['name']} {t['state']}: {t.get('last_error', '')}")
+    return CheckResult("ok", head)
 
 
 def bus_check(bus: Any, max_lag_s: float = 0.5) -> FnCheck:
@@ -107,13 +126,14 @@ def discord_check(bot_ref: Callable[[], Any]) -> FnCheck:
     return FnCheck("discord", run)
 
 
-def tasks_check(supervisor: Any) -> FnCheck:
-    """The supervised background tasks: a crash restarts a task, and shows here."""
+def tasks_check(supervisor: Any, db: Any = None) -> FnCheck:
+    """The supervised background tasks: a crash restarts a task, and shows here. From a
+    one-shot command, the running instance's tasks (its heartbeat)."""
 
     def run() -> CheckResult:
         states = supervisor.snapshot()
         if not states:
-            return CheckResult("ok", "no background tasks (one-shot command)")
+            return running_instance(db, "background work")
         failed = [s for s in states if s.state == "failed"]
         restarting = [s for s in states if s.state == "restarting"]
         restarted = [s for s in states if s.restarts]

@@ -21,7 +21,8 @@ from tools.alerts.dispatcher import Dispatcher
 from tools.alerts.engine import AlertEngine
 from tools.alerts.models import Notification
 from tools.alerts.service import AlertService
-from tools.alerts.targets import ConsoleTarget, WebhookTarget
+from tools.alerts.console import ConsoleTarget
+from tools.alerts.targets import WebhookTarget
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -41,7 +42,7 @@ async def test_firings_for_one_symbol_are_grouped(settings, fixed_clock):
     sql = make_engine(settings.db_url, AlertsCapability.tables)
     fired = await fire(sql, fixed_clock, [("AAPL", 100), ("AAPL", 101), ("MSFT", 50)],
                        targets=("console",))
-    console = ConsoleTarget()
+    console = ConsoleTarget(sql, fixed_clock)
     d = Dispatcher(sql, {"console": console}, clock=fixed_clock, group_wait_s=2)
     assert await d.step() == 0  # group_wait not over yet
     fixed_clock.advance(2)
