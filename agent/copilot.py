@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
@@ -28,7 +30,7 @@ from agent.decisions.service import DecisionService
 from core.auth import Caller
 from core.capability import Components, Kernel
 from core.decisions import Decision
-from core.errors import InvalidInput
+from core.errors import CopilotError, InvalidInput
 from core.events import DECISION_RAISED, DECISION_RESOLVED, NOTICE
 from core.lease import InstanceLease
 from core.ports import HealthCheck
@@ -41,6 +43,21 @@ from tools.health.capability import HealthCapability
 from tools.market.capability import MarketCapability
 
 HEARTBEAT_S = 10.0
+MAX_MESSAGE_CHARS = 4000
+log = structlog.get_logger(__name__)
+
+
+def model_failure(exc: BaseException, settings: Settings) -> str | None:
+    """One sentence when ``exc`` is the LLM endpoint failing (unreachable, timing out,
+    answering 4xx/5xx); None for anything else."""
+    names = {f"{c.__module__}.{c.__name__}" for c in type(exc).__mro__}
+    if not any(n.startswith(("openai.", "httpx.", "httpcore.")) for n in names):
+        return None
+    where = re.sub(r"://[^/@\s]+@", "://", settings.llm_base_url or "OpenAI")
+    status = getattr(exc, "status_code", None)
+    what = f"answered HTTP {status}" if status else \
+        ("timed out" if "Timeout" in type(exc).__name__ else "is unreachable")
+    return f"The model at {where} {what} ({type(exc).__name__})."
 
 
 @dataclass
@@ -120,6 +137,7 @@ class Copilot:
     graph: CompiledStateGraph[Any, Any, Any, Any]
     guest_graph: CompiledStateGraph[Any, Any, Any, Any]
     checkpointer: BaseCheckpointSaver[Any]
+    fallback_graph: CompiledStateGraph[Any, Any, Any, Any] | None = None  # offline, labelled
     _started: bool = False
     _metrics: Any = None
     _lease: InstanceLease | None = None
@@ -152,11 +170,35 @@ class Copilot:
     # ---- turns ------------------------------------------------------------------------
     async def ask(self, message: str, thread_id: str | None = None,
                   caller: Caller | None = None) -> TurnResult:
-        """Run one agent turn on ``thread_id`` (a fresh thread when None)."""
+        """Run one agent turn on ``thread_id`` (a fresh thread when None). The model may
+        fail; the turn still answers, in one sentence, and nothing else stops."""
+        if len(message) > MAX_MESSAGE_CHARS:
+            raise InvalidInput(f"That message is {len(message):,} characters; I read at most "
+                               f"{MAX_MESSAGE_CHARS:,}. Trim it, or send the long part as a "
+                               "file.")
         thread = thread_id or f"ask-{uuid.uuid4().hex}"
         caller = caller or Caller.local_owner()
-        config: RunnableConfig = {"configurable": {"thread_id": thread, "caller": caller}}
         graph = self.graph if caller.is_owner else self.guest_graph
+        try:
+            return await self._turn(graph, message, thread, caller)
+        except CopilotError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the model's or a bug's: one sentence
+            problem = model_failure(exc, self.settings)
+            if problem is None:
+                log.exception("turn failed", thread=thread)
+                return TurnResult(answer="Something went wrong on my side; it is in the log "
+                                         f"({self.settings.data_dir / 'logs'}). Try again.")
+            log.warning("model failed", error=problem)
+            if self.fallback_graph is None or not caller.is_owner:
+                return TurnResult(answer=f"{problem} Nothing was done; try again in a moment.")
+            result = await self._turn(self.fallback_graph, message, f"{thread}:offline", caller)
+            result.answer = f"_{problem} The offline model answered instead:_\n\n{result.answer}"
+            return result
+
+    async def _turn(self, graph: CompiledStateGraph[Any, Any, Any, Any], message: str,
+                    thread: str, caller: Caller) -> TurnResult:
+        config: RunnableConfig = {"configurable": {"thread_id": thread, "caller": caller}}
         snapshot = await graph.aget_state(config)
         before = len(snapshot.values.get("messages", [])) if snapshot and snapshot.values else 0
         pending_before = {d.id for d in self.decisions.pending()}

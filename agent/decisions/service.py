@@ -300,8 +300,17 @@ class DecisionService:
                                       "note": reason})
 
     async def _resume(self, decision: Decision, response: HumanResponse) -> Decision:
+        """Answer the workflow's interrupt. A decision whose raise was cut short (no
+        checkpoint at its interrupt) is raised again first, so the answer always lands."""
         from langgraph.types import Command
 
+        snapshot = await self.graph.aget_state(_config(decision))
+        if "ask" not in (snapshot.next or ()):
+            log.warning("decision had no interrupt to answer; raising it again",
+                        decision=decision.id)
+            decision = await self._start(decision)
+            if decision.status != "pending":
+                return decision  # autopilot answered it while it was raised again
         await self.graph.ainvoke(Command(resume=response), _config(decision))
         return self.get(decision.id or 0)
 

@@ -14,17 +14,17 @@ async def test_the_dispatcher_is_restarted_after_a_crash_and_health_reports_it(m
     async with open_runtime(Settings()) as rt:
         rt.kernel.supervisor.base_backoff_s = 0.01
         dispatcher = rt.alerts.dispatcher
-        real_step = dispatcher.step
+        real_claim = dispatcher.claim
         crashes = 0
 
-        async def step(flush: bool = False) -> int:
+        def claim(flush: bool = False) -> int:
             nonlocal crashes
             if crashes == 0:
                 crashes += 1
                 raise RuntimeError("dispatcher bug")
-            return await real_step(flush)
+            return real_claim(flush)
 
-        dispatcher.step = step  # type: ignore[method-assign]
+        dispatcher.claim = claim  # type: ignore[method-assign]
         await rt.start()
         state = rt.kernel.supervisor.states["dispatcher"]
         for _ in range(200):

@@ -3,6 +3,7 @@ targets, and the policy that turns a firing into a decision (draft / snooze / di
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -11,9 +12,10 @@ from langchain_core.tools import BaseTool
 
 from core.capability import Capability, Kernel
 from core.decisions import ActionResult, Decision, DecisionKind, DecisionPort, Option
+from core.errors import ConfigurationError
 from core.events import ALERT_FIRED, AlertFired
 from core.market import MarketData
-from core.ports import BriefingSection
+from core.ports import BriefingSection, CheckResult, FnCheck, HealthCheck
 from tools.alerts.console import ConsoleNotice, ConsoleTarget
 from tools.alerts.dispatcher import Dispatcher
 from tools.alerts.engine import AlertEngine
@@ -21,6 +23,8 @@ from tools.alerts.grammar import GRAMMAR
 from tools.alerts.models import AlertRule, Delivery, Firing, Notification
 from tools.alerts.service import AlertService
 from tools.alerts.targets import DeliveryTarget, Sender, SenderTarget, WebhookTarget
+
+RULE_POLL_S = 1.0
 
 
 class AlertsCapability(Capability):
@@ -43,7 +47,9 @@ class AlertsCapability(Capability):
         if settings.discord_token:
             defaults.append("discord")
         self.dispatcher = Dispatcher(kernel.db, self.targets, clock=kernel.clock,
-                                     group_wait_s=settings.alert_group_wait_s)
+                                     group_wait_s=settings.alert_group_wait_s,
+                                     retry_max_s=settings.alert_retry_max_s,
+                                     max_age_s=settings.alert_max_age_s, on_dead=self.on_dead)
         self.engine = AlertEngine(kernel.db, bus=kernel.bus, clock=kernel.clock,
                                   on_outbox=self.dispatcher.wake)
         self.service = AlertService(kernel.db, market, self.engine, clock=kernel.clock,
@@ -97,8 +103,65 @@ class AlertsCapability(Capability):
             rule = svc.restore(int(args["alert_id"]))
             return ActionResult(f"Alert {rule.id} is back.")
 
+        async def retry_dead(args: dict[str, Any]) -> ActionResult:
+            n = self.dispatcher.retry_dead()
+            return ActionResult(f"Retrying {n} undelivered alert(s) with the same keys.")
+
+        async def drop_dead(args: dict[str, Any]) -> ActionResult:
+            n = self.dispatcher.drop_dead()
+            return ActionResult(f"Dropped {n} undelivered alert(s); they stay in "
+                                "`copilot alerts history`.")
+
         return [DecisionKind("alert_fired", {"snooze_alert": snooze, "unsnooze_alert": unsnooze,
-                                             "delete_alert": delete, "restore_alert": restore})]
+                                             "delete_alert": delete, "restore_alert": restore}),
+                DecisionKind("delivery_failed", {"retry_dead": retry_dead,
+                                                 "drop_dead": drop_dead})]
+
+    async def on_dead(self, notes: list[Notification]) -> None:
+        """Dead letters: ask the owner once per burst (retry all / drop)."""
+        dead = self.dispatcher.dead_letters()
+        if not dead:
+            return
+        targets = sorted({n.target for n in dead})
+        await self.decisions.raise_decision(
+            "delivery_failed", f"{len(dead)} alert(s) could not be delivered to "
+            f"{', '.join(targets)}",
+            [Option(id="retry", label="Retry them all", action="retry_dead"),
+             Option(id="drop", label="Drop them", action="drop_dead")],
+            context="\n".join(f"- #{n.id} {n.target} {n.symbol}: {n.last_error}"
+                              for n in dead[:10]),
+            source_key=f"dead:{dead[0].id}", default="retry")
+
+    def checks(self) -> list[HealthCheck]:
+        def deliveries() -> CheckResult:
+            dead = self.dispatcher.dead_letters()
+            if dead:
+                return CheckResult("down", f"{len(dead)} dead letter(s), last to "
+                                           f"{dead[-1].target}: {dead[-1].last_error}")
+            return CheckResult("ok", f"{self.dispatcher.sent} sent, "
+                                     f"{self.dispatcher.failures} failed attempts retried")
+
+        return [FnCheck("deliveries", deliveries, restart=self._retry_all)]
+
+    async def _retry_all(self) -> str:
+        return f"Retrying {self.dispatcher.retry_dead()} dead letter(s)."
+
+    def validate(self) -> None:
+        """Targets that cannot work are a configuration error, said at start."""
+        url = self.kernel.settings.alert_webhook_url
+        if url:
+            import httpx
+
+            try:
+                parsed = httpx.URL(url)
+                ok = parsed.scheme in ("http", "https") and bool(parsed.host) and \
+                    (parsed.port is None or 0 < parsed.port < 65536)
+            except httpx.InvalidURL:
+                ok = False
+            if not ok:
+                raise ConfigurationError(
+                    "COPILOT_ALERT_WEBHOOK_URL is not a usable http(s) URL (check the scheme, "
+                    "host and port); fix it or unset it.")
 
     async def on_fired(self, alert: AlertFired) -> Decision:
         """An alert fired: draft a post about it, snooze the rule, or dismiss."""
@@ -122,11 +185,21 @@ class AlertsCapability(Capability):
 
     # ---- `copilot run` ---------------------------------------------------------------
     async def start(self) -> None:
+        self.validate()
         bus = self.kernel.bus
         self.engine.load()
         self.engine.attach(bus)  # the tick path: index lookups and the outbox commit
         self._unsubscribe.append(bus.subscribe(ALERT_FIRED, self.on_fired, name="alert-decisions"))
         self.kernel.supervisor.spawn("dispatcher", self.dispatcher.run)
+        self.kernel.supervisor.spawn("alert-rules", self._follow_rules)
+
+    async def _follow_rules(self) -> None:
+        """Rules changed by any process (CLI, another front end) are in the engine within
+        a second or two, whether or not ticks are flowing."""
+        while True:
+            await asyncio.sleep(RULE_POLL_S)
+            if await asyncio.to_thread(self.engine.changed_elsewhere):
+                self.engine.sync()
 
     async def stop(self) -> None:
         for unsubscribe in self._unsubscribe:

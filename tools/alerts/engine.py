@@ -5,6 +5,7 @@ timers that take a rule out of the index and put it back when due."""
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import itertools
 import time
@@ -15,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from core.bus import EventBus
@@ -54,6 +56,16 @@ class RuleView:
 FiredAlert = AlertFired  # the bus payload; the name the engine's callers know
 
 
+@dataclass
+class Batch:
+    """One tick's firings between evaluation and the outbox commit."""
+
+    tick: Tick
+    views: list[RuleView]
+    rows: list[OutboxRow]
+    now: float
+
+
 def _next_midnight(ts: float) -> float:
     day = datetime.fromtimestamp(ts, UTC).date() + timedelta(days=1)
     return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
@@ -73,7 +85,7 @@ class AlertEngine:
         self._timers: list[tuple[float, int, str, int]] = []
         self._seq = itertools.count()
         self._version: str | None = None
-        self._checked_at = 0.0
+        self._sigs: dict[int, tuple[object, ...]] = {}
         self.ticks = 0
         self.firings = 0
         self._unsubscribe: Callable[[], None] | None = None
@@ -95,6 +107,7 @@ class AlertEngine:
     def _admit(self, rule: AlertRule, now: float) -> None:
         view = RuleView.of(rule)
         self.rules[view.id] = view
+        self._sigs[view.id] = _signature(rule)
         if view.expires_at is not None:
             if view.expires_at <= now:
                 self._deactivate([view.id])
@@ -165,44 +178,110 @@ class AlertEngine:
         for rule_id in rule_ids:
             self.rules.pop(rule_id, None)
 
+    def changed_elsewhere(self) -> bool:
+        """Whether another process (e.g. `copilot alerts add`) changed the rules since the
+        last load: one small read, safe to run in a thread."""
+        return kv_get(self.sql, VERSION_KEY, "0") != self._version
+
     def refresh_if_changed(self) -> None:
-        """Another process (e.g. `copilot alerts add`) changed the rules: reload."""
-        now = time.monotonic()
-        if now - self._checked_at < 1.0:
-            return
-        self._checked_at = now
-        if kv_get(self.sql, VERSION_KEY, "0") != self._version:
-            log.info("alert rules changed; reloading", rules=self.load())
+        if self.changed_elsewhere():
+            self.sync()
+
+    def sync(self) -> int:
+        """Bring the index in line with the database, touching only the rules that
+        changed: crossings keep their last price and windows their history."""
+        version = kv_get(self.sql, VERSION_KEY, "0")
+        now = self.clock()
+        with Session(self.sql) as s:
+            rows = {r.id or 0: r for r in s.exec(
+                select(AlertRule).where(AlertRule.active == True))}  # noqa: E712
+        changed = 0
+        for rule_id in [i for i in self.rules if i not in rows]:
+            self.remove(rule_id)
+            changed += 1
+        for rule_id, rule in rows.items():
+            if rule_id not in self.rules or self._sigs.get(rule_id) != _signature(rule):
+                self.remove(rule_id)
+                self._admit(rule, now)
+                changed += 1
+        self._version = version
+        if changed:
+            log.info("alert rules changed elsewhere; index updated", rules=changed)
+        return changed
 
     # ---- ticks --------------------------------------------------------------------
     def process(self, tick: Tick) -> list[FiredAlert]:
-        """Evaluate one tick; commit firings to the outbox. Synchronous and fast."""
+        """Evaluate one tick and commit its firings to the outbox, synchronously."""
+        batch = self.evaluate(tick)
+        if batch is None:
+            return []
+        try:
+            ids = self.outbox.write(batch.rows, batch.now)
+        except BaseException:
+            self._restore(batch)
+            raise
+        return self._commit(batch, ids)
+
+    def _restore(self, batch: Batch) -> None:
+        """The commit failed: the rules stay armed, as if the tick had not come."""
+        for v in batch.views:
+            if v.id in self.rules:
+                self._index(v)
+
+    async def handle(self, tick: Tick) -> None:
+        """The bus handler: evaluation in the loop (index lookups), the outbox commit in a
+        thread, so a busy database never freezes the loop; a locked database is waited
+        out and the same rows are written once it frees up."""
+        batch = self.evaluate(tick)
+        if batch is None:
+            return
+        delay = 0.05
+        while True:
+            try:
+                ids = await asyncio.to_thread(self.outbox.write, batch.rows, batch.now)
+                break
+            except OperationalError as exc:
+                log.warning("outbox busy; retrying the firing", error=str(exc.orig), in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(5.0, delay * 2)
+            except BaseException:
+                self._restore(batch)
+                raise
+        fired = self._commit(batch, ids)
+        if self.bus is not None:
+            for alert in fired:
+                await self.bus.publish(ALERT_FIRED, alert)
+
+    def evaluate(self, tick: Tick) -> Batch | None:
+        """The rules this tick fires, as outbox rows (nothing written yet)."""
         self.ticks += 1
         ts = tick.ts
         if self._timers and self._timers[0][0] <= ts:
             self._run_timers(ts)
         ids = self.index.evaluate(tick.symbol, tick.price, ts)
         if not ids:
-            return []
-        return self._fire(ids, tick)
-
-    def _fire(self, ids: list[int], tick: Tick) -> list[FiredAlert]:
-        now = self.clock()
+            return None
         views = [self.rules[i] for i in ids]
-        expired = [v for v in views if v.expires_at is not None and v.expires_at <= tick.ts]
+        expired = [v for v in views if v.expires_at is not None and v.expires_at <= ts]
         views = [v for v in views if v not in expired]
         for v in expired:
             self._unindex(v)
         if expired:
             self._deactivate([v.id for v in expired])
-        rows = [OutboxRow(v.id, v.symbol, tick.price, tick.ts, _message(v, tick.price),
+        if not views:
+            return None
+        rows = [OutboxRow(v.id, v.symbol, tick.price, ts, _message(v, tick.price),
                           v.targets, v.frequency != "once") for v in views]
-        ids = self.outbox.write(rows, now)
+        for v in views:  # out of the index now: a tick queued meanwhile cannot fire it again
+            self._unindex(v)
+        return Batch(tick, views, rows, self.clock())
+
+    def _commit(self, batch: Batch, ids: list[int]) -> list[FiredAlert]:
+        tick = batch.tick
         fired = [FiredAlert(fid, v.id, v.symbol, tick.price, tick.ts, row.message, v.condition,
                             v.threshold, v.note, repeats=v.frequency != "once")
-                 for fid, v, row in zip(ids, views, rows, strict=True)]
-        for v in views:
-            self._unindex(v)
+                 for fid, v, row in zip(ids, batch.views, batch.rows, strict=True)]
+        for v in batch.views:
             if v.frequency == "once":
                 self.rules.pop(v.id, None)
             elif v.frequency == "every_time":
@@ -213,13 +292,6 @@ class AlertEngine:
         if self.on_outbox:
             self.on_outbox()
         return fired
-
-    async def handle(self, tick: Tick) -> None:
-        self.refresh_if_changed()
-        fired = self.process(tick)
-        if fired and self.bus is not None:
-            for alert in fired:
-                await self.bus.publish(ALERT_FIRED, alert)
 
     def attach(self, bus: EventBus) -> None:
         self.bus = bus
@@ -233,6 +305,12 @@ class AlertEngine:
     def close(self) -> None:
         self.detach()
         self.outbox.close()
+
+
+def _signature(rule: AlertRule) -> tuple[object, ...]:
+    """What, if changed in the database, means the engine must re-admit the rule."""
+    return (rule.symbol, rule.condition, rule.threshold, rule.window_minutes, rule.frequency,
+            rule.cooldown_s, rule.expires_at, rule.snoozed_until, rule.note, rule.targets)
 
 
 def _message(v: RuleView, price: float) -> str:

@@ -17,11 +17,11 @@ from core.settings import Settings
 from core.storage import make_engine
 from tests.helpers.webhook import WebhookReceiver
 from tools.alerts.capability import AlertsCapability
+from tools.alerts.console import ConsoleTarget
 from tools.alerts.dispatcher import Dispatcher
 from tools.alerts.engine import AlertEngine
 from tools.alerts.models import Notification
 from tools.alerts.service import AlertService
-from tools.alerts.console import ConsoleTarget
 from tools.alerts.targets import WebhookTarget
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -74,12 +74,17 @@ async def test_failed_delivery_retries_with_backoff_then_succeeds(settings, fixe
     assert note.status == "sent" and note.attempts == 3
 
 
-async def test_gives_up_after_max_attempts(settings, fixed_clock):
+async def test_gives_up_only_after_max_age(settings, fixed_clock):
     sql = make_engine(settings.db_url, AlertsCapability.tables)
     await fire(sql, fixed_clock, [("AAPL", 100)])
-    d = Dispatcher(sql, {}, clock=fixed_clock, group_wait_s=0, max_attempts=2)
+    d = Dispatcher(sql, {}, clock=fixed_clock, group_wait_s=0, max_age_s=600, retry_max_s=60)
     await d.step()
-    fixed_clock.advance(1000)
+    for _ in range(9):  # 9 more tries over 540 s: still alive
+        fixed_clock.advance(60)
+        await d.step()
+    with Session(sql) as s:
+        assert s.exec(select(Notification)).one().status == "pending"
+    fixed_clock.advance(60)
     await d.step()
     with Session(sql) as s:
         note = s.exec(select(Notification)).one()

@@ -126,7 +126,6 @@ async def test_engine_reloads_rules_changed_by_another_process(harness, settings
         s.add(AlertRule(symbol="AMD", condition="above", threshold=10, created_at=0))
         s.commit()
     kv_set(harness.sql, "alerts_version", "99")
-    other._checked_at = -10
     other.refresh_if_changed()
     assert other.process(Tick(symbol="AMD", price=11, ts=harness.clock()))
 
