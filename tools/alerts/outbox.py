@@ -6,6 +6,7 @@ through SQLAlchemy Core."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from sqlalchemy import insert, update
@@ -38,9 +39,14 @@ class OutboxWriter:
     def __init__(self, engine: Engine) -> None:
         self.sql = engine
         self._raw = engine.raw_connection() if engine.dialect.name == "sqlite" else None
+        self._lock = threading.Lock()  # one transaction at a time on the shared connection
 
     def write(self, rows: list[OutboxRow], now: float) -> list[int]:
-        """Commit every row or none; returns the firing ids in order."""
+        """Commit every row or none; returns the firing ids in order. Thread-safe."""
+        with self._lock:
+            return self._write(rows, now)
+
+    def _write(self, rows: list[OutboxRow], now: float) -> list[int]:
         if self._raw is None:
             return self._write_core(rows, now)
         cur = self._raw.cursor()
