@@ -9,6 +9,7 @@ translates and renders; everything else lives behind the ``Copilot`` facade.
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
@@ -59,9 +60,16 @@ class ConsoleChat:
         self._session: Any = None
 
     # ---- input -----------------------------------------------------------------------
+    @property
+    def interactive(self) -> bool:
+        """A real terminal: prompt_toolkit's line editor and live notices."""
+        return self.read_line is None and sys.stdin.isatty()
+
     async def _prompt(self, prompt: str) -> str:
         if self.read_line is not None:
             return await self.read_line(prompt)
+        if not self.interactive:  # piped input: plain lines
+            return await asyncio.to_thread(self.console.input, prompt)
         if self._session is None:
             from prompt_toolkit import PromptSession
 
@@ -105,7 +113,7 @@ class ConsoleChat:
         if waiting:
             self.console.print(f"[yellow]{waiting} decision(s) waiting for you: /d lists "
                                "them.[/]")
-        live = self.read_line is None and self.notices is not None
+        live = self.interactive and self.notices is not None
         printer = asyncio.create_task(self._notice_loop()) if live else None
         if live:
             from prompt_toolkit.patch_stdout import patch_stdout

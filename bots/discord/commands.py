@@ -1,5 +1,6 @@
-"""Slash commands. Each one parses, defers, runs the same LangChain tool the agent uses
-(so the same owner checks apply) and renders the result; no business logic here."""
+"""Slash commands. Each one passes the same channel gate as messages (guests only in
+allowed channels, never in DMs), parses, defers, runs the same LangChain tool the agent
+uses (so the same owner checks apply) and renders the result; no business logic here."""
 
 from __future__ import annotations
 
@@ -14,20 +15,38 @@ from bots.discord.views import decision_view
 from core.errors import CopilotError
 
 PUBLIC = {"get_quote", "price_chart"}  # answers others in the channel may see
+REFUSED = "Sorry, I only answer my owner here."
+
+
+def _where(interaction: discord.Interaction) -> tuple[int | None, bool]:
+    """(channel id, is private): an interaction outside a server is a DM or group DM."""
+    return interaction.channel_id, interaction.guild_id is None
 
 
 async def ticker_autocomplete(interaction: discord.Interaction, current: str
                               ) -> list[app_commands.Choice[str]]:
     bot: Any = interaction.client
-    return [app_commands.Choice(name=s, value=s) for s in bot.ticker_choices(current)]
+    channel_id, is_dm = _where(interaction)
+    return [app_commands.Choice(name=s, value=s)
+            for s in bot.ticker_choices(current, interaction.user.id, channel_id, is_dm)]
 
 
 class CopilotCommands(commands.Cog):
     def __init__(self, bot: Any) -> None:
         self.bot = bot
 
+    async def _admit(self, interaction: discord.Interaction) -> bool:
+        """The channel policy, exactly as for messages; a refusal is private."""
+        channel_id, is_dm = _where(interaction)
+        if self.bot.may_use_here(interaction.user.id, channel_id, is_dm):
+            return True
+        await interaction.response.send_message(REFUSED, ephemeral=True)
+        return False
+
     async def _run(self, interaction: discord.Interaction, tool: str, args: dict[str, Any],
                    title: str) -> dict[str, Any] | None:
+        if not await self._admit(interaction):
+            return None
         ephemeral = tool not in PUBLIC
         await interaction.response.defer(ephemeral=ephemeral, thinking=True)
         try:
@@ -127,6 +146,8 @@ class CopilotCommands(commands.Cog):
 
     @app_commands.command(name="decisions", description="Decisions waiting for you")
     async def decisions(self, interaction: discord.Interaction) -> None:
+        if not await self._admit(interaction):
+            return
         if not self.bot.policy.is_owner(interaction.user.id):
             await interaction.response.send_message("Decisions are for the owner.",
                                                     ephemeral=True)

@@ -41,10 +41,16 @@ class FakeMessage:
         self.edits.append(kwargs)
 
 
+GUILD_ID, CHANNEL_ID = 4242, 4343  # a server text channel unless a test says otherwise
+
+
 class FakeInteraction:
-    def __init__(self, client: Any, user_id: int, message: FakeMessage | None = None) -> None:
+    def __init__(self, client: Any, user_id: int, message: FakeMessage | None = None, *,
+                 channel_id: int | None = CHANNEL_ID, guild_id: int | None = GUILD_ID) -> None:
         self.client = client
         self.user = SimpleNamespace(id=user_id, display_name=f"user{user_id}")
+        self.channel_id = channel_id
+        self.guild_id = guild_id  # None: a DM
         self.response = FakeResponse()
         self.followup = FakeFollowup()
         self.message = message

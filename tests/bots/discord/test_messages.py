@@ -2,36 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-
-import discord
 import discord.ext.test as dpytest
-import pytest
-
-from agent.runtime import open_runtime
-from bots.discord.bot import CopilotBot
-from core.settings import Settings
-
-
-@pytest.fixture
-async def bot_rt(monkeypatch):
-    async with open_runtime(Settings()) as rt:
-        intents = discord.Intents.default()
-        intents.message_content = True
-        intents.members = True  # dpytest caches its fake members only with this intent
-        bot = CopilotBot(rt, intents=intents)
-        await bot._async_setup_hook()
-        await bot.setup_hook()
-        dpytest.configure(bot, members=2)
-        from discord.ext.test import backend
-
-        backend.get_state().loop = asyncio.get_running_loop()  # for channel.typing()
-        config = dpytest.get_config()
-        owner, guest = config.members
-        bot.policy.owner_ids = {owner.id}
-        yield bot, rt, owner, guest
-        await dpytest.empty_queue()
-        bot.detach()  # dpytest's fake gateway cannot be closed like a real one
 
 
 async def test_mention_in_a_channel_gets_an_answer(bot_rt):
@@ -40,7 +11,7 @@ async def test_mention_in_a_channel_gets_an_answer(bot_rt):
     reply = dpytest.get_message()
     assert "AAPL is at $" in reply.content and "demo data" in reply.content
     state = await rt.graph.aget_state(
-        {"configurable": {"thread_id": f"discord-ch-{reply.channel.id}"}})
+        {"configurable": {"thread_id": f"discord-ch-{reply.channel.id}-u-{owner.id}"}})
     assert state.values["messages"][0].content.endswith("what's AAPL at?")
 
 
