@@ -20,7 +20,7 @@ from agent.llm import ChatTextModel, make_chat_model
 from core.capability import Capability, Components, Kernel
 from core.decisions import DecisionPort
 from core.grammar import Grammar
-from core.logs import LogEntry, configure_logging, settings_secrets
+from core.logs import LogEntry, Redactor, configure_logging, settings_secrets
 from core.ports import TextModel
 from core.scheduler import Scheduler
 from core.settings import Settings
@@ -79,9 +79,11 @@ def build(kernel: Kernel, checkpointer: BaseCheckpointSaver[Any],
     return Copilot(
         kernel=kernel, components=components, market=market, alerts=alerts, content=content,
         health=health, architecture=architecture, decision_center=center, model=model,
-        graph=build_graph(model, tools, checkpointer=checkpointer),
+        graph=build_graph(model, tools, checkpointer=checkpointer,
+                          redact=Redactor(settings_secrets(settings)).text),
         guest_graph=build_graph(model, [t for t in tools if t.name in guest],
-                                checkpointer=checkpointer),
+                                checkpointer=checkpointer,
+                                redact=Redactor(settings_secrets(settings)).text),
         checkpointer=checkpointer)
 
 

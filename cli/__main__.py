@@ -1,5 +1,6 @@
-import sys
+"""`python -m cli`: the same as the `copilot` script."""
 
-from cli import app
+from cli import main
 
-sys.exit(app())
+if __name__ == "__main__":
+    main()

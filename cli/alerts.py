@@ -8,6 +8,9 @@ import typer
 
 from cli.common import app, with_runtime
 
+# an alert number as SQL can hold it: anything else is a usage error, not a crash
+AlertId = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="The alert's number.")]
+
 alerts_app = typer.Typer(help="Price alerts: list, add, rm, snooze.", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
 
@@ -56,7 +59,7 @@ def alerts_add(
 
 
 @alerts_app.command("rm")
-def alerts_rm(alert_id: int) -> None:
+def alerts_rm(alert_id: AlertId) -> None:
     """Delete an alert."""
 
     async def go(rt):
@@ -66,7 +69,7 @@ def alerts_rm(alert_id: int) -> None:
 
 
 @alerts_app.command("snooze")
-def alerts_snooze(alert_id: int, minutes: Annotated[int, typer.Argument()] = 60) -> None:
+def alerts_snooze(alert_id: AlertId, minutes: Annotated[int, typer.Argument()] = 60) -> None:
     """Silence an alert for MINUTES (default 60)."""
 
     async def go(rt):

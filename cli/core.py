@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import app, fail, fmt_time, load_settings, run_async, with_runtime
+from cli.common import app, check_inventory, fail, fmt_time, load_settings, run_async, with_runtime
 
 
 @app.command()
@@ -119,6 +119,7 @@ def review(
     async def go(rt):
         return await rt.architecture.reviewer.review(inventory)
 
+    check_inventory(inventory)  # a bad file is refused before the runtime starts
     result = with_runtime(go)
     if fmt == "json":
         typer.echo(result.model_dump_json(indent=2))

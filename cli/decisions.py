@@ -8,6 +8,9 @@ import typer
 
 from cli.common import app, fmt_time, with_runtime
 
+# a decision number as SQL can hold it: anything else is a usage error, not a crash
+DecisionId = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="The decision's number.")]
+
 decisions_app = typer.Typer(help="Decisions: list, show, log (the audit log), undo.",
                             no_args_is_help=True)
 app.add_typer(decisions_app, name="decisions")
@@ -16,7 +19,7 @@ app.add_typer(decisions_app, name="decisions")
 @decisions_app.command("list")
 def decisions_list(
     status: Annotated[str | None, typer.Option(help="pending|decided|auto|expired|undone")] = None,
-    limit: Annotated[int, typer.Option()] = 30,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 30,
 ) -> None:
     """Recent decisions, newest first."""
     from rich.console import Console
@@ -34,7 +37,7 @@ def decisions_list(
 
 
 @decisions_app.command("show")
-def decisions_show(decision_id: int) -> None:
+def decisions_show(decision_id: DecisionId) -> None:
     """One decision: context, options, recommendation, outcome and its audit trail."""
     from rich.console import Console
     from rich.markdown import Markdown
@@ -53,7 +56,7 @@ def decisions_show(decision_id: int) -> None:
 
 
 @decisions_app.command("log")
-def decisions_log(limit: Annotated[int, typer.Option()] = 50) -> None:
+def decisions_log(limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50) -> None:
     """The audit log: every raise, reminder, choice, autopilot action, undo and expiry."""
     from rich.console import Console
     from rich.table import Table
@@ -68,7 +71,7 @@ def decisions_log(limit: Annotated[int, typer.Option()] = 50) -> None:
 
 
 @decisions_app.command("undo")
-def decisions_undo(decision_id: int) -> None:
+def decisions_undo(decision_id: DecisionId) -> None:
     """Undo what a decision did (within the undo window)."""
     from core.auth import Caller
 

@@ -25,8 +25,10 @@ PATTERNS = [
                 r"(\s*[=:]\s*|\s+)([^\s,;&'\"]{6,})"), rf"\1\2{REDACTED}"),
     (re.compile(r"[MNO][A-Za-z\d_-]{23,25}\.[A-Za-z\d_-]{6}\.[A-Za-z\d_-]{27,}"), REDACTED),
     (re.compile(r"(://)[^/\s:@]+:[^/\s@]+@"), rf"\1{REDACTED}@"),  # user:pw@host
-    (re.compile(r"(?i)([?&](?:token|apikey|api_key|key)=)[^&\s]+"), rf"\1{REDACTED}"),
+    (re.compile(r"(?i)([?&#;][\w.\-]*(?:token|apikey|api_key|key|secret|password|sig)=)"
+                r"[^&#\s'\"]+"), rf"\1{REDACTED}"),  # ?token=, &access_token=, #sig=
 ]
+LOG_FILE = "copilot.jsonl"
 SECRET_KEYS = re.compile(r"(?i)(token|api_key|apikey|password|secret|authorization)")
 
 
@@ -112,6 +114,50 @@ class SQLSink(logging.Handler):
 _configured: dict[str, Any] = {}
 
 
+def _without_traceback(renderer: Any, log_file: Path) -> Any:
+    """A console renderer that shows a record's traceback as a pointer to the log file,
+    which has it in full: no command prints a traceback."""
+
+    def render(logger: Any, method: str, event: dict[str, Any]) -> Any:
+        if event.pop("exception", None) or event.pop("stack", None):
+            event["details"] = str(log_file)
+        return renderer(logger, method, event)
+
+    return render
+
+
+def log_file_path(data_dir: Path) -> Path:
+    """Where the JSON log is for a data dir."""
+    return data_dir / "logs" / LOG_FILE
+
+
+def record_crash(log_dir: Path, exc: BaseException, secrets: Iterable[str] = (),
+                 component: str = "cli") -> Path:
+    """Append one redacted JSON record with ``exc``'s traceback to the log file (without
+    needing logging to be configured: the crash may come before it is); returns the
+    file. Never raises: the caller is already reporting a failure."""
+    import traceback
+    from datetime import UTC, datetime
+
+    path = log_dir / LOG_FILE
+    redactor = Redactor(secrets)
+    record = {
+        "event": "unexpected error",
+        "error": redactor.text(f"{type(exc).__name__}: {exc}"),
+        "exception": redactor.text("".join(traceback.format_exception(exc))),
+        "logger": component,
+        "level": "error",
+        "timestamp": datetime.now(UTC).isoformat(),
+    }
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record, default=str) + "\n")
+    except OSError:
+        pass
+    return path
+
+
 def configure_logging(level: str = "INFO", log_dir: Path | None = None, engine: Any = None,
                       secrets: Iterable[str] = (), console: bool = True) -> Redactor:
     """Configure structlog and the standard library once (again only to change sinks)."""
@@ -144,12 +190,15 @@ def configure_logging(level: str = "INFO", log_dir: Path | None = None, engine: 
     handlers: list[logging.Handler] = []
     if console:
         h: logging.Handler = logging.StreamHandler(sys.stderr)
-        h.setFormatter(formatter(structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())))
+        renderer: Any = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        if log_dir is not None:  # tracebacks go to the file; the terminal gets one line
+            renderer = _without_traceback(renderer, log_dir / LOG_FILE)
+        h.setFormatter(formatter(renderer))
         h.setLevel(logging.WARNING if level.upper() == "INFO" else level.upper())
         handlers.append(h)
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
-        f = logging.handlers.RotatingFileHandler(log_dir / "copilot.jsonl", maxBytes=5_000_000,
+        f = logging.handlers.RotatingFileHandler(log_dir / LOG_FILE, maxBytes=5_000_000,
                                                  backupCount=5, encoding="utf-8")
         f.setFormatter(formatter(structlog.processors.JSONRenderer()))
         handlers.append(f)
@@ -167,16 +216,12 @@ def configure_logging(level: str = "INFO", log_dir: Path | None = None, engine: 
 
 
 def settings_secrets(settings: Any) -> list[str]:
-    """Every secret value in the settings, for exact-match redaction."""
-    from pydantic import SecretStr
+    """Every secret value in the settings, for exact-match redaction: secret fields, and
+    credentials embedded in any other setting (``user:pw@`` or ``?token=`` in a URL, a
+    webhook's token path, secret-named keys in structured settings)."""
+    from core.settings import setting_secrets
 
-    out = []
+    out: list[str] = []
     for name in type(settings).model_fields:
-        value = getattr(settings, name)
-        if isinstance(value, SecretStr) and value.get_secret_value():
-            out.append(value.get_secret_value())
-    if settings.database_url and "@" in settings.database_url:
-        creds = settings.database_url.split("://", 1)[-1].split("@", 1)[0]
-        if ":" in creds:
-            out.append(creds.split(":", 1)[1])
-    return out
+        out += setting_secrets(getattr(settings, name))
+    return list(dict.fromkeys(out))

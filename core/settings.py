@@ -8,6 +8,7 @@ Values come from environment variables and a ``.env`` file in the working direct
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -178,18 +179,117 @@ class Settings(BaseSettings):
         self.charts_dir.mkdir(parents=True, exist_ok=True)
 
     def masked(self) -> dict[str, Any]:
-        """Effective settings as plain data with every secret masked."""
+        """Effective settings as plain data with every secret masked: secret fields,
+        credentials embedded in any URL (``user:pw@``, ``?token=``, ``?apikey=``, a
+        token-like path segment), and secret-named keys inside structured settings."""
         out: dict[str, Any] = {}
         for name, field in type(self).model_fields.items():
             value = getattr(self, name)
             alias = field.validation_alias.choices[0] if field.validation_alias else name  # type: ignore[union-attr]
             if isinstance(value, SecretStr):
-                value = "****" if value.get_secret_value() else ""
-            elif name == "database_url" and value and "@" in value:
-                scheme, rest = value.split("://", 1)
-                value = f"{scheme}://****@{rest.split('@', 1)[1]}"
+                value = MASK if value.get_secret_value() else ""
             elif isinstance(value, Path):
                 value = str(value)
+            else:
+                value = _mask_value(value)
             out[str(alias)] = value
         out["(effective llm)"] = self.effective_llm
         return out
+
+
+# ---- credentials inside ordinary settings (used by masked() and core.logs) -----------------
+MASK = "****"
+_SECRET_NAME = re.compile(r"(?i)(token|key|secret|pass|pwd|auth|sig|credential|session|cookie)")
+_TOKEN_SEGMENT = re.compile(r"[A-Za-z0-9_\-]{24,}")
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+")
+
+
+def _token_like(segment: str) -> bool:
+    """A path segment that looks like a credential (a webhook's token): long, and mixing
+    letters and digits."""
+    return bool(_TOKEN_SEGMENT.fullmatch(segment)) and any(c.isdigit() for c in segment) \
+        and any(c.isalpha() for c in segment)
+
+
+def url_secrets(url: str) -> list[str]:
+    """The credentials embedded in one URL: the password of ``user:pw@`` (or the user when
+    it is a bare token), secret-named query/fragment parameters, token-like path parts."""
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    try:
+        parts = urlsplit(url)
+        user, password = parts.username, parts.password
+    except ValueError:
+        return [m for m in re.findall(r"://[^/@\s:]*:([^/@\s]+)@", url)]
+    out: list[str] = []
+    if password:
+        out += [password, unquote(password)]
+    elif user and "@" in parts.netloc and len(user) >= 16:
+        out += [user, unquote(user)]
+    for query in (parts.query, parts.fragment):
+        for key, val in parse_qsl(query, keep_blank_values=False):
+            if _SECRET_NAME.search(key) and val:
+                out.append(val)
+                out += [raw.split("=", 1)[1] for raw in re.split(r"[&;]", query)
+                        if "=" in raw and unquote(raw.split("=", 1)[0]) == key]
+    out += [seg for seg in parts.path.split("/") if _token_like(seg)]
+    return [s for s in dict.fromkeys(out) if s]
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its credentials replaced by ``****`` (scheme, host and path kept)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        masked = re.sub(r"(://)[^/\s]*@", rf"\1{MASK}@", url)
+        return re.sub(r"(?i)([?&#;][^=&#\s]*(?:token|key|secret|pass|pwd|auth|sig)[^=&#\s]*=)"
+                      r"[^&#\s]*", rf"\1{MASK}", masked)
+
+    def mask_params(query: str) -> str:
+        if not query:
+            return query
+        pieces = []
+        for raw in re.split(r"([&;])", query):
+            name, eq, _ = raw.partition("=")
+            pieces.append(f"{name}={MASK}" if eq and _SECRET_NAME.search(name) else raw)
+        return "".join(pieces)
+
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{MASK}@{netloc.rsplit('@', 1)[1]}"
+    path = "/".join(MASK if _token_like(seg) else seg for seg in parts.path.split("/"))
+    return urlunsplit((parts.scheme, netloc, path, mask_params(parts.query),
+                       mask_params(parts.fragment)))
+
+
+def _mask_value(value: Any, key: str = "") -> Any:
+    """A setting's value with credentials masked, however deep (lists, dicts, URLs)."""
+    if isinstance(value, SecretStr):
+        return MASK if value.get_secret_value() else ""
+    if isinstance(value, str):
+        if key and _SECRET_NAME.search(key) and value:
+            return MASK
+        return _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), value) if "://" in value else value
+    if isinstance(value, dict):
+        return {k: _mask_value(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask_value(v, key) for v in value]
+    return value
+
+
+def setting_secrets(value: Any, key: str = "") -> list[str]:
+    """Every credential inside a setting's value: URL credentials and secret-named keys."""
+    if isinstance(value, SecretStr):
+        return [value.get_secret_value()] if value.get_secret_value() else []
+    if isinstance(value, str):
+        if key and _SECRET_NAME.search(key) and value:
+            return [value]
+        return [s for url in _URL_IN_TEXT.findall(value) for s in url_secrets(url)]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in setting_secrets(v, str(k))]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in setting_secrets(v, key)]
+    return []

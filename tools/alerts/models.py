@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -104,6 +105,30 @@ class Delivery(SQLModel, table=True):
     notification_id: int | None = Field(default=None, index=True)
 
 
+# Bounds that no sane alert crosses: beyond them the input is a typo or an attack, and
+# is refused in one sentence rather than stored (a NaN threshold never fires; an inf one
+# breaks sorting and formatting).
+MIN_PRICE = 1e-6  # sub-penny crypto still fits
+MAX_PRICE = 10_000_000.0
+MIN_PCT = 0.01  # a one-basis-point move
+MAX_PCT = 100.0
+MIN_WINDOW, MAX_WINDOW = 1, 1440  # minutes: one minute to one day
+MAX_NOTE = 200
+MAX_SYMBOL = 20
+MAX_SNOOZE_MINUTES = 60 * 24 * 30  # 30 days
+
+
+def finite_number(value: object) -> float | None:
+    """``value`` as a finite float, or None (NaN, inf, bools, strings, ints beyond float)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 class AlertSpec(BaseModel):
     """What a user asks for; validated before it becomes an ``AlertRule``."""
 
@@ -115,28 +140,57 @@ class AlertSpec(BaseModel):
     expires_at: datetime | None = None
     note: str = ""
 
-    @field_validator("symbol")
+    @field_validator("symbol", mode="before")
     @classmethod
-    def _symbol(cls, v: str) -> str:
+    def _symbol(cls, v: object) -> str:
+        if not isinstance(v, str):
+            raise ValueError("symbol must be a ticker such as AAPL")
+        if len(v) > MAX_SYMBOL:
+            raise ValueError(f"a ticker has at most {MAX_SYMBOL} characters")
         return normalize_symbol(v)
+
+    @field_validator("threshold", mode="before")
+    @classmethod
+    def _not_bool(cls, v: object) -> object:
+        if isinstance(v, bool):
+            raise ValueError("threshold must be a number")
+        return v
+
+    @field_validator("threshold")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if finite_number(v) is None:
+            raise ValueError("threshold must be a real number, not NaN or infinity")
+        return v
+
+    @field_validator("window_minutes", mode="before")
+    @classmethod
+    def _window(cls, v: object) -> object:
+        if isinstance(v, bool) or (isinstance(v, int | float) and not (
+                (n := finite_number(v)) is not None and MIN_WINDOW <= n <= MAX_WINDOW)):
+            raise ValueError(f"window_minutes must be between {MIN_WINDOW} and {MAX_WINDOW}")
+        return v
 
     @model_validator(mode="after")
     def _check(self) -> AlertSpec:
+        if self.window_minutes is not None and not MIN_WINDOW <= self.window_minutes <= MAX_WINDOW:
+            raise ValueError(f"window_minutes must be between {MIN_WINDOW} and {MAX_WINDOW}")
         if self.condition == Condition.pct_change:
-            if not 0 < self.threshold <= 100:
+            if not 0 < self.threshold <= MAX_PCT:
                 raise ValueError("a percentage move must be between 0 and 100")
+            if self.threshold < MIN_PCT:
+                raise ValueError(f"a percentage move must be at least {MIN_PCT:g}%")
             self.window_minutes = self.window_minutes or 60
-            if not 1 <= self.window_minutes <= 1440:
-                raise ValueError("window_minutes must be between 1 and 1440")
         else:
-            if self.threshold <= 0:
-                raise ValueError("threshold must be a positive price")
+            if not MIN_PRICE <= self.threshold <= MAX_PRICE:
+                raise ValueError(f"threshold must be a positive price between ${MIN_PRICE:f} "
+                                 f"and ${MAX_PRICE:,.0f}")
             self.window_minutes = None
         if self.expires_at is not None:
             if self.expires_at.tzinfo is None:
                 self.expires_at = self.expires_at.replace(tzinfo=UTC)
-        if len(self.note) > 200:
-            raise ValueError("the note is limited to 200 characters")
+        if len(self.note) > MAX_NOTE:
+            raise ValueError(f"the note is limited to {MAX_NOTE} characters")
         return self
 
 

@@ -17,7 +17,22 @@ from core.errors import InvalidInput, NotFound
 from core.market import MarketData
 from core.storage import kv_get, kv_set, update_row
 from tools.alerts.engine import VERSION_KEY, AlertEngine
-from tools.alerts.models import AlertRule, AlertSpec, Firing, parse_spec
+from tools.alerts.models import (
+    MAX_SNOOZE_MINUTES,
+    AlertRule,
+    AlertSpec,
+    Firing,
+    finite_number,
+    parse_spec,
+)
+
+MAX_ID = 2**63 - 1  # what SQL can store; a bigger number cannot name an alert
+
+
+def _check_id(alert_id: object) -> None:
+    if isinstance(alert_id, bool) or not isinstance(alert_id, int) or not 0 < alert_id <= MAX_ID:
+        shown = str(alert_id) if len(str(alert_id)) <= 20 else "with that number"
+        raise NotFound(f"There is no alert {shown}; 'list alerts' shows them.")
 
 
 class AlertService:
@@ -79,6 +94,7 @@ class AlertService:
             return list(s.exec(q).all())
 
     def get(self, alert_id: int) -> AlertRule:
+        _check_id(alert_id)
         with Session(self.sql) as s:
             rule = s.get(AlertRule, alert_id)
         if rule is None:
@@ -86,6 +102,7 @@ class AlertService:
         return rule
 
     def _update_active(self, alert_id: int, **values: Any) -> AlertRule:
+        _check_id(alert_id)
         return update_row(self.sql, AlertRule, alert_id, where=lambda r: r.active, **values,
                           not_found=f"There is no active alert {alert_id}; 'list alerts' "
                                     "shows them.")
@@ -99,6 +116,7 @@ class AlertService:
 
     def restore(self, alert_id: int) -> AlertRule:
         """Undo a delete."""
+        _check_id(alert_id)
         rule = update_row(self.sql, AlertRule, alert_id, active=True,
                           not_found=f"There is no alert {alert_id}.")
         self._bump()
@@ -107,9 +125,11 @@ class AlertService:
         return rule
 
     def snooze(self, alert_id: int, minutes: float) -> AlertRule:
-        if not 0 < minutes <= 60 * 24 * 30:
-            raise InvalidInput("Snooze for between 1 minute and 30 days.")
-        return self.set_snooze(alert_id, self.clock() + minutes * 60)
+        number = finite_number(minutes)
+        if number is None or not 1 <= number <= MAX_SNOOZE_MINUTES:
+            raise InvalidInput(f"Snooze for between 1 minute and 30 days "
+                               f"({MAX_SNOOZE_MINUTES:,} minutes).")
+        return self.set_snooze(alert_id, self.clock() + number * 60)
 
     def set_snooze(self, alert_id: int, until: float | None) -> AlertRule:
         rule = self._update_active(alert_id, snoozed_until=until)

@@ -30,7 +30,9 @@ def make_alert_tools(service: AlertService) -> list[BaseTool]:
     ) -> dict[str, Any]:
         """Create a price alert. condition: above/below (price level), cross_above/
         cross_below (a crossing of the level), pct_change (a move of `threshold` percent
-        within `window_minutes`, default 60). frequency: once, once_per_day or every_time.
+        within `window_minutes`, default 60). threshold: a price between 0.000001 and
+        10,000,000, or for pct_change a percentage above 0 and at most 100.
+        window_minutes: 1 to 1440. frequency: once, once_per_day or every_time.
         expires_at: ISO date-time after which the alert stops."""
         caller = caller_from_config(config)
         require_owner(caller, "create alerts")
@@ -67,7 +69,7 @@ def make_alert_tools(service: AlertService) -> list[BaseTool]:
 
     @tool
     def snooze_alert(alert_id: int, minutes: int, config: RunnableConfig) -> dict[str, Any]:
-        """Silence one alert for `minutes` minutes."""
+        """Silence one alert for `minutes` minutes (1 to 43,200, i.e. 30 days)."""
         require_owner(caller_from_config(config), "snooze alerts")
         rule = service.snooze(alert_id, minutes)
         return {"summary": f"Snoozed alert {rule.id} until {_when(rule.snoozed_until)}.",
