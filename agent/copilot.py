@@ -24,6 +24,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
+from pydantic import ValidationError
 
 from agent.decisions.capability import DecisionsCapability
 from agent.decisions.service import DecisionService
@@ -221,7 +222,13 @@ class Copilot:
         if tool is None:
             raise InvalidInput(f"/{name} is not available in this version.")
         clean = {k: v for k, v in args.items() if v is not None}
-        result: dict[str, Any] = await tool.ainvoke(clean, {"configurable": {"caller": caller}})
+        try:
+            result: dict[str, Any] = await tool.ainvoke(clean,
+                                                        {"configurable": {"caller": caller}})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise InvalidInput(f"/{name}: {where}: {err['msg']}.") from None
         return result
 
     # ---- decisions --------------------------------------------------------------------

@@ -73,18 +73,21 @@ def build(kernel: Kernel, checkpointer: BaseCheckpointSaver[Any],
     create_tables(kernel.db, components.tables())
     for kind in components.decision_kinds():
         decisions.register_kind(kind)
-    model = model or make_chat_model(settings, "offline", components.grammars())
+    offline = make_chat_model(settings, "offline", components.grammars())
+    model = model or offline
     tools = components.tools()
     guest = components.guest_tools()
+    redact = Redactor(settings_secrets(settings)).text
     return Copilot(
         kernel=kernel, components=components, market=market, alerts=alerts, content=content,
         health=health, architecture=architecture, decision_center=center, model=model,
-        graph=build_graph(model, tools, checkpointer=checkpointer,
-                          redact=Redactor(settings_secrets(settings)).text),
+        graph=build_graph(model, tools, checkpointer=checkpointer, redact=redact),
         guest_graph=build_graph(model, [t for t in tools if t.name in guest],
-                                checkpointer=checkpointer,
-                                redact=Redactor(settings_secrets(settings)).text),
-        checkpointer=checkpointer)
+                                checkpointer=checkpointer, redact=redact),
+        checkpointer=checkpointer,
+        # when a configured model fails, the owner's turn is answered offline, labelled
+        fallback_graph=None if model is offline else build_graph(
+            offline, tools, checkpointer=checkpointer, redact=redact))
 
 
 @asynccontextmanager

@@ -11,7 +11,7 @@ from cli.common import app, with_runtime
 # an alert number as SQL can hold it: anything else is a usage error, not a crash
 AlertId = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="The alert's number.")]
 
-alerts_app = typer.Typer(help="Price alerts: list, add, rm, snooze.", no_args_is_help=True)
+alerts_app = typer.Typer(help="Price alerts: list, add, rm, snooze, dead.", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
 
 
@@ -77,6 +77,42 @@ def alerts_snooze(alert_id: AlertId, minutes: Annotated[int, typer.Argument()] =
 
     rule = with_runtime(go)
     typer.echo(f"Snoozed alert {rule.id} for {minutes} min.")
+
+
+@alerts_app.command("dead")
+def alerts_dead(
+    retry: Annotated[bool, typer.Option("--retry", help="Send them all again (same keys).")] = False,
+    drop: Annotated[bool, typer.Option("--drop", help="Give up on them.")] = False,
+) -> None:
+    """Dead letters: notifications retried until COPILOT_ALERT_MAX_AGE without success."""
+    from rich.console import Console
+    from rich.table import Table
+
+    if retry and drop:
+        typer.secho("Choose --retry or --drop, not both.", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+
+    async def go(rt):
+        dispatcher = rt.alerts.dispatcher
+        if retry:
+            return dispatcher.retry_dead()
+        if drop:
+            return dispatcher.drop_dead()
+        return dispatcher.dead_letters()
+
+    out = with_runtime(go)
+    if retry or drop:
+        verb = "will be retried by copilot run" if retry else "dropped"
+        typer.echo(f"{out} dead letter(s) {verb}.")
+        return
+    table = Table("id", "target", "symbol", "tries", "last error", "first tried",
+                  title="dead letters")
+    from cli.common import fmt_time
+
+    for n in out:
+        table.add_row(str(n.id), n.target, n.symbol, str(n.attempts), n.last_error,
+                      fmt_time(n.created_at))
+    Console().print(table if out else "No dead letters: every alert was delivered.")
 
 
 @alerts_app.command("deliver", hidden=True)

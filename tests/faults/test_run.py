@@ -285,7 +285,10 @@ async def test_an_unreachable_model_answers_one_sentence_and_nothing_stops(monke
         await rt.start()
         turn = await rt.ask("what's AAPL at?")
         assert f"The model at http://127.0.0.1:{port}/v1 is unreachable" in turn.answer
-        assert "Traceback" not in turn.answer
+        assert "The offline model answered instead" in turn.answer  # labelled fallback
+        assert "AAPL is at $" in turn.answer and "Traceback" not in turn.answer
+        guest = await rt.ask("what's AAPL at?", caller=Caller("guest", is_owner=False))
+        assert "is unreachable" in guest.answer and "AAPL is at" not in guest.answer
         await fire_all(rt, ["AAPL"])  # the rest of the runtime carries on
         assert await wait_for(lambda: rt.alerts.console.unshown())
         assert all(s.state == "running" for s in rt.kernel.supervisor.snapshot()
@@ -317,3 +320,33 @@ async def test_a_decision_cut_short_while_being_raised_is_repaired_and_can_be_an
 
         with pytest.raises(NotFound, match="There is no decision 999"):
             await rt.decide(999, "1", Caller.local_owner())
+
+
+# ---- dead letters: a health check, a decision, `copilot alerts dead` -------------------
+
+async def test_dead_letters_open_a_decision_and_can_be_retried(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    port = free_port()  # nothing listens: every send fails
+    monkeypatch.setenv("COPILOT_ALERT_WEBHOOK_URL", f"http://127.0.0.1:{port}/hook")
+    monkeypatch.setenv("COPILOT_ALERT_GROUP_WAIT", "0")
+    monkeypatch.setenv("COPILOT_ALERT_MAX_AGE", "0.5")
+    monkeypatch.setenv("COPILOT_ALERT_RETRY_MAX", "0.1")
+    async with open_runtime(Settings()) as rt:
+        rt.alerts.dispatcher.base_backoff_s = 0.05
+        await rt.start()
+        await fire_all(rt, ["AAPL"])
+        decision = await wait_for(lambda: rt.decisions.pending("delivery_failed"), timeout=15)
+        assert decision and "could not be delivered to webhook" in decision[0].title
+        run = await rt.health.monitor.run("deliveries")
+        assert run.status == "down" and "1 dead letter" in run.detail
+        listed = await asyncio.to_thread(CliRunner().invoke, app, ["alerts", "dead"])
+        assert "webhook" in listed.stdout and "AAPL" in listed.stdout
+        done = await rt.decide(decision[0].id or 0, "retry", Caller.local_owner())
+        assert "Retrying 1 undelivered alert" in done.outcome
+        with Session(rt.kernel.db) as s:
+            note = s.exec(select(Notification).where(Notification.target == "webhook")).one()
+        assert note.status in ("pending", "dead") and note.attempts >= 1
+        assert rt.alerts.console.unshown()  # the console got it all along
