@@ -1,5 +1,6 @@
-"""The market capability: providers in fallback order (each behind its own limiter and
-breaker, demo data when no key is set), the cached service, the tick stream, prefetch."""
+"""The market capability: providers in fallback order (each behind its quota — shared by
+every process on the same data and kept across restarts — its breaker and the provider
+deadline; demo data when no key is set), the cached service, the tick stream, prefetch."""
 
 from __future__ import annotations
 
@@ -9,20 +10,25 @@ from typing import Any
 from langchain_core.tools import BaseTool
 
 from core.capability import Capability, Job, Kernel
+from core.errors import CopilotError
 from core.events import TICKS
-from core.limits import CircuitBreaker, SlidingWindowLimiter
+from core.limits import CircuitBreaker
 from core.ports import BriefingSection, CheckResult, HealthCheck
 from tools.market.grammar import GRAMMAR
 from tools.market.prefetch import Prefetcher
 from tools.market.providers.base import MarketProvider, TickSource
-from tools.market.providers.guarded import GuardedProvider
+from tools.market.providers.guarded import GuardedProvider, until_text
 from tools.market.providers.offline import OfflineProvider
+from tools.market.quotas import open_quota
 from tools.market.service import MarketService
 from tools.market.tables import CacheEntry, SymbolInterest, WatchItem
 from tools.market.ticks import TickPump
 
 
 def build_providers(kernel: Kernel) -> tuple[list[MarketProvider], TickSource | None]:
+    """The providers whose keys are set, in fallback order, each behind its shared quota
+    (kept in the database, so every process on the same data counts against it), its
+    breaker and the provider deadline; base URLs come from settings (proxies, tests)."""
     settings, clock, http = kernel.settings, kernel.clock, kernel.http
     choice = settings.market_provider
     raw: list[Any] = []
@@ -33,14 +39,17 @@ def build_providers(kernel: Kernel) -> tuple[list[MarketProvider], TickSource | 
     if fh_key and choice in ("auto", "finnhub"):
         from tools.market.providers.finnhub import FinnhubProvider, FinnhubTradeStream
 
-        raw.append(FinnhubProvider(http, fh_key, clock=clock))
-        tick_source = FinnhubTradeStream(fh_key)
+        raw.append(FinnhubProvider(http, fh_key, base_url=settings.finnhub_base_url, clock=clock))
+        tick_source = FinnhubTradeStream(fh_key, url=settings.finnhub_ws_url)
     if av_key and choice in ("auto", "alphavantage", "finnhub"):
         from tools.market.providers.alphavantage import AlphaVantageProvider
 
-        raw.append(AlphaVantageProvider(http, av_key, clock=clock))
+        raw.append(AlphaVantageProvider(http, av_key, base_url=settings.alphavantage_base_url,
+                                        clock=clock))
     providers: list[MarketProvider] = [
-        GuardedProvider(p, SlidingWindowLimiter(p.limits, clock), CircuitBreaker(clock))
+        GuardedProvider(p, open_quota(p.name, p.limits, engine=kernel.db,
+                                      data_dir=settings.data_dir, clock=clock, label=p.label),
+                        CircuitBreaker(clock), deadline_s=settings.provider_deadline_s)
         for p in raw
     ]
     if not providers:
@@ -62,7 +71,8 @@ class MarketCapability(Capability):
         self.service = MarketService(
             providers, engine=kernel.db, charts_dir=settings.charts_dir, clock=kernel.clock,
             quote_ttl_s=settings.quote_ttl_s, history_ttl_s=settings.history_ttl_s,
-            default_watchlist=settings.watchlist_default)
+            default_watchlist=settings.watchlist_default,
+            deadline_s=settings.provider_deadline_s)
         self.prefetcher = Prefetcher(self.service, getattr(providers[0], "limiter", None),
                                      alert_symbols=stream_symbols)
         self.others = stream_symbols  # symbols other capabilities need streamed
@@ -89,18 +99,40 @@ class MarketCapability(Capability):
         return [FnCheck("market", self._check, restart=self.reset_breakers)]
 
     def _check(self) -> CheckResult:
+        """Each provider: breaker state, calls left in its shared quota (every process's
+        calls count), a block the provider imposed, and the last call's failure."""
         parts, worst = [], "ok"
         providers = self.service.providers
+        rank = {"ok": 0, "degraded": 1, "down": 2}
+
+        def worse(level: str) -> None:
+            nonlocal worst
+            worst = level if rank[level] > rank[worst] else worst
+
         for p in providers:
             breaker = getattr(p, "breaker", None)
             limiter = getattr(p, "limiter", None)
             state = breaker.state if breaker else "closed"
-            left = limiter.remaining() if limiter else None
-            parts.append(f"{p.name}: {state}" + (f", {left} calls left" if left is not None else ""))
+            part = f"{getattr(p, 'label', p.name)}: {state}"
+            if limiter is not None:
+                try:
+                    left, blocked = limiter.remaining(), limiter.blocked_until
+                except CopilotError as exc:
+                    part += f", quota unknown ({exc})"
+                    worse("degraded")
+                else:
+                    part += f", {left} calls left"
+                    if blocked > self.kernel.clock():
+                        part += f", blocked until {until_text(blocked, self.kernel.clock())}"
+                    if left == 0:
+                        worse("degraded")
+            last_error = getattr(p, "last_error", None)
+            if last_error:
+                part += f", last call failed: {last_error.rstrip('.')}"
+                worse("degraded")
             if state == "open":
-                worst = "down" if len(providers) == 1 else "degraded"
-            elif left == 0 and worst == "ok":
-                worst = "degraded"
+                worse("down" if len(providers) == 1 else "degraded")
+            parts.append(part)
         return CheckResult(worst, "; ".join(parts))
 
     async def reset_breakers(self) -> str:

@@ -35,3 +35,14 @@ def quote_line(q: Quote, now: float) -> str:
         f"{q.symbol} is at {money(q.price)} ({sign}{q.change_pct:.2f}% today), "
         f"{freshness(q.as_of, now)}{demo}."
     )
+
+
+def fallback_line(q: Quote, note: str) -> str:
+    """The last known price when the provider failed, in one sentence: 'Finnhub had a
+    server error (HTTP 500); showing the last price I have, 10 min old: AAPL at $231.95
+    (-0.50% today) as of 14:20 UTC.'"""
+    sign = "+" if q.change >= 0 else ""
+    stamp = q.as_of.astimezone(UTC).strftime("%H:%M UTC")
+    demo = " — demo data" if q.demo else ""
+    return (f"{note.strip().rstrip('.')}: {q.symbol} at {money(q.price)} "
+            f"({sign}{q.change_pct:.2f}% today) as of {stamp}{demo}.")

@@ -2,9 +2,10 @@
 asked next, so questions are answered from a fresh cache instead of a live call.
 
 Likelihood = decayed recent questions + fixed weights for the watchlist and for symbols
-with active alerts. The limiter is the primary provider's own, so prefetch can never push
-the provider over its documented limit, and ``reserve`` calls are always left for
-questions the prediction missed."""
+with active alerts. The limiter is the primary provider's shared quota (every process's
+calls count against it), prefetch asks that provider only (a failing primary never burns
+the fallback's daily quota), so it can never push a provider over its documented limit,
+and ``reserve`` calls are always left for questions the prediction missed."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import structlog
 
 from core.errors import CopilotError
-from core.limits import SlidingWindowLimiter
+from core.limits import Quota
 from tools.market.service import MarketService
 
 log = structlog.get_logger(__name__)
@@ -23,7 +24,7 @@ log = structlog.get_logger(__name__)
 @dataclass
 class Prefetcher:
     service: MarketService
-    limiter: SlidingWindowLimiter | None
+    limiter: Quota | None
     alert_symbols: Callable[[], Iterable[str]] = lambda: ()
     reserve: int = 5
     interval_s: float = 15.0
@@ -47,7 +48,12 @@ class Prefetcher:
     async def run_once(self) -> list[str]:
         budget = self.max_per_run
         if self.limiter is not None:
-            budget = min(budget, self.limiter.remaining() - self.reserve)
+            try:  # the shared quota: what every process on this data has left
+                left = self.limiter.remaining()
+            except CopilotError as exc:
+                log.info("prefetch skipped: quota unknown", error=str(exc))
+                return []
+            budget = min(budget, left - self.reserve)
         fetched: list[str] = []
         if budget <= 0:
             return fetched
@@ -57,7 +63,7 @@ class Prefetcher:
             if not self.due(symbol):
                 continue
             try:
-                await self.service.fetch_quote(symbol)
+                await self.service.fetch_quote(symbol, only_first=True)
                 fetched.append(symbol)
             except CopilotError as exc:
                 log.info("prefetch skipped a symbol", symbol=symbol, error=str(exc))

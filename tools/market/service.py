@@ -4,25 +4,89 @@ served from a cache that says how fresh every answer is."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 import structlog
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from core import symbols as universe
-from core.errors import CopilotError, ProviderError, RateLimited
+from core.errors import CopilotError, InvalidInput, ProviderError, RateLimited
+from core.limits import deadline_scope
 from core.market import Bar, Quote, QuoteResult, SymbolInfo, Tick, normalize_symbol
 from core.storage import kv_get, kv_set
 from tools.market.cache import InterestTracker, MarketCache
 from tools.market.errors import SymbolNotFound
+from tools.market.format import age_text
 from tools.market.providers.base import MarketProvider
 from tools.market.tables import WatchItem
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+def _unexpected(fn: Callable[..., Any], exc: Exception) -> CopilotError:
+    log.exception("market service failed", call=fn.__name__)
+    return CopilotError(f"Market data failed on my side ({type(exc).__name__}); "
+                        "the details are in the log.")
+
+
+def contained(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
+    """Only ``CopilotError``s leave the service: anything else (a bug, the database
+    failing) is logged and becomes one sentence."""
+
+    @functools.wraps(fn)
+    async def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await fn(*args, **kwargs)
+        except CopilotError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the point of this wrapper
+            raise _unexpected(fn, exc) from exc
+
+    return guarded
+
+
+def contained_sync(fn: Callable[P, T]) -> Callable[P, T]:
+    @functools.wraps(fn)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except CopilotError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise _unexpected(fn, exc) from exc
+
+    return guarded
+
+
+def clause(exc: BaseException) -> str:
+    """An error's sentence without its full stop, to join into a longer sentence."""
+    return str(exc).strip().rstrip(".")
+
+
+def combined(errors: list[CopilotError]) -> CopilotError:
+    """One error for every provider that failed, in one sentence."""
+    if len(errors) == 1:
+        return errors[0]
+    text = "; ".join(clause(e) for e in errors) + "."
+    if all(isinstance(e, RateLimited) for e in errors):
+        times = [e.retry_at for e in errors if isinstance(e, RateLimited) and e.retry_at]
+        return RateLimited(text, retry_at=min(times) if times else None)
+    return ProviderError(text)
+
+
+def usable(quote: Quote) -> bool:
+    return (math.isfinite(quote.price) and quote.price > 0 and math.isfinite(quote.change)
+            and math.isfinite(quote.change_pct))
 
 
 class MarketService:
@@ -36,6 +100,7 @@ class MarketService:
         stale_while_revalidate_s: float = 240.0,
         history_ttl_s: float = 6 * 3600.0,
         default_watchlist: list[str] | None = None,
+        deadline_s: float = 10.0,
     ) -> None:
         if not providers:
             raise ValueError("MarketService needs at least one provider")
@@ -49,6 +114,7 @@ class MarketService:
         self.cache = MarketCache(engine, clock)
         self.interest = InterestTracker(engine, clock)
         self.default_watchlist = default_watchlist or []
+        self.deadline_s = deadline_s  # a whole provider chain answers within it
         self._refreshing: dict[str, asyncio.Task] = {}
         self.reads = 0
         self.fresh_reads = 0
@@ -58,6 +124,7 @@ class MarketService:
         return all(getattr(p, "name", "") == "offline" for p in self.providers)
 
     # ---- quotes ---------------------------------------------------------------------
+    @contained
     async def quote(self, raw_symbol: str, *, interest: bool = True) -> QuoteResult:
         symbol = normalize_symbol(raw_symbol)
         if interest:
@@ -72,11 +139,13 @@ class MarketService:
             return self._result(cached.value, from_cache=True)
         try:
             quote = await self.fetch_quote(symbol)
-        except (RateLimited, ProviderError) as exc:
-            if cached is None:
+        except ProviderError as exc:  # rate limited, failing, or answering garbage
+            last = self._result(cached.value, from_cache=True) if cached else None
+            if last is None:
                 raise
-            return self._result(cached.value, from_cache=True,
-                                note=f"{exc} Showing the last price I have.")
+            last.note = (f"{clause(exc)}; showing the last price I have, "
+                         f"{age_text(last.age_s)}.")
+            return last
         self.fresh_reads += 1
         return QuoteResult(quote=quote, age_s=self._age(quote))
 
@@ -101,59 +170,72 @@ class MarketService:
 
         self._refreshing[symbol] = asyncio.get_running_loop().create_task(refresh())
 
-    async def fetch_quote(self, symbol: str) -> Quote:
-        """Ask the providers in order; cache and return the first answer."""
-        quote = await self._first(lambda p: p.quote(symbol), symbol)
-        self.cache.put(f"quote:{symbol}", quote.model_dump_json(), quote.source)
+    @contained
+    async def fetch_quote(self, symbol: str, *, only_first: bool = False) -> Quote:
+        """Ask the providers in order (or the first only); cache and return the answer."""
+        quote = await self._first(lambda p: p.quote(symbol), symbol,
+                                  self.providers[:1] if only_first else self.providers)
+        if not usable(quote):
+            raise ProviderError(f"{quote.source or 'The provider'} sent a price I can't use.")
+        try:
+            self.cache.put(f"quote:{symbol}", quote.model_dump_json(), quote.source)
+        except Exception as exc:  # noqa: BLE001 - the answer is good even if caching fails
+            log.warning("could not cache a quote", symbol=symbol, error=repr(exc))
         return quote
 
-    async def _first(self, call, symbol: str):
+    async def _first(self, call: Callable[[MarketProvider], Awaitable[Any]], symbol: str,
+                     providers: list[MarketProvider] | None = None) -> Any:
+        """The first provider's answer, all within one deadline. A provider that really
+        says the symbol is unknown ends the search; any other failure tries the next."""
         errors: list[CopilotError] = []
-        for provider in self.providers:
-            try:
-                return await call(provider)
-            except SymbolNotFound as exc:
-                if not exc.suggestions:
-                    exc = SymbolNotFound(symbol, await self._suggest(symbol))
-                raise exc from None
-            except (RateLimited, ProviderError) as exc:
-                log.info("provider failed, trying the next", provider=provider.name,
-                         error=str(exc))
-                errors.append(exc)
-        limited = [e for e in errors if isinstance(e, RateLimited)]
-        raise (limited[0] if limited else errors[-1])
+        with deadline_scope(self.deadline_s) as deadline:
+            for provider in self.providers if providers is None else providers:
+                if errors and deadline.expired:
+                    break
+                try:
+                    return await call(provider)
+                except SymbolNotFound as exc:
+                    if not exc.suggestions:
+                        exc = SymbolNotFound(symbol, await self._suggest(symbol))
+                    raise exc from None
+                except ProviderError as exc:
+                    log.info("provider failed, trying the next", provider=provider.name,
+                             error=str(exc))
+                    errors.append(exc)
+        raise combined(errors)
 
     async def _suggest(self, symbol: str) -> list[str]:
-        local = [s.symbol for s in universe.search(symbol, 3)]
-        if local or self.demo:
-            return local
+        hits = universe.search(symbol, 4)
+        if hits or self.demo:
+            return [s.symbol for s in hits if s.symbol != symbol][:3]
         try:
-            return [s.symbol for s in (await self.providers[0].search(symbol))[:3]]
+            found = await self.providers[0].search(symbol)
         except CopilotError:
             return []
+        return [s.symbol for s in found if s.symbol != symbol][:3]
 
     def on_tick(self, tick: Tick) -> None:
         """Trades from the real-time stream keep cached quotes current at no API cost."""
-        cached = self.cache.get(f"quote:{tick.symbol}")
+        if not (math.isfinite(tick.price) and tick.price > 0 and math.isfinite(tick.ts)):
+            return
+        key = f"quote:{tick.symbol}"
+        cached = self.cache.get(key)
         if cached is None:
             return
         quote = Quote.model_validate_json(cached.value)
         prev = quote.prev_close or quote.price
-        from datetime import UTC, datetime
-
         quote.price = tick.price
         quote.change = round(tick.price - prev, 4)
         quote.change_pct = round((tick.price - prev) / prev * 100, 4) if prev else 0.0
         quote.as_of = datetime.fromtimestamp(tick.ts, UTC)
-        self.cache._memo[f"quote:{tick.symbol}"].value = quote.model_dump_json()
-        self.cache._memo[f"quote:{tick.symbol}"].fetched_at = self.clock()
+        self.cache._memo[key].value = quote.model_dump_json()
+        self.cache._memo[key].fetched_at = self.clock()
 
     # ---- history and charts ---------------------------------------------------------
+    @contained
     async def history(self, raw_symbol: str, days: int = 30) -> list[Bar]:
         symbol = normalize_symbol(raw_symbol)
         if not 1 <= days <= 3650:
-            from core.errors import InvalidInput
-
             raise InvalidInput("days must be between 1 and 3650.")
         self.interest.touch(symbol, 0.5)
         key = f"daily:{symbol}"
@@ -164,14 +246,17 @@ class MarketService:
                 return bars[-days:]
         try:
             bars = await self._first(lambda p: p.daily(symbol, max(days, 100)), symbol)
-        except (RateLimited, ProviderError):
+        except ProviderError:
             if cached:
                 return [Bar.model_validate(b) for b in json.loads(cached.value)][-days:]
             raise
+        if not bars:
+            raise ProviderError(f"No daily prices came back for {symbol}.")
         self.cache.put(key, json.dumps([b.model_dump(mode="json") for b in bars]),
                        getattr(self.providers[0], "name", ""))
         return bars[-days:]
 
+    @contained
     async def chart(self, raw_symbol: str, days: int = 90) -> Path:
         from tools.market.chart import render_chart
 
@@ -183,6 +268,7 @@ class MarketService:
         await asyncio.to_thread(render_chart, symbol, bars, path, self.demo)
         return path
 
+    @contained
     async def search(self, query: str) -> list[SymbolInfo]:
         local = universe.search(query)
         if local or self.demo:
@@ -199,11 +285,13 @@ class MarketService:
             s.commit()
         kv_set(self.engine, "watchlist_seeded", "1")
 
+    @contained_sync
     def watchlist(self) -> list[str]:
         self._seed_watchlist()
         with Session(self.engine) as s:
             return [w.symbol for w in s.exec(select(WatchItem).order_by(col(WatchItem.added_at)))]
 
+    @contained
     async def watch(self, raw_symbol: str) -> bool:
         """Add a symbol (checked with the provider first); False when already there."""
         symbol = normalize_symbol(raw_symbol)
@@ -217,6 +305,7 @@ class MarketService:
             s.commit()
         return True
 
+    @contained_sync
     def unwatch(self, raw_symbol: str) -> bool:
         symbol = normalize_symbol(raw_symbol)
         self._seed_watchlist()

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from langchain_core.tools import BaseTool, tool
 
 from core.errors import InvalidInput
-from tools.market.format import money, quote_line
+from tools.market.format import fallback_line, money, quote_line
 from tools.market.service import MarketService
 
 
@@ -18,9 +18,10 @@ def make_market_tools(service: MarketService) -> list[BaseTool]:
         change and how fresh the price is."""
         result = await service.quote(symbol)
         q = result.quote
-        summary = quote_line(q, service.clock())
-        if result.note:
-            summary += f" {result.note}"
+        if result.note:  # the provider failed: the last price, its age and why
+            summary = fallback_line(q, result.note)
+        else:
+            summary = quote_line(q, service.clock())
         return {
             "summary": summary, "symbol": q.symbol, "price": q.price,
             "change_pct": q.change_pct, "as_of": q.as_of.isoformat(),
