@@ -4,6 +4,7 @@ passed in, so chroma never reaches for its default (downloading) model."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,15 @@ class _ChromaAdapter(EmbeddingFunction[Documents]):
 
 
 _CLIENTS: dict[tuple[str, str | None], Any] = {}
+_OPENED: dict[tuple[str, str | None], int | None] = {}  # the database file each client opened
+DB_FILE = "chroma.sqlite3"
+
+
+def _inode(path: str) -> int | None:
+    try:
+        return os.stat(Path(path) / DB_FILE).st_ino
+    except OSError:
+        return None
 
 
 def _client(path: str, host: str | None) -> Any:
@@ -57,7 +67,54 @@ def _client(path: str, host: str | None) -> Any:
                                                 settings=chroma_settings)
         else:
             _CLIENTS[key] = chromadb.PersistentClient(path=path, settings=chroma_settings)
+            _OPENED[key] = _inode(path)
     return _CLIENTS[key]
+
+
+def client_is_stale(path: str, host: str | None) -> bool:
+    """The files under an open local client were deleted or replaced: it still reads
+    what it had open, but nothing it writes lands anywhere."""
+    key = (path, host)
+    if host or key not in _CLIENTS:
+        return False
+    now = _inode(path)
+    return now is None or now != _OPENED.get(key)
+
+
+def close_client(path: str, host: str | None) -> None:
+    """Forget (and close) the client of a location, so the next use opens it afresh."""
+    key = (path, host)
+    client = _CLIENTS.pop(key, None)
+    _OPENED.pop(key, None)
+    if client is not None:
+        try:
+            client.close()
+        except Exception:  # noqa: BLE001 - a broken store may not close cleanly
+            pass
+    if not host:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        system = SharedSystemClient._identifier_to_system.pop(path, None)
+        SharedSystemClient._identifier_to_refcount.pop(path, None)
+        if system is not None:
+            try:
+                system.stop()
+            except Exception:  # noqa: BLE001 - best effort
+                pass
+
+
+def set_aside(path: Path, stamp: str) -> Path | None:
+    """Move a damaged store out of the way (kept for inspection, never deleted):
+    ``chroma`` -> ``chroma.corrupt-<stamp>``. None when there was nothing to move."""
+    if not path.exists():
+        return None
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    path.rename(target)
+    return target
 
 
 @dataclass
@@ -120,6 +177,16 @@ class VectorMemory:
 
     def delete(self, ids: list[str]) -> None:
         self.collection.delete(ids=ids)
+
+    def ids(self) -> set[str]:
+        return set(self.collection.get(include=[])["ids"])
+
+    def metadatas(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        got = self.collection.get(ids=ids, include=["metadatas"])
+        return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"], strict=False)}
+
+    def update_metadatas(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
+        self.collection.update(ids=ids, metadatas=metadatas)
 
     def count(self) -> int:
         return self.collection.count()

@@ -4,6 +4,8 @@ questions through it), the memory of past choices, the daily briefings, housekee
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +20,10 @@ from core.decisions import Decision, DecisionEvent, DecisionKind, Option
 from core.ports import BriefingSection, CheckResult, HealthCheck
 from memory.decisions import DecisionMemory
 from memory.embeddings import make_embedder
+from memory.rebuild import MemoryKeeper, MemoryStatus
+
+# what the memory keeper's state means for the ``memory`` health check
+CHECK_STATUS = {"ok": "ok", "down": "down"}
 
 
 def build_memory(kernel: Kernel) -> DecisionMemory:
@@ -37,12 +43,20 @@ class DecisionsCapability(Capability):
         self.kernel = kernel
         settings = kernel.settings
         self.sections = sections  # every capability's part of the briefing
+        memory = build_memory(kernel)
         self.service = DecisionService(
-            kernel.db, build_memory(kernel), checkpointer, bus=kernel.bus, clock=kernel.clock,
+            kernel.db, memory, checkpointer, bus=kernel.bus, clock=kernel.clock,
             ttl_hours=settings.decision_ttl_hours, undo_minutes=settings.undo_window_minutes,
             autopilot_n=settings.autopilot_min_agreeing,
             autopilot_similarity=settings.autopilot_similarity)
         self.service.register_kind(DecisionKind("briefing"))
+        # the SQL log is the truth; the keeper mends the vector memory from it
+        self.keeper = MemoryKeeper(memory, kernel.db, clock=kernel.clock)
+        self.memory_check_s = 60.0  # how often the running instance looks at the store
+        self.memory_retry_s = (5.0, 300.0)  # backoff while it is unusable
+        self.memory_start_wait_s = 5.0  # how long start waits for a rebuild to finish
+        self._memory_wake: asyncio.Event | None = None
+        self._memory_pass: asyncio.Event | None = None
 
     def tools(self) -> list[BaseTool]:
         from agent.decisions.tools import make_decision_tools
@@ -52,14 +66,45 @@ class DecisionsCapability(Capability):
     def checks(self) -> list[HealthCheck]:
         from core.ports import FnCheck
 
-        def memory() -> CheckResult:
-            m = self.service.memory
-            if m is None:
-                return CheckResult("degraded", "no decision memory")
-            return CheckResult("ok", f"{m.embedder.name} embeddings, "
-                                     f"{m.store('alert_fired').count()} alert decisions remembered")
+        async def memory() -> CheckResult:
+            status = self.keeper.status
+            if self._memory_pass is None:  # not started (a one-shot command): look, don't mend
+                status = await asyncio.to_thread(self.keeper.ensure, False)
+            return CheckResult(CHECK_STATUS.get(status.state, "degraded"), status.detail)
 
-        return [FnCheck("memory", memory)]
+        return [FnCheck("memory", memory, restart=self.rebuild_memory)]
+
+    # ---- the vector memory, kept true to the decision log ------------------------------
+    async def rebuild_memory(self) -> str:
+        """The memory incident's Restart: check and mend the store now."""
+        if self._memory_wake is not None:
+            self._memory_wake.set()
+            return "Checking the decision memory and rebuilding it from the log now."
+        status = await asyncio.to_thread(self.keeper.ensure)
+        return f"Decision memory: {status.detail}."
+
+    async def keep_memory(self) -> None:
+        """Check (and mend) the store now, then every ``memory_check_s``, at once when a
+        read or write failed, with backoff while it stays unusable."""
+        assert self._memory_wake is not None and self._memory_pass is not None
+        wake, passed = self._memory_wake, self._memory_pass
+        retry = self.memory_retry_s[0]
+        while True:
+            wake.clear()
+            status = await asyncio.to_thread(self.keeper.ensure)
+            passed.set()
+            if status.state == "down":
+                delay, retry = retry, min(self.memory_retry_s[1], retry * 2)
+            else:
+                delay, retry = self.memory_check_s, self.memory_retry_s[0]
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), delay)
+
+    async def memory_ready(self, timeout: float | None = None) -> MemoryStatus:
+        """The keeper's status once its first pass (check, and rebuild if needed) ended."""
+        if self._memory_pass is not None:
+            await asyncio.wait_for(self._memory_pass.wait(), timeout)
+        return self.keeper.status
 
     def briefing(self) -> list[BriefingSection]:
         async def pending() -> str:
@@ -102,4 +147,27 @@ class DecisionsCapability(Capability):
         ]
 
     async def start(self) -> None:
+        """The memory is checked (and rebuilt from the log if it is missing, empty or
+        damaged) in the background; start waits a few seconds for it so the first
+        decisions are recommended from it, never longer. Then half-raised decisions are
+        raised again."""
+        loop = asyncio.get_running_loop()
+        self._memory_wake, self._memory_pass = asyncio.Event(), asyncio.Event()
+        wake = self._memory_wake
+        memory = self.service.memory
+        if memory is not None:
+            def failed(_exc: Exception) -> None:  # called from a worker thread
+                loop.call_soon_threadsafe(wake.set)
+
+            memory.on_failure = failed
+        self.keeper.resume()
+        self.kernel.supervisor.spawn("memory", self.keep_memory)
+        with contextlib.suppress(TimeoutError):
+            await self.memory_ready(self.memory_start_wait_s)
         await self.service.repair()
+
+    async def stop(self) -> None:
+        self.keeper.cancel()
+        if self.service.memory is not None:
+            self.service.memory.on_failure = None
+        self._memory_wake = self._memory_pass = None

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+import structlog
+
 from core.decisions import Option
 from memory.decisions import DecisionMemory, PastChoice
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -16,6 +20,7 @@ class Recommendation:
     cited: list[int] = field(default_factory=list)
     agreeing: int = 0
     considered: int = 0
+    memory_ok: bool = True  # the memory was complete and readable: autopilot may trust it
 
 
 class Recommender:
@@ -35,12 +40,28 @@ class Recommender:
 
     def recommend(self, kind: str, text: str, options: list[Option],
                   default: str | None = None) -> Recommendation:
+        """Never raises: without a readable memory the default is recommended, saying so,
+        so a decision is always raised."""
         ids = {o.id for o in options}
         labels = {o.id: o.label for o in options}
-        recent = self.last_similar(kind, text)  # undone choices count, as disagreement
-        past = [p for p in recent if p.chosen in ids]
         fallback = default if default in ids else (options[0].id if options else None)
+        try:
+            recent = self.last_similar(kind, text)  # undone choices count, as disagreement
+        except Exception as exc:  # noqa: BLE001 - memory must never stop a decision
+            log.warning("memory unavailable for a recommendation", kind=kind,
+                        error=f"{type(exc).__name__}: {exc}")
+            return Recommendation(
+                fallback, "The memory of past decisions is unavailable right now, so this "
+                "is the default." if fallback else "", memory_ok=False)
+        state = getattr(self.memory, "state", "ok")
+        rebuilding = state in ("checking", "rebuilding", "down")
+        past = [p for p in recent if p.chosen in ids]
         if not past:
+            if rebuilding:
+                return Recommendation(
+                    fallback, "The memory of past decisions is being rebuilt from the "
+                    "decision log, so this is the default." if fallback else "",
+                    memory_ok=False)
             return Recommendation(
                 fallback, "No similar past decisions yet, so this is the default."
                 if fallback else "", [], 0, 0)
@@ -52,9 +73,14 @@ class Recommender:
         undone = sum(1 for p in recent if p.chosen.startswith("undone:"))
         rationale = (f"You chose “{labels[choice]}” for {agreeing} of the last {len(recent)} "
                      f"similar {subject} decisions ({refs})"
-                     + (f"; {undone} of them undone." if undone else "."))
-        return Recommendation(choice, rationale, cited, agreeing, len(recent))
+                     + (f"; {undone} of them undone." if undone else ".")
+                     + (" (The memory is still being rebuilt from the decision log.)"
+                        if rebuilding else ""))
+        return Recommendation(choice, rationale, cited, agreeing, len(recent),
+                              memory_ok=not rebuilding)
 
     def autopilot_agrees(self, rec: Recommendation) -> bool:
-        """Autopilot may act only when the last N similar decisions all chose the same."""
-        return rec.option is not None and rec.considered >= self.n and rec.agreeing == rec.considered
+        """Autopilot may act only when the last N similar decisions all chose the same,
+        as read from a complete memory (never while it is being rebuilt)."""
+        return (rec.memory_ok and rec.option is not None and rec.considered >= self.n
+                and rec.agreeing == rec.considered)

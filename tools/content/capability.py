@@ -3,14 +3,17 @@ the policy that turns a ready draft into a decision (publish / edit / skip)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 from langchain_core.tools import BaseTool
 
 from core.capability import Capability, Job, Kernel
 from core.decisions import ActionResult, Decision, DecisionKind, DecisionPort, Option
+from core.events import NOTICE
 from core.market import MarketData
-from core.ports import AlertFeed, BriefingSection, TextModel
+from core.ports import AlertFeed, BriefingSection, CheckResult, FnCheck, HealthCheck, TextModel
 from tools.content.calendar import draft_from_signals, parse_slot
 from tools.content.drafting import Polisher
 from tools.content.grammar import GRAMMAR
@@ -19,6 +22,7 @@ from tools.content.publishers import (
     DiscordWebhookPublisher,
     EmailPublisher,
     Publisher,
+    PublishFailed,
     WordPressPublisher,
 )
 from tools.content.service import ContentService
@@ -72,6 +76,12 @@ class ContentCapability(Capability):
             disclaimer=kernel.settings.disclaimer,
             polisher=make_polisher(llm) if llm is not None else None)
         self.service.on_ready = self.on_ready
+        # background recovery of drafts left in ``publishing``: first retry after
+        # ``recovery_base_s``, doubling up to ``recovery_max_s`` while a channel is down
+        self.recovery_base_s = 2.0
+        self.recovery_max_s = 60.0
+        self.recovery_idle_s = 300.0
+        self._wake: asyncio.Event | None = None
 
     def tools(self) -> list[BaseTool]:
         from tools.content.tools import make_content_tools
@@ -85,6 +95,45 @@ class ContentCapability(Capability):
             return f"**Drafts waiting:** {len(drafts)}" if drafts else ""
 
         return [waiting]
+
+    # ---- health: is every configured channel usable? ------------------------------------
+    def checks(self) -> list[HealthCheck]:
+        return [FnCheck("content", self.check_channels, interval_s=60.0, restart=self.retry_now)]
+
+    async def check_channels(self) -> CheckResult:
+        """Each configured channel probed at once; the detail names the ones down."""
+        publishers = self.service.publishers
+        if not publishers:
+            return CheckResult("ok", "no publishing channel configured")
+
+        async def probe(p: Publisher) -> str | None:
+            try:
+                await p.probe()
+            except PublishFailed as exc:
+                return str(exc)
+            return None
+
+        results = await asyncio.gather(*(probe(p) for p in publishers.values()))
+        parts, down = [], []
+        for (channel, publisher), error in zip(publishers.items(), results, strict=True):
+            if error is None:
+                parts.append(f"{channel} ({publisher.label}) ok")
+            else:
+                down.append(channel)
+                parts.append(f"{channel} ({publisher.label}) down: {error}")
+        waiting = self.service.drafts("publishing")
+        if waiting:
+            ids = ", ".join(f"#{d.id}" for d in waiting[:10])
+            parts.append(f"{len(waiting)} draft(s) waiting to finish publishing ({ids})")
+        return CheckResult("down" if down else "ok", "; ".join(parts))
+
+    async def retry_now(self) -> str:
+        """The incident's Restart: check the drafts waiting in ``publishing`` right now."""
+        if self._wake is not None:
+            self._wake.set()
+            return "Checking the drafts waiting to publish now."
+        settled = await self.service.recover()
+        return f"Checked the drafts waiting to publish: {len(settled)} settled."
 
     # ---- ready drafts become decisions -----------------------------------------------
     def decision_kinds(self) -> list[DecisionKind]:
@@ -148,15 +197,52 @@ class ContentCapability(Capability):
             self.kernel.scheduler.at(f"content-publish-{draft.id}", "content_publish",
                                      draft.scheduled_for, draft.id)
 
+    # ---- drafts left in ``publishing`` (a crash, a send nobody answered) -----------------
+    async def keep_recovering(self) -> None:
+        """Settle drafts left in ``publishing``, in the background: retried with backoff
+        while their channel is down, woken at once when a publish leaves one in doubt.
+        Start-up never waits on a channel."""
+        assert self._wake is not None
+        wake = self._wake
+        delay = self.recovery_base_s
+        while True:
+            wake.clear()
+            for draft_id in await self.service.recover():
+                await self._tell_settled(draft_id)
+            if not self.service.waiting():
+                # nothing waits; look again now and then (another process may have died
+                # mid-publish), at once when a publish here leaves a draft in doubt
+                delay = self.recovery_base_s
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), self.recovery_idle_s)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), delay)
+            delay = min(self.recovery_max_s, delay * 2)
+
+    async def _tell_settled(self, draft_id: int) -> None:
+        """The owner hears how a publish left in doubt ended."""
+        d = self.service.get(draft_id)
+        if d.status == "published":
+            where = f": {d.external_url}" if d.external_url else ""
+            text = f"✅ Draft {d.id} is published to {d.channel}{where}."
+        else:
+            text = f"⚠️ Draft {d.id} ({d.channel}) was not published: {d.last_error}"
+        await self.kernel.bus.publish(NOTICE, text)
+
     async def start(self) -> None:
         async def publish_draft(draft_id: int) -> None:
             await self.service.publish_due()
 
-        await self.service.recover()
         self.kernel.scheduler.register("content_publish", publish_draft)
         self.service.on_schedule = self._schedule_publish
         for draft in self.service.drafts("scheduled"):  # scheduled by another process, or before
             self._schedule_publish(draft)
+        self._wake = asyncio.Event()
+        self.service.on_waiting = self._wake.set
+        self.kernel.supervisor.spawn("content-recovery", self.keep_recovering)
 
     async def stop(self) -> None:
         self.service.on_schedule = None
+        self.service.on_waiting = None
+        self._wake = None

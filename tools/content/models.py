@@ -43,6 +43,9 @@ class ContentDraft(SQLModel, table=True):
     external_id: str | None = None  # WordPress post id, Discord message id, Message-ID
     external_url: str | None = None
     attempts: int = 0
+    # when the last send began, kept until it ended with an answer: set, the send is in
+    # doubt (it may have gone out), so the draft is looked up, never resent blindly
+    sent_at: float | None = None
     last_error: str = ""
     created_at: float = 0.0
     polished: bool = False

@@ -1,8 +1,8 @@
-"""Content lifecycle: draft -> approved -> scheduled -> published | failed.
+"""Content lifecycle: draft -> approved -> scheduled -> publishing -> published | failed.
 
-Publishing claims the draft first (a compare-and-set to ``publishing`` in one statement),
-so two callers can never both send it; a crash while claimed is recovered by asking the
-channel whether the post exists (WordPress) or by reporting it, never by resending blind."""
+Publishing (``tools/content/publishing.py``) claims the draft first, so two callers can
+never both send it; a send in doubt or a crash is settled by asking the channel whether the
+post exists (WordPress) or by reporting it, never by resending blind."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -24,14 +23,14 @@ from core.storage import update_row
 from tools.content.drafting import Polisher, polish, render
 from tools.content.grounding import ungrounded
 from tools.content.models import Channel, ContentDraft, Feedback, Status
-from tools.content.publishers import Publisher, PublishFailed
+from tools.content.publishers import Publisher
+from tools.content.publishing import Publishing
 from tools.content.when import parse_when
 
 log = structlog.get_logger(__name__)
-MAX_ATTEMPTS = 3
 
 
-class ContentService:
+class ContentService(Publishing):
     def __init__(self, sql: Engine, market: MarketData | None = None,
                  alerts: AlertFeed | None = None,
                  publishers: dict[str, Publisher] | None = None,
@@ -49,7 +48,7 @@ class ContentService:
         self.on_schedule: Callable[[ContentDraft], None] | None = None
         self._sentiment: Any = None
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-        self.retry_base_s = 1.0
+        self._init_publishing()
 
     # ---- drafting -------------------------------------------------------------------
     async def gather(self, topic: str, symbol: str | None) -> dict[str, Any]:
@@ -176,78 +175,6 @@ class ContentService:
 
     def unskip(self, draft_id: int) -> ContentDraft:
         return self._set(draft_id, status=Status.draft.value, last_error="")
-
-    # ---- publishing -----------------------------------------------------------------
-    def _claim(self, draft_id: int) -> bool:
-        """draft/approved/scheduled/failed -> publishing, atomically; False if taken."""
-        with self.sql.begin() as conn:
-            result = conn.execute(
-                update(ContentDraft)
-                .where(col(ContentDraft.id) == draft_id,
-                       col(ContentDraft.status).in_(["draft", "approved", "scheduled", "failed"]))
-                .values(status="publishing", attempts=ContentDraft.attempts + 1)
-            )
-        return result.rowcount == 1
-
-    async def publish(self, draft_id: int) -> ContentDraft:
-        d = self.get(draft_id)
-        if d.status == Status.published:
-            return d  # idempotent: asking twice publishes once
-        publisher = self.publishers.get(d.channel)
-        if publisher is None:
-            raise InvalidInput(f"No {d.channel} channel is configured; see the README for "
-                               "WORDPRESS_URL, SMTP_HOST or DISCORD_WEBHOOK_URL.")
-        if not self._claim(draft_id):
-            current = self.get(draft_id)
-            if current.status == Status.published:
-                return current
-            raise InvalidInput(f"Draft {draft_id} is being published right now.")
-        out = None
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                out = await publisher.publish(d)
-                break
-            except PublishFailed as exc:
-                log.warning("publish failed", draft=draft_id, error=str(exc), attempt=attempt)
-                if attempt == MAX_ATTEMPTS:
-                    self._set(draft_id, status=Status.failed.value, last_error=str(exc))
-                    raise
-                await self.sleep(self.retry_base_s * 2 ** (attempt - 1))
-                # the failed call may have gone through (e.g. a timeout after the post)
-                out = await publisher.find_existing(d)
-                if out is not None:
-                    break
-        assert out is not None
-        return self._set(draft_id, status=Status.published.value, published_at=self.clock(),
-                         external_id=out.external_id, external_url=out.url, last_error="")
-
-    async def recover(self) -> list[int]:
-        """Drafts left in ``publishing`` by a crash: confirm with the channel or flag them."""
-        fixed = []
-        for d in self.drafts(Status.publishing.value):
-            publisher = self.publishers.get(d.channel)
-            found = await publisher.find_existing(d) if publisher else None
-            if found is not None:
-                self._set(d.id or 0, status=Status.published.value, external_id=found.external_id,
-                          external_url=found.url, published_at=self.clock())
-            else:
-                self._set(d.id or 0, status=Status.failed.value,
-                          last_error="interrupted while publishing: check the channel before "
-                                     "retrying")
-            fixed.append(d.id or 0)
-        return fixed
-
-    async def publish_due(self) -> list[int]:
-        """Scheduled drafts whose time has come (called by their scheduler jobs)."""
-        done = []
-        for d in self.drafts(Status.scheduled.value):
-            if d.scheduled_for is not None and d.scheduled_for <= self.clock():
-                try:
-                    await self.publish(d.id or 0)
-                    done.append(d.id or 0)
-                except (PublishFailed, InvalidInput) as exc:
-                    log.warning("scheduled publish failed", draft=d.id, error=str(exc))
-        return done
 
     # ---- feedback -------------------------------------------------------------------
     def sentiment(self, text: str) -> float:
