@@ -8,6 +8,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -91,6 +92,19 @@ def build(kernel: Kernel, checkpointer: BaseCheckpointSaver[Any],
 
 
 @asynccontextmanager
+async def open_checkpoints(path: Path) -> AsyncIterator[Any]:
+    """The checkpoint file, shared by `copilot run` and every CLI process: WAL so readers
+    never block the writer, and a busy timeout so a moment of contention waits instead of
+    failing the turn."""
+    import aiosqlite
+
+    async with aiosqlite.connect(str(path), timeout=30) as conn:
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA busy_timeout=30000")
+        yield conn
+
+
+@asynccontextmanager
 async def open_runtime(settings: Settings | None = None, *, model: BaseChatModel | None = None,
                        clock: Clock = time.time,
                        extra: Sequence[Extra] = ()
@@ -115,8 +129,8 @@ async def open_runtime(settings: Settings | None = None, *, model: BaseChatModel
         kernel = Kernel(settings=settings, db=db, bus=InProcessBus(spawn=supervisor.spawn),
                         supervisor=supervisor, scheduler=Scheduler(settings.db_url),
                         http=http, clock=clock)
-        checkpointer = await stack.enter_async_context(
-            AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_path)))
+        checkpointer = AsyncSqliteSaver(await stack.enter_async_context(
+            open_checkpoints(settings.checkpoint_path)))
         copilot = build(kernel, checkpointer, model, extra)
         try:
             yield copilot

@@ -4,11 +4,13 @@ composition root creates them; the kernel knows no capability's tables."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Table, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlmodel import Field, Session, SQLModel, create_engine
 
 
@@ -77,7 +79,14 @@ def create_tables(engine: Engine, tables: Iterable[type[SQLModel]]) -> None:
     from sqlalchemy import inspect
 
     declared: list[Table] = [t.__table__ for t in tables]  # type: ignore[attr-defined]
-    SQLModel.metadata.create_all(engine, tables=declared)
+    for attempt in range(5):  # two processes creating the same new tables at once
+        try:
+            SQLModel.metadata.create_all(engine, tables=declared)
+            break
+        except (IntegrityError, ProgrammingError, OperationalError):
+            if attempt == 4:
+                raise
+            time.sleep(0.1 * (attempt + 1))
     inspector = inspect(engine)
     for table in declared:
         have = {c["name"] for c in inspector.get_columns(table.name)}
