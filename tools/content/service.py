@@ -20,12 +20,12 @@ from core.errors import InvalidInput, NotFound
 from core.market import MarketData
 from core.ports import AlertFeed
 from core.storage import update_row
+from core.when import parse_when
 from tools.content.drafting import Polisher, polish, render
 from tools.content.grounding import ungrounded
 from tools.content.models import Channel, ContentDraft, Feedback, Status
 from tools.content.publishers import Publisher
 from tools.content.publishing import Publishing
-from tools.content.when import parse_when
 
 log = structlog.get_logger(__name__)
 

@@ -10,10 +10,10 @@ from agent.runtime import open_runtime
 from core.auth import Caller
 from core.errors import InvalidInput, PermissionDenied
 from core.settings import Settings
+from core.when import parse_when
 from tests.helpers.smtp import SMTPSink
 from tests.helpers.wordpress import FakeWordPress
 from tools.content.grounding import ungrounded
-from tools.content.when import parse_when
 
 OWNER = Caller.local_owner()
 
