@@ -9,18 +9,15 @@ methods."""
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, HumanMessage
-from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
@@ -28,6 +25,14 @@ from pydantic import ValidationError
 
 from agent.decisions.capability import DecisionsCapability
 from agent.decisions.service import DecisionService
+from agent.turns import (
+    ThreadLocks,
+    TurnEvents,
+    TurnResult,
+    compose_message,
+    last_result,
+    run_turn,
+)
 from core.auth import Caller
 from core.capability import Components, Kernel
 from core.decisions import Decision
@@ -44,7 +49,6 @@ from tools.health.capability import HealthCapability
 from tools.market.capability import MarketCapability
 
 HEARTBEAT_S = 10.0
-MAX_MESSAGE_CHARS = 4000
 log = structlog.get_logger(__name__)
 
 
@@ -59,17 +63,6 @@ def model_failure(exc: BaseException, settings: Settings) -> str | None:
     what = f"answered HTTP {status}" if status else \
         ("timed out" if "Timeout" in type(exc).__name__ else "is unreachable")
     return f"The model at {where} {what} ({type(exc).__name__})."
-
-
-@dataclass
-class TurnResult:
-    answer: str
-    tool_calls: list[dict[str, Any]] = field(default_factory=list)
-    decisions: list[dict[str, Any]] = field(default_factory=list)
-    attachments: list[str] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"answer": self.answer, "tool_calls": self.tool_calls, "decisions": self.decisions}
 
 
 @dataclass
@@ -142,6 +135,8 @@ class Copilot:
     _started: bool = False
     _metrics: Any = None
     _lease: InstanceLease | None = None
+    _turns: ThreadLocks = field(default_factory=ThreadLocks)  # one turn at a time per thread
+    _redact: Callable[[str], str] | None = None
 
     # ---- what the CLI and tests reach for -------------------------------------------
     @property
@@ -170,49 +165,92 @@ class Copilot:
 
     # ---- turns ------------------------------------------------------------------------
     async def ask(self, message: str, thread_id: str | None = None,
-                  caller: Caller | None = None) -> TurnResult:
+                  caller: Caller | None = None,
+                  attachments: Sequence[tuple[str, str]] = ()) -> TurnResult:
         """Run one agent turn on ``thread_id`` (a fresh thread when None). The model may
-        fail; the turn still answers, in one sentence, and nothing else stops."""
-        if len(message) > MAX_MESSAGE_CHARS:
-            raise InvalidInput(f"That message is {len(message):,} characters; I read at most "
-                               f"{MAX_MESSAGE_CHARS:,}. Trim it, or send the long part as a "
-                               "file.")
+        fail; the turn still answers, in one sentence, and nothing else stops. Turns on
+        one thread run one at a time, in the order they arrive. ``attachments`` are
+        ``(file name, text)`` pairs added to the message (``compose_message``)."""
+        return await last_result(self._turn_events(message, thread_id, caller, attachments,
+                                                   stream=False))
+
+    async def ask_stream(self, message: str, thread_id: str | None = None,
+                         caller: Caller | None = None,
+                         attachments: Sequence[tuple[str, str]] = ()
+                         ) -> TurnEvents:
+        """``ask``, streamed: while a streaming model writes its answer this yields the
+        text so far (redacted, and only up to its last whitespace, see ``settled_text``),
+        then the ``TurnResult`` last. A model that does not stream (the offline one)
+        yields only the ``TurnResult``. Iterate to the end or ``aclose()`` it: the
+        thread's turn lock is held until then."""
+        async for item in self._turn_events(message, thread_id, caller, attachments,
+                                            stream=True):
+            yield item
+
+    @property
+    def redact(self) -> Callable[[str], str]:
+        """The redaction that guards the logs and the checkpoints (the graphs get theirs
+        from the runtime), for text shown before it reaches the state."""
+        if self._redact is None:
+            from core.logs import Redactor, settings_secrets
+
+            self._redact = Redactor(settings_secrets(self.settings)).text
+        return self._redact
+
+    async def _turn_events(self, message: str, thread_id: str | None, caller: Caller | None,
+                           attachments: Sequence[tuple[str, str]], *, stream: bool
+                           ) -> TurnEvents:
+        text = compose_message(message, attachments)
         thread = thread_id or f"ask-{uuid.uuid4().hex}"
         caller = caller or Caller.local_owner()
         graph = self.graph if caller.is_owner else self.guest_graph
-        try:
-            return await self._turn(graph, message, thread, caller)
-        except CopilotError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - the model's or a bug's: one sentence
-            problem = model_failure(exc, self.settings)
-            if problem is None:
-                log.exception("turn failed", thread=thread)
-                return TurnResult(answer="Something went wrong on my side; it is in the log "
-                                         f"({self.settings.data_dir / 'logs'}). Try again.")
-            log.warning("model failed", error=problem)
-            if self.fallback_graph is None or not caller.is_owner:
-                return TurnResult(answer=f"{problem} Nothing was done; try again in a moment.")
-            result = await self._turn(self.fallback_graph, message, f"{thread}:offline", caller)
-            result.answer = f"_{problem} The offline model answered instead:_\n\n{result.answer}"
-            return result
+        async with self._turns.turn(thread):
+            try:
+                async for item in run_turn(graph, text, thread, caller, stream=stream,
+                                           pending=self.decisions.pending,
+                                           redact=self.redact):
+                    yield item
+            except CopilotError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the model's or a bug's: one sentence
+                yield await self._failed_turn(exc, text, thread, caller)
 
-    async def _turn(self, graph: CompiledStateGraph[Any, Any, Any, Any], message: str,
-                    thread: str, caller: Caller) -> TurnResult:
-        config: RunnableConfig = {"configurable": {"thread_id": thread, "caller": caller}}
-        snapshot = await graph.aget_state(config)
-        before = len(snapshot.values.get("messages", [])) if snapshot and snapshot.values else 0
-        pending_before = {d.id for d in self.decisions.pending()}
-        state = await graph.ainvoke({"messages": [HumanMessage(message)]}, config)
-        new = state["messages"][before:]
-        calls = [{"name": c["name"], "args": c["args"]}
-                 for m in new if isinstance(m, AIMessage) for c in m.tool_calls]
-        answer = next((m.content for m in reversed(new) if isinstance(m, AIMessage)), "")
-        attachments = [str(path) for m in new if getattr(m, "type", "") == "tool"
-                       for path in _attachments(m.content)]
-        raised = [d.as_dict() for d in self.decisions.pending() if d.id not in pending_before]
-        return TurnResult(answer=str(answer), tool_calls=calls, decisions=raised,
-                          attachments=attachments)
+    async def _failed_turn(self, exc: Exception, text: str, thread: str,
+                           caller: Caller) -> TurnResult:
+        problem = model_failure(exc, self.settings)
+        if problem is None:
+            log.exception("turn failed", thread=thread)
+            return TurnResult(answer="Something went wrong on my side; it is in the log "
+                                     f"({self.settings.data_dir / 'logs'}). Try again.")
+        log.warning("model failed", error=problem)
+        if self.fallback_graph is None or not caller.is_owner:
+            return TurnResult(answer=f"{problem} Nothing was done; try again in a moment.")
+        result = await last_result(run_turn(
+            self.fallback_graph, text, f"{thread}:offline", caller, stream=False,
+            pending=self.decisions.pending, redact=self.redact))
+        result.answer = f"_{problem} The offline model answered instead:_\n\n{result.answer}"
+        return result
+
+    # ---- conversations ---------------------------------------------------------------
+    async def conversation_generation(self, key: str) -> int:
+        """How many times the conversation ``key`` (a front end's name for one person in
+        one place) was started afresh; kept in the database, so it survives restarts."""
+        from core.storage import kv_get
+
+        value = await asyncio.to_thread(kv_get, self.kernel.db, f"conversation:{key}")
+        return int(value) if value and value.isdigit() else 0
+
+    async def new_conversation(self, key: str) -> int:
+        """Start the conversation ``key`` afresh: its next generation number."""
+        from core.storage import kv_get, kv_set
+
+        def bump() -> int:
+            value = kv_get(self.kernel.db, f"conversation:{key}")
+            generation = (int(value) if value and value.isdigit() else 0) + 1
+            kv_set(self.kernel.db, f"conversation:{key}", str(generation))
+            return generation
+
+        return await asyncio.to_thread(bump)
 
     async def run_tool(self, name: str, args: dict[str, Any], caller: Caller) -> dict[str, Any]:
         """Run one tool directly (slash commands): guests only reach the guest tools."""
@@ -324,12 +362,3 @@ class Copilot:
             self._lease = None
         self._started = False
 
-
-def _attachments(content: Any) -> list[str]:
-    try:
-        data = json.loads(content) if isinstance(content, str) else content
-    except json.JSONDecodeError:
-        return []
-    if isinstance(data, dict) and isinstance(data.get("path"), str):
-        return [data["path"]]
-    return []

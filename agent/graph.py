@@ -2,6 +2,12 @@
 
     START -> model -> (tool calls?) -> tools -> model -> ... -> END
 
+The model sees a bounded window of the thread (``conversation_window``): the turn being
+answered in full, and before it as many whole earlier turns as fit in ``MAX_WINDOW_TURNS``
+turns and about ``MAX_WINDOW_TOKENS`` tokens; older turns are dropped from the prompt (the
+system prompt then says how many it does not see) but stay in the state. A tool call is
+never separated from its results.
+
 With ``redact`` (the redaction that guards the logs) every message that enters the
 graph's state — the owner's message, the model's reply, each tool result, and the error
 a failing model call leaves in the checkpoint — is redacted where it enters (the graph's
@@ -17,7 +23,15 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypedDict, cast
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, SystemMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AnyMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.messages.utils import count_tokens_approximately, trim_messages
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.errors import GraphBubbleUp
@@ -30,6 +44,10 @@ from core.errors import CopilotError
 from prompts import load_prompt
 
 Redact = Callable[[str], str]
+TokenCounter = Callable[[list[BaseMessage]], int]
+
+MAX_WINDOW_TURNS = 20  # turns of a thread the model sees, the one being answered included
+MAX_WINDOW_TOKENS = 6000  # about this many tokens (approximate count) of earlier turns
 
 
 def tool_error_message(error: Exception) -> str:
@@ -142,22 +160,91 @@ def _guard_input(compiled: Any, redact: Redact) -> Any:
     return compiled
 
 
+def _complete_exchanges(messages: list[BaseMessage]) -> list[BaseMessage]:
+    """``messages`` without tool calls whose results are missing (a turn that failed
+    half-way leaves them) and without results whose call is missing: an OpenAI-compatible
+    endpoint refuses a request with either."""
+    answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
+    kept: list[BaseMessage] = []
+    called: set[str] = set()
+    for m in messages:
+        if isinstance(m, AIMessage) and (m.tool_calls or m.invalid_tool_calls):
+            ids = [c.get("id") for c in [*m.tool_calls, *m.invalid_tool_calls]]
+            if not all(i in answered for i in ids):
+                continue  # an exchange cut short: neither the call nor its results
+            called.update(str(i) for i in ids)
+        if isinstance(m, ToolMessage) and m.tool_call_id not in called:
+            continue
+        kept.append(m)
+    return kept
+
+
+def conversation_window(
+    messages: Sequence[BaseMessage],
+    max_turns: int = MAX_WINDOW_TURNS,
+    max_tokens: int = MAX_WINDOW_TOKENS,
+    token_counter: TokenCounter = count_tokens_approximately,
+) -> tuple[list[BaseMessage], int]:
+    """What the model sees of a thread, and how many earlier turns it does not see.
+
+    A turn is a human message and everything after it up to the next one. The turn being
+    answered (from the last human message on: its tool calls and results) is always kept
+    whole, whatever its size; before it come the most recent earlier turns, whole, while
+    there are at most ``max_turns`` turns in all and the earlier ones fit in what is left
+    of ``max_tokens`` (``trim_messages``, starting on a human message, so a tool call is
+    never cut from its results). Only the turn budget's slice is ever counted, so the cost
+    does not grow with the thread."""
+    messages = list(messages)
+    humans = [i for i, m in enumerate(messages) if isinstance(m, HumanMessage)]
+    if not humans:
+        return messages, 0
+    last = humans[-1]
+    current = messages[last:]
+    earlier = humans[:-1]
+    keep = earlier[-(max_turns - 1):] if max_turns > 1 else []
+    history = _complete_exchanges(messages[keep[0]:last]) if keep else []
+    budget = max_tokens - token_counter(current)
+    if history and budget > 0:
+        history = trim_messages(history, max_tokens=budget, token_counter=token_counter,
+                                strategy="last", start_on="human")
+    else:
+        history = []
+    shown = sum(isinstance(m, HumanMessage) for m in history)
+    return [*history, *current], len(earlier) - shown
+
+
+def window_note(dropped: int) -> str:
+    """The sentence the system prompt gains when earlier turns are out of the window."""
+    if dropped <= 0:
+        return ""
+    turns = "turn" if dropped == 1 else "turns"
+    return (f"\n\n(This conversation began earlier: its first {dropped} {turns} are no "
+            "longer shown to you. If asked about them, say you no longer see them; do not "
+            "guess.)")
+
+
 def build_graph(
     model: BaseChatModel,
     tools: Sequence[BaseTool],
     checkpointer: Any = None,
     system_prompt: str | None = None,
     redact: Redact | None = None,
+    max_turns: int = MAX_WINDOW_TURNS,
+    max_tokens: int = MAX_WINDOW_TOKENS,
 ):
     """Compile the agent. Tests pass their own model and checkpointer; the runtime passes
-    ``redact`` (``core.logs.Redactor(settings_secrets(settings)).text``)."""
+    ``redact`` (``core.logs.Redactor(settings_secrets(settings)).text``). ``max_turns`` and
+    ``max_tokens`` bound the window of the thread the model sees (``conversation_window``);
+    the state keeps every message."""
     bound = model.bind_tools(list(tools))
     prompt = system_prompt or load_prompt("system")
 
     async def call_model(state: Any, config: RunnableConfig) -> dict:
-        system = SystemMessage(prompt.replace("{now}", datetime.now(UTC).isoformat(timespec="minutes")))
+        window, dropped = conversation_window(state["messages"], max_turns, max_tokens)
+        text = prompt.replace("{now}", datetime.now(UTC).isoformat(timespec="minutes"))
+        system = SystemMessage(text + window_note(dropped))
         try:
-            response: BaseMessage = await bound.ainvoke([system, *state["messages"]], config)
+            response: BaseMessage = await bound.ainvoke([system, *window], config)
         except Exception as exc:
             if redact is not None:  # an endpoint may echo the key in its error body
                 redact_exception(exc, redact)

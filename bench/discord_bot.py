@@ -48,16 +48,17 @@ async def main(n: int) -> None:
         owner = dpytest.get_config().members[0]
         bot.policy.owner_ids = {owner.id}
         agent_times: list[float] = []
-        real_ask = rt.ask
+        real_stream = rt.ask_stream
 
-        async def timed_ask(*args, **kwargs):
+        async def timed_stream(*args, **kwargs):  # the bot's turns go through ask_stream
             t = time.perf_counter()
             try:
-                return await real_ask(*args, **kwargs)
+                async for item in real_stream(*args, **kwargs):
+                    yield item
             finally:
                 agent_times.append(time.perf_counter() - t)
 
-        rt.ask = timed_ask  # type: ignore[method-assign]
+        rt.ask_stream = timed_stream  # type: ignore[method-assign]
         totals: list[float] = []
         for i in range(n + 20):
             t = time.perf_counter()

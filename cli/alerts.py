@@ -11,7 +11,8 @@ from cli.common import app, with_runtime
 # an alert number as SQL can hold it: anything else is a usage error, not a crash
 AlertId = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="The alert's number.")]
 
-alerts_app = typer.Typer(help="Price alerts: list, add, rm, snooze, dead.", no_args_is_help=True)
+alerts_app = typer.Typer(help="Price alerts: list, add, edit, rm, snooze, history, dead.",
+                         no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
 
 
@@ -35,18 +36,35 @@ def alerts_list(
     Console().print(table if rules else "No alerts.")
 
 
+CONDITIONS = ("above | below | cross_above | cross_below | cross | pct_change | moving_up_pct | "
+              "moving_down_pct | moving_up | moving_down")
+EXPIRES_HELP = "ISO date-time or a phrase: friday, eod, 'for 2 days', 'in 3 hours'."
+
+
+def _misfire_note(rule, price) -> str:
+    """Said after the CLI keeps a rule exactly as typed although it would fire at once."""
+    from tools.alerts.models import already_holds
+
+    if price is None:
+        return ""
+    why = already_holds(rule.symbol, rule.condition, rule.threshold, price)
+    return f"Note: {why[0]}." if why else ""
+
+
 @alerts_app.command("add")
 def alerts_add(
     symbol: str,
-    condition: Annotated[str, typer.Argument(
-        help="above | below | cross_above | cross_below | pct_change")],
-    threshold: float,
-    window: Annotated[int | None, typer.Option(help="Minutes, for pct_change.")] = None,
+    condition: Annotated[str, typer.Argument(help=CONDITIONS)],
+    threshold: Annotated[float, typer.Argument(
+        help="A price; for pct_change/moving_*_pct a percentage; for moving_up/down dollars.")],
+    window: Annotated[int | None, typer.Option(
+        help="Minutes (1-1440), for the moves; default 60.")] = None,
     frequency: Annotated[str, typer.Option(help="once | once_per_day | every_time")] = "once",
-    expires: Annotated[str | None, typer.Option(help="ISO date-time.")] = None,
+    expires: Annotated[str | None, typer.Option(help=EXPIRES_HELP)] = None,
     note: Annotated[str, typer.Option()] = "",
 ) -> None:
-    """Add an alert, e.g. `copilot alerts add AAPL cross_above 210`."""
+    """Add an alert, e.g. `copilot alerts add AAPL cross_above 210` or
+    `copilot alerts add AAPL moving_down_pct 2 --window 30 --expires friday`."""
 
     async def go(rt):
         return await rt.alerts.service.create(
@@ -55,17 +73,120 @@ def alerts_add(
 
     rule, price = with_runtime(go)
     now = f" ({rule.symbol} is at ${price:,.2f})" if price is not None else ""
-    typer.echo(f"Alert {rule.id} set: {rule.describe()}{now}.")
+    typer.echo(f"Alert {rule.id} set: {rule.details()}{now}.")
+    if note_ := _misfire_note(rule, price):
+        typer.echo(note_)
+
+
+@alerts_app.command("edit")
+def alerts_edit(
+    alert_id: AlertId,
+    threshold: Annotated[float | None, typer.Option(help="A new level, percentage or dollars.")
+                         ] = None,
+    condition: Annotated[str | None, typer.Option(help=CONDITIONS)] = None,
+    frequency: Annotated[str | None, typer.Option(help="once | once_per_day | every_time")
+                         ] = None,
+    window: Annotated[int | None, typer.Option(help="Minutes (1-1440), for the moves.")] = None,
+    expires: Annotated[str | None, typer.Option(help=EXPIRES_HELP + " 'never' removes it.")
+                       ] = None,
+    note: Annotated[str | None, typer.Option(help="'' removes it.")] = None,
+) -> None:
+    """Change an alert in place, e.g. `copilot alerts edit 4 --threshold 215 --expires eod`;
+    the running co-pilot picks it up within a second."""
+
+    async def go(rt):
+        return await rt.alerts.service.update(
+            alert_id, threshold=threshold, condition=condition, frequency=frequency,
+            window_minutes=window, expires_at=expires, note=note)
+
+    rule, before, price = with_runtime(go)
+    typer.echo(f"Alert {rule.id} updated: {rule.details()}.")
+    if before.details() != rule.details():
+        typer.echo(f"Was: {before.details()}.")
+    if note_ := _misfire_note(rule, price):
+        typer.echo(note_)
+
+
+@alerts_app.command("history")
+def alerts_history(
+    symbol: Annotated[str | None, typer.Argument(help="Only this ticker.")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="today, yesterday, 24h, 1h, 2d, this week or an ISO date-time.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many rows.")] = 50,
+) -> None:
+    """What fired, newest first: time, price and each delivery's state."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from cli.common import fmt_time
+
+    async def go(rt):
+        return rt.alerts.service.history(symbol, since, limit=limit)
+
+    records, total, start = with_runtime(go)
+    if not records:
+        where = f" on {symbol.upper()}" if symbol else ""
+        period = f" since {fmt_time(start)} UTC" if start is not None else ""
+        typer.echo(f"No alerts fired{where}{period}.")
+        return
+    table = Table("time (UTC)", "alert", "symbol", "price", "what", "deliveries",
+                  title=f"alert history ({len(records)} of {total}, newest first)")
+    for rec in records:
+        f = rec.firing
+        what = f.message.removeprefix("🔔 ").split(": now ")[0].removeprefix(f.symbol + " ")
+        table.add_row(fmt_time(f.tick_ts), str(f.rule_id), f.symbol, f"{f.price:,.2f}", what,
+                      ", ".join(d.text() for d in rec.deliveries) or "-")
+    Console().print(table)
 
 
 @alerts_app.command("rm")
-def alerts_rm(alert_id: AlertId) -> None:
-    """Delete an alert."""
+def alerts_rm(
+    alert_id: Annotated[int | None, typer.Argument(
+        min=1, max=2**63 - 1, help="The alert's number.")] = None,
+    symbol: Annotated[str | None, typer.Option(
+        "--symbol", help="Delete every active alert on this ticker (asks first).")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Don't ask.")] = False,
+) -> None:
+    """Delete an alert, or every alert on a ticker (`--symbol TSLA`, after a confirmation)."""
+    if (alert_id is None) == (symbol is None):
+        typer.secho("Give an alert number or --symbol TICKER (one of them).",
+                    fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
 
-    async def go(rt):
-        return rt.alerts.service.delete(alert_id)
+    if alert_id is not None:
+        async def one(rt):
+            return rt.alerts.service.delete(alert_id)
 
-    typer.echo(f"Deleted alert {with_runtime(go).id}.")
+        typer.echo(f"Deleted alert {with_runtime(one).id}.")
+        return
+
+    async def many(rt):
+        service = rt.alerts.service
+        rules = service.rules(symbol)
+        if not rules:
+            return None, []
+        n = len(rules)
+        question = (f"Delete your {n} {rules[0].symbol} alert{'s' if n != 1 else ''}? "
+                    + " ".join(f"#{r.id}" for r in rules))
+        if not yes:
+            for r in rules:
+                typer.echo(f"#{r.id} {r.describe()}")
+            try:
+                if not typer.confirm(question, default=False):
+                    return False, rules
+            except typer.Abort:
+                return False, rules
+        return True, service.delete_many([r.id for r in rules])
+
+    done, rules = with_runtime(many)
+    if done is None:
+        typer.echo(f"No active alerts on {symbol.upper()}.")  # type: ignore[union-attr]
+    elif not done:
+        typer.secho("Nothing deleted.", err=True)
+        raise typer.Exit(1)
+    else:
+        typer.echo(f"Deleted {len(rules)} alert{'s' if len(rules) != 1 else ''}: "
+                   + " ".join(f"#{r.id}" for r in rules) + ".")
 
 
 @alerts_app.command("snooze")

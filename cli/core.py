@@ -24,20 +24,45 @@ def chat() -> None:
     run_async(main())
 
 
+THREAD_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+
+
 @app.command()
 def ask(
     message: Annotated[str, typer.Argument(help="What to ask, in plain English.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    thread: Annotated[str | None, typer.Option(
+        "--thread", metavar="NAME",
+        help="Continue the conversation NAME (started by the first ask that names it).",
+    )] = None,
 ) -> None:
-    """Run one agent turn on a fresh thread and print the answer."""
+    """Run one agent turn and print the answer: on a fresh thread, or with --thread NAME
+    continuing that conversation (scripts and evals hold a conversation this way)."""
+    import re
+    from contextlib import AbstractContextManager, nullcontext
+
+    if thread is not None and not re.fullmatch(THREAD_NAME, thread):
+        fail("--thread NAME takes letters, digits, '.', '_' and '-' (up to 64, starting "
+             "with a letter or digit).")
+    settings = load_settings()
 
     async def main():
         from agent.runtime import open_runtime
 
-        async with open_runtime(load_settings()) as rt:
-            return await rt.ask(message)
+        async with open_runtime(settings) as rt:
+            return await rt.ask(message, thread_id=f"cli-{thread}" if thread else None)
 
-    result = run_async(main())
+    # one turn at a time per conversation across processes too (the runtime serialises
+    # turns within one): a second `ask --thread NAME` waits for the first to finish
+    turn: AbstractContextManager[object] = nullcontext()
+    if thread is not None:
+        from filelock import FileLock
+
+        locks = settings.data_dir / "threads"
+        locks.mkdir(parents=True, exist_ok=True)
+        turn = FileLock(str(locks / f"cli-{thread}.lock"))
+    with turn:
+        result = run_async(main())
     if as_json:
         typer.echo(json.dumps(result.as_json(), default=str))
     else:

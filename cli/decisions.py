@@ -71,11 +71,17 @@ def decisions_log(limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50) -
 
 
 @decisions_app.command("undo")
-def decisions_undo(decision_id: DecisionId) -> None:
-    """Undo what a decision did (within the undo window)."""
+def decisions_undo(
+    decision_id: Annotated[int | None, typer.Argument(
+        min=1, max=2**63 - 1,
+        help="The decision's number; without it, the latest one that can still be undone.",
+    )] = None,
+) -> None:
+    """Undo what a decision did (within the undo window); without a number, the most
+    recent decision (yours or autopilot's) that can still be undone."""
     from core.auth import Caller
 
     async def go(rt):
-        return await rt.decisions.undo(decision_id, Caller.local_owner())
+        return await rt.run_tool("undo", {"decision_id": decision_id}, Caller.local_owner())
 
-    typer.echo(f"Decision {decision_id}: {with_runtime(go).outcome}")
+    typer.echo(with_runtime(go)["summary"])

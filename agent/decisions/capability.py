@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
@@ -24,6 +25,12 @@ from memory.rebuild import MemoryKeeper, MemoryStatus
 
 # what the memory keeper's state means for the ``memory`` health check
 CHECK_STATUS = {"ok": "ok", "down": "down"}
+KIND_LABELS = {
+    "alert_fired": "Alerts fired", "content_ready": "Drafts ready to publish",
+    "health_incident": "Health incidents", "architecture_finding": "Architecture findings",
+    "briefing": "Briefings", "delivery_failed": "Undelivered alerts",
+}
+log = structlog.get_logger(__name__)
 
 
 def build_memory(kernel: Kernel) -> DecisionMemory:
@@ -61,7 +68,7 @@ class DecisionsCapability(Capability):
     def tools(self) -> list[BaseTool]:
         from agent.decisions.tools import make_decision_tools
 
-        return make_decision_tools(self.service)
+        return make_decision_tools(self.service, briefing=self.briefing_text)
 
     def checks(self) -> list[HealthCheck]:
         from core.ports import FnCheck
@@ -107,15 +114,56 @@ class DecisionsCapability(Capability):
         return self.keeper.status
 
     def briefing(self) -> list[BriefingSection]:
-        async def pending() -> str:
-            return f"**Pending decisions:** {len(self.service.pending())}"
+        return [self.pending_section]
 
-        return [pending]
+    async def pending_section(self) -> str:
+        return f"**Pending decisions:** {len(self.service.pending())}"
+
+    async def section_lines(self, own: bool = True) -> list[str]:
+        """Every capability's part of the briefing, in build order; a section that fails
+        is left out (and logged), never the whole briefing. ``own=False`` leaves out this
+        component's pending-decisions line (the on-demand briefing details it instead)."""
+        lines = []
+        for section in self.sections():
+            if not own and section == self.pending_section:
+                continue
+            try:
+                text = await section()
+            except Exception:  # noqa: BLE001 - one capability must not cancel the briefing
+                log.exception("briefing section failed", section=getattr(section, "__name__", ""))
+                continue
+            if text:
+                lines.append(text)
+        return lines
+
+    def pending_by_kind(self) -> list[str]:
+        """The pending decisions grouped by kind, biggest group first, with counts."""
+        pending = self.service.pending()
+        if not pending:
+            return ["**Pending decisions:** none"]
+        groups: dict[str, list[Decision]] = {}
+        for d in pending:
+            groups.setdefault(d.kind, []).append(d)
+        lines = [f"**Pending decisions:** {len(pending)}"]
+        for kind, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            shown = "; ".join(f"#{d.id} {d.title}" for d in items[:3])
+            more = f"; and {len(items) - 3} more" if len(items) > 3 else ""
+            lines.append(f"- {KIND_LABELS.get(kind, kind.replace('_', ' ').capitalize())} "
+                         f"({len(items)}): {shown}{more}")
+        return lines
+
+    async def briefing_text(self) -> str:
+        """The briefing on demand ("brief me"): the scheduled briefing's sections plus the
+        pending decisions grouped by kind. Raises no decision."""
+        when = datetime.fromtimestamp(self.kernel.clock(), UTC).strftime("%a %Y-%m-%d %H:%M UTC")
+        lines = [f"**Briefing, {when}**", *await self.section_lines(own=False),
+                 *self.pending_by_kind()]
+        return "\n".join(lines)
 
     async def briefing_decision(self, session: str) -> Decision:
         """Movers, alerts fired, drafts waiting, pending decisions: whatever each
         capability adds, as one decision to acknowledge (or turn into a recap post)."""
-        lines = [text for section in self.sections() if (text := await section())]
+        lines = await self.section_lines()
         day = datetime.fromtimestamp(self.kernel.clock(), UTC).strftime("%Y-%m-%d")
         options = [
             Option(id="ack", label="Got it", action="noop", args={"summary": "Briefing read."}),

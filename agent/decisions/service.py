@@ -314,6 +314,19 @@ class DecisionService:
         await self.graph.ainvoke(Command(resume=response), _config(decision))
         return self.get(decision.id or 0)
 
+    def latest_undoable(self) -> Decision | None:
+        """The most recent decision (the owner's or autopilot's) whose undo is still
+        within its window; None when there is nothing left to undo."""
+        now = self.clock()
+        with Session(self.sql) as s:
+            q = (select(Decision)
+                 .where(col(Decision.status).in_(["decided", "auto"]),
+                        col(Decision.undo_json).is_not(None),
+                        (col(Decision.undo_until).is_(None)) | (col(Decision.undo_until) >= now))
+                 .order_by(col(Decision.decided_at).desc(), col(Decision.id).desc())
+                 .limit(1))
+            return s.exec(q).first()
+
     async def undo(self, decision_id: int, caller: Caller) -> Decision:
         require_owner(caller, "undo decisions")
         d = self.get(decision_id)

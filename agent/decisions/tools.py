@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, tool
 
 from agent.decisions.service import DecisionService
-from core.auth import caller_from_config
+from core.auth import caller_from_config, require_owner
 from core.errors import InvalidInput
 
+NOTHING_TO_UNDO = ("There's nothing to undo: no decision of the last {minutes:g} minutes can "
+                   "still be undone.")
 
-def make_decision_tools(service: DecisionService) -> list[BaseTool]:
+
+def make_decision_tools(service: DecisionService,
+                        briefing: Callable[[], Awaitable[str]] | None = None
+                        ) -> list[BaseTool]:
     @tool
     def pending_decisions() -> dict[str, Any]:
         """Decisions waiting for the owner, with their options and the recommendation."""
@@ -58,4 +64,35 @@ def make_decision_tools(service: DecisionService) -> list[BaseTool]:
         return {"summary": f"Autopilot {'enabled' if action == 'enable' else 'disabled'} for "
                            f"{kind} decisions.", "status": service.autopilot_status()}
 
-    return [pending_decisions, decide, recall_decisions, autopilot]
+    @tool
+    async def undo(config: RunnableConfig, decision_id: int | None = None) -> dict[str, Any]:
+        """Undo what a decision did, within its undo window. Without `decision_id`, the
+        most recent decision (yours or autopilot's) that can still be undone."""
+        caller = caller_from_config(config)
+        require_owner(caller, "undo decisions")
+        if decision_id is None:
+            latest = service.latest_undoable()
+            if latest is None or latest.id is None:
+                return {"summary": NOTHING_TO_UNDO.format(minutes=service.undo_s / 60),
+                        "decision": None}
+            decision_id = latest.id
+        before = service.get(decision_id)
+        d = await service.undo(decision_id, caller)
+        what = d.outcome.rsplit("Undone: ", 1)[-1]
+        by = " (autopilot's)" if before.decided_by == "autopilot" else ""
+        return {"summary": f"Undid decision {d.id}{by}, “{d.title}”: {what}",
+                "decision": d.as_dict()}
+
+    tools: list[BaseTool] = [pending_decisions, decide, undo, recall_decisions, autopilot]
+    if briefing is not None:
+        @tool("briefing")
+        async def briefing_tool(config: RunnableConfig) -> dict[str, Any]:
+            """The briefing now ("brief me", "what's on my plate"): movers, alerts fired,
+            drafts waiting and the decisions waiting for you, grouped by kind."""
+            require_owner(caller_from_config(config), "see the briefing")
+            assert briefing is not None
+            text = await briefing()
+            return {"summary": text, "pending": len(service.pending())}
+
+        tools.append(briefing_tool)
+    return tools

@@ -5,7 +5,8 @@ privileged tools also refuse non-owners themselves: this is the second lock, not
 Messages, slash commands and ticker autocomplete all pass the same ``may_chat`` gate.
 Each person has a conversation of their own: in a shared channel the thread is keyed by
 channel *and* user (``thread_id``), so nobody's turns carry anybody else's messages or
-tool results."""
+tool results. ``/new`` starts that person's next one there: the place's generation
+(counted under ``conversation_key``) goes up and ``thread_id`` names a new thread."""
 
 from __future__ import annotations
 
@@ -19,12 +20,19 @@ from core.limits import SlidingWindowLimiter
 AUTOCOMPLETE_PER_MINUTE = 60  # Discord asks on every keystroke: a separate, larger budget
 
 
-def thread_id(user_id: int, channel_id: int | None, is_dm: bool) -> str:
-    """The agent thread of one person in one place: a DM is per user; a server channel
-    (or Discord thread) is per channel and user, never shared between people."""
+def conversation_key(user_id: int, channel_id: int | None, is_dm: bool) -> str:
+    """One person in one place: a DM is per user; a server channel (or Discord thread)
+    is per channel and user, never shared between people."""
     if is_dm or channel_id is None:
         return f"discord-dm-{user_id}"
     return f"discord-ch-{channel_id}-u-{user_id}"
+
+
+def thread_id(user_id: int, channel_id: int | None, is_dm: bool, generation: int = 0) -> str:
+    """The agent thread of one person in one place, in its ``generation``-th
+    conversation there (0 until the first ``/new``)."""
+    key = conversation_key(user_id, channel_id, is_dm)
+    return key if generation <= 0 else f"{key}-g{generation}"
 
 
 @dataclass

@@ -1,17 +1,28 @@
 """The Discord bot: an adapter between Discord and the runtime.
 
-Chat happens in DMs and when the bot is mentioned in an allowed channel; each person has
-their own agent thread (per DM; per channel *and* user in a server), so the owner's turns
-never see a guest's words and a guest never sees the owner's tool results. Decision
-prompts are DMed to the owners with buttons; alerts are DMed with a nonce derived from
-the notification's idempotency key, so a resend after a crash does not post twice.
+Chat happens in DMs, when the bot is mentioned in an allowed channel, and in replies to
+its answers; each person has their own agent thread (per DM; per channel *and* user in a
+server), so the owner's turns never see a guest's words and a guest never sees the
+owner's tool results. ``/new`` starts a person's next conversation in that place; a reply
+to one of the bot's answers continues the conversation that answer belongs to (the
+replier's own conversations only). A streaming model's answer appears as it is written:
+the reply is edited at most once per ``STREAM_EDIT_INTERVAL_S``. Text files attached to a
+message (``TEXT_SUFFIXES``, up to ``MAX_ATTACHMENT_BYTES`` each) are read and added to
+what the agent sees; they do not count toward the typed message's 4,000 characters but
+toward their own ``agent.turns.MAX_ATTACHMENT_CHARS``.
+
+Decision prompts are DMed to the owners with buttons; alerts are DMed with a nonce derived
+from the notification's idempotency key, so a resend after a crash does not post twice.
 ``run_bot`` keeps the connection up in the background (see ``gateway``)."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from contextlib import aclosing
 from typing import Any
 
 import discord
@@ -19,9 +30,10 @@ import structlog
 from discord.ext import commands
 
 from agent.copilot import Copilot
-from bots.discord.access import AccessPolicy, thread_id
+from agent.turns import TurnResult
+from bots.discord.access import AccessPolicy, conversation_key, thread_id
 from bots.discord.gateway import GatewayState, gateway_check, keep_connected
-from bots.discord.render import AUTOCOMPLETE_LIMIT, decision_embed, split_message
+from bots.discord.render import AUTOCOMPLETE_LIMIT, MESSAGE_LIMIT, decision_embed, split_message
 from bots.discord.views import DecisionButton, EditDraftButton, decision_view
 from core.errors import CopilotError, InvalidInput
 from core.events import DECISION_RAISED, DECISION_RESOLVED, NOTICE
@@ -30,6 +42,13 @@ log = structlog.get_logger(__name__)
 
 __all__ = ["CopilotBot", "alert_nonce", "gateway_check", "run_bot"]
 NONCE_LENGTH = 25  # Discord accepts string nonces of up to 25 characters
+STREAM_EDIT_INTERVAL_S = 1.0  # a streaming answer's message is edited at most this often
+STREAMING_MARK = " …"  # ends the text of an answer still being written
+ANSWERS_REMEMBERED = 10_000  # our latest answers' message ids, for reply chains
+TEXT_SUFFIXES = (".txt", ".md", ".csv", ".json", ".yaml", ".yml", ".log")
+MAX_ATTACHMENT_BYTES = 100 * 1024  # per file; bigger files are not downloaded
+NEW_CONVERSATION = ("Fresh start: I won't see our earlier messages here. Replying to one of "
+                    "my earlier answers still continues that conversation.")
 
 
 def alert_nonce(key: str, recipient: int, index: int) -> str:
@@ -61,6 +80,9 @@ class CopilotBot(commands.Bot):
         self.gateway = gateway or GatewayState()
         self.gateway.bot = self
         self._sync_commands = sync_commands  # run_bot syncs slash commands once per login
+        self.clock: Callable[[], float] = time.monotonic  # paces streaming edits
+        # message id of an answer we sent -> (its thread, the person it answered)
+        self._answers: OrderedDict[int, tuple[str, int]] = OrderedDict()
 
     async def setup_hook(self) -> None:
         from bots.discord.commands import CopilotCommands
@@ -105,10 +127,36 @@ class CopilotBot(commands.Bot):
         self.gateway.problem = "gateway disconnected; reconnecting"
 
     # ---- chat -----------------------------------------------------------------------
-    def thread_for(self, message: discord.Message) -> str:
-        """One conversation per person: per DM, or per channel and user in a server."""
-        return thread_id(message.author.id, getattr(message.channel, "id", None),
-                         message.guild is None)
+    async def thread_for(self, message: discord.Message) -> str:
+        """The conversation a message continues: the one of the answer it replies to, if
+        that answered the same person; else the author's current one in this place."""
+        answered = self._replied_answer(message)
+        if answered is not None and answered[1] == message.author.id:
+            return answered[0]
+        return await self.current_thread(message.author.id,
+                                         getattr(message.channel, "id", None),
+                                         message.guild is None)
+
+    async def current_thread(self, user_id: int, channel_id: int | None, is_dm: bool) -> str:
+        """One conversation per person: per DM, or per channel and user in a server; its
+        generation goes up with each ``/new`` (kept in the database)."""
+        key = conversation_key(user_id, channel_id, is_dm)
+        return thread_id(user_id, channel_id, is_dm, await self.rt.conversation_generation(key))
+
+    async def new_conversation(self, user_id: int, channel_id: int | None, is_dm: bool) -> str:
+        """``/new``: the person's next conversation in this place; its thread id."""
+        key = conversation_key(user_id, channel_id, is_dm)
+        return thread_id(user_id, channel_id, is_dm, await self.rt.new_conversation(key))
+
+    def remember_answer(self, message_id: int, thread: str, user_id: int) -> None:
+        self._answers[message_id] = (thread, user_id)
+        self._answers.move_to_end(message_id)
+        while len(self._answers) > ANSWERS_REMEMBERED:
+            self._answers.popitem(last=False)
+
+    def _replied_answer(self, message: discord.Message) -> tuple[str, int] | None:
+        ref = message.reference.message_id if message.reference else None
+        return self._answers.get(ref) if ref is not None else None
 
     def may_use_here(self, user_id: int, channel_id: int | None, is_dm: bool) -> bool:
         """The one channel gate for messages, slash commands and autocomplete."""
@@ -117,6 +165,8 @@ class CopilotBot(commands.Bot):
     def _addressed(self, message: discord.Message) -> bool:
         if isinstance(message.channel, discord.DMChannel):
             return True
+        if self._replied_answer(message) is not None:
+            return True  # a reply to one of our answers, even with its mention switched off
         return self.user is not None and self.user in message.mentions
 
     async def on_message(self, message: discord.Message) -> None:
@@ -133,10 +183,35 @@ class CopilotBot(commands.Bot):
         self.rt.record_feedback(str(payload.message_id), "reaction", str(payload.emoji),
                                 str(payload.user_id))
 
+    async def read_attachments(self, message: discord.Message
+                               ) -> tuple[list[tuple[str, str]], str | None]:
+        """The text files attached to ``message`` as ``(name, text)``, or one sentence
+        saying which file cannot be read (then none is used)."""
+        files: list[tuple[str, str]] = []
+        kinds = ", ".join(TEXT_SUFFIXES)
+        limit = f"{MAX_ATTACHMENT_BYTES // 1024} KB"
+        for attachment in message.attachments:
+            name = attachment.filename
+            if not name.lower().endswith(TEXT_SUFFIXES):
+                return [], f"I can't read {name}: I read text files ({kinds}) only."
+            if attachment.size > MAX_ATTACHMENT_BYTES:
+                return [], (f"{name} is {attachment.size / 1024:,.0f} KB; I read text files "
+                            f"of up to {limit}, so send the part that matters.")
+            data = await attachment.read()
+            if len(data) > MAX_ATTACHMENT_BYTES:  # the size Discord announced was wrong
+                return [], (f"{name} is {len(data) / 1024:,.0f} KB; I read text files of "
+                            f"up to {limit}, so send the part that matters.")
+            try:
+                files.append((name, data.decode("utf-8-sig")))
+            except UnicodeDecodeError:
+                return [], f"I can't read {name}: it is not UTF-8 text."
+        return files, None
+
     async def chat(self, message: discord.Message) -> None:
         author = message.author
+        channel_id = getattr(message.channel, "id", None)
         is_dm = message.guild is None  # outside a server: private, as for slash commands
-        if not self.may_use_here(author.id, getattr(message.channel, "id", None), is_dm):
+        if not self.may_use_here(author.id, channel_id, is_dm):
             await message.reply("Sorry, I only answer my owner here.")
             return
         if not self.policy.allow(author.id):
@@ -145,22 +220,63 @@ class CopilotBot(commands.Bot):
         text = message.clean_content
         if self.user is not None:
             text = text.replace(f"@{self.user.display_name}", "").strip()
+        if text.lower() in ("/new", "!new") and not message.attachments:  # /new where the
+            await self.new_conversation(author.id, channel_id, is_dm)  # slash one is absent
+            await message.reply(NEW_CONVERSATION)
+            return
+        files, problem = await self.read_attachments(message)
+        if problem is not None:
+            await message.reply(problem)
+            return
+        thread = await self.thread_for(message)
         caller = self.policy.caller(author.id, author.display_name)
+        shown: discord.Message | None = None  # the reply, once the answer started to show
+        result: TurnResult | None = None
+        last_edit = 0.0
         try:
             async with message.channel.typing():
-                result = await self.rt.ask(text, thread_id=self.thread_for(message),
-                                           caller=caller)
+                stream = self.rt.ask_stream(text, thread_id=thread, caller=caller,
+                                            attachments=files)
+                async with aclosing(stream):
+                    async for item in stream:
+                        if isinstance(item, TurnResult):
+                            result = item
+                            continue
+                        now = self.clock()  # the answer so far: shown, at most once a second
+                        if shown is None:
+                            shown = await message.reply(_writing(item))
+                            last_edit = now
+                        elif now - last_edit >= STREAM_EDIT_INTERVAL_S:
+                            await shown.edit(content=_writing(item))
+                            last_edit = now
         except CopilotError as exc:
-            await message.reply(str(exc))
+            if shown is not None:
+                await shown.edit(content=str(exc))
+            else:
+                await message.reply(str(exc))
             return
+        if result is not None:  # ask_stream always ends with it
+            await self._send_answer(message, shown, result, thread)
+
+    async def _send_answer(self, message: discord.Message, shown: discord.Message | None,
+                           result: TurnResult, thread: str) -> None:
+        """The whole answer: the streamed message edited into its first part (or a reply),
+        the rest sent after it, files with the last part; each remembered for replies."""
         chunks = split_message(result.answer or "Done.")
         files = [discord.File(p) for p in result.attachments]
         for i, chunk in enumerate(chunks):
-            last = i == len(chunks) - 1
-            if i == 0:
-                await message.reply(chunk, files=files if last else [])
+            attach = files if i == len(chunks) - 1 else []
+            if i == 0 and shown is not None:
+                if attach:
+                    await shown.edit(content=chunk, attachments=attach)
+                else:
+                    await shown.edit(content=chunk)
+                sent = shown
+            elif i == 0:
+                sent = await message.reply(chunk, files=attach)
             else:
-                await message.channel.send(chunk, files=files if last else [])
+                sent = await message.channel.send(chunk, files=attach)
+            self.remember_answer(sent.id, thread, message.author.id)
 
     # ---- tools for slash commands -----------------------------------------------------
     async def run_tool(self, name: str, args: dict[str, Any], user_id: int) -> dict[str, Any]:
@@ -243,6 +359,12 @@ class CopilotBot(commands.Bot):
                     await user.send(embed=decision_embed(decision))
                 except discord.HTTPException as exc:
                     log.warning("could not DM an outcome", owner=owner_id, error=str(exc))
+
+
+def _writing(text: str) -> str:
+    """An answer still being written, as one Discord message."""
+    room = MESSAGE_LIMIT - len(STREAMING_MARK)
+    return (text if len(text) <= room else text[:room - 1] + "…") + STREAMING_MARK
 
 
 async def run_bot(rt: Copilot, *,

@@ -15,7 +15,12 @@ from bots.discord.views import decision_view
 from core.errors import CopilotError
 
 PUBLIC = {"get_quote", "price_chart"}  # answers others in the channel may see
+AlertCondition = Literal["above", "below", "cross_above", "cross_below", "cross", "pct_change",
+                         "moving_up_pct", "moving_down_pct", "moving_up", "moving_down"]
 REFUSED = "Sorry, I only answer my owner here."
+MAX_ID = 2**53  # ids as Discord's integer options can carry them
+DIALOG_LIMIT = 4000  # a dialog's text field holds at most this much
+DraftTone = Literal["neutral", "bullish", "bearish", "cautious", "educational", "hype", "casual"]
 
 
 def _where(interaction: discord.Interaction) -> tuple[int | None, bool]:
@@ -29,6 +34,25 @@ async def ticker_autocomplete(interaction: discord.Interaction, current: str
     channel_id, is_dm = _where(interaction)
     return [app_commands.Choice(name=s, value=s)
             for s in bot.ticker_choices(current, interaction.user.id, channel_id, is_dm)]
+
+
+class DraftBodyModal(discord.ui.Modal, title="Edit the draft"):
+    """`/draft_edit` with nothing but the number: the text in a dialog, saved through
+    edit_draft (grounding-checked like every edit)."""
+
+    def __init__(self, cog: CopilotCommands, draft_id: int, body: str) -> None:
+        super().__init__(timeout=None)
+        self.cog = cog
+        self.draft_id = draft_id
+        self.body: discord.ui.TextInput[DraftBodyModal] = discord.ui.TextInput(
+            label="Text", style=discord.TextStyle.paragraph, default=body,
+            max_length=DIALOG_LIMIT)
+        self.add_item(self.body)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await self.cog._run(interaction, "edit_draft",
+                            {"draft_id": self.draft_id, "body": self.body.value},
+                            f"Draft {self.draft_id}")
 
 
 class CopilotCommands(commands.Cog):
@@ -80,24 +104,59 @@ class CopilotCommands(commands.Cog):
 
     @alert.command(name="add", description="Create a price alert")
     @app_commands.autocomplete(symbol=ticker_autocomplete)
+    @app_commands.describe(
+        condition="above/below a level; cross_above/cross_below/cross (either way); "
+                  "pct_change (either way); moving_up_pct/moving_down_pct; moving_up/down ($)",
+        expires_at="friday, eod, 'for 2 days', 'in 3 hours' or an ISO date-time",
+        force="Create it even if it would fire at once")
     async def alert_add(
         self, interaction: discord.Interaction, symbol: str,
-        condition: Literal["above", "below", "cross_above", "cross_below", "pct_change"],
+        condition: AlertCondition,
         threshold: float, frequency: Literal["once", "once_per_day", "every_time"] = "once",
-        window_minutes: int | None = None, note: str | None = None,
+        window_minutes: app_commands.Range[int, 1, 1440] | None = None,
+        note: str | None = None, expires_at: str | None = None, force: bool = False,
     ) -> None:
         await self._run(interaction, "create_alert", {
             "symbol": symbol, "condition": condition, "threshold": threshold,
             "frequency": frequency, "window_minutes": window_minutes, "note": note,
+            "expires_at": expires_at, "force": force or None,
         }, "Alert")
+
+    @alert.command(name="edit", description="Change an alert in place")
+    @app_commands.describe(expires_at="friday, eod, 'for 2 days', ISO, or 'never'",
+                           note="'-' removes the note",
+                           force="Change it even if it would fire at once")
+    async def alert_edit(
+        self, interaction: discord.Interaction, alert_id: int,
+        threshold: float | None = None, condition: AlertCondition | None = None,
+        frequency: Literal["once", "once_per_day", "every_time"] | None = None,
+        window_minutes: app_commands.Range[int, 1, 1440] | None = None,
+        expires_at: str | None = None, note: str | None = None, force: bool = False,
+    ) -> None:
+        await self._run(interaction, "update_alert", {
+            "alert_id": alert_id, "threshold": threshold, "condition": condition,
+            "frequency": frequency, "window_minutes": window_minutes, "expires_at": expires_at,
+            "note": "" if note == "-" else note, "force": force or None,
+        }, "Alert")
+
+    @alert.command(name="history", description="What fired, and whether it was delivered")
+    @app_commands.autocomplete(symbol=ticker_autocomplete)
+    @app_commands.describe(since="today, 24h, 1h, 2d, yesterday or an ISO date-time")
+    async def alert_history(self, interaction: discord.Interaction, symbol: str | None = None,
+                            since: str | None = None) -> None:
+        await self._run(interaction, "alert_history", {"symbol": symbol, "since": since},
+                        "Alert history")
 
     @alert.command(name="list", description="Active alerts")
     async def alert_list(self, interaction: discord.Interaction, symbol: str | None = None) -> None:
         await self._run(interaction, "list_alerts", {"symbol": symbol}, "Alerts")
 
-    @alert.command(name="remove", description="Delete an alert")
-    async def alert_remove(self, interaction: discord.Interaction, alert_id: int) -> None:
-        await self._run(interaction, "delete_alert", {"alert_id": alert_id}, "Alert")
+    @alert.command(name="remove", description="Delete an alert, or all on a ticker (asks first)")
+    @app_commands.autocomplete(symbol=ticker_autocomplete)
+    async def alert_remove(self, interaction: discord.Interaction, alert_id: int | None = None,
+                           symbol: str | None = None) -> None:
+        await self._run(interaction, "delete_alert", {"alert_id": alert_id, "symbol": symbol},
+                        "Alert")
 
     @alert.command(name="snooze", description="Silence an alert for a while")
     async def alert_snooze(self, interaction: discord.Interaction, alert_id: int,
@@ -134,6 +193,52 @@ class CopilotCommands(commands.Cog):
     async def drafts(self, interaction: discord.Interaction, status: str | None = None) -> None:
         await self._run(interaction, "list_drafts", {"status": status}, "Drafts")
 
+    @app_commands.command(name="draft_show", description="One draft: its text, status and schedule")
+    async def draft_show(self, interaction: discord.Interaction,
+                         draft_id: app_commands.Range[int, 1, MAX_ID]) -> None:
+        await self._run(interaction, "show_draft", {"draft_id": draft_id}, f"Draft {draft_id}")
+
+    @app_commands.command(name="draft_edit",
+                          description="Edit a draft: a request in words, its tone, title or text")
+    @app_commands.describe(
+        instruction="e.g. 'make it shorter', 'punchier', 'add the disclaimer'",
+        tone="Write it again in this tone", title="A new title",
+        body="The whole new text; leave everything else empty to edit it in a dialog")
+    async def draft_edit(self, interaction: discord.Interaction,
+                         draft_id: app_commands.Range[int, 1, MAX_ID],
+                         instruction: str | None = None, tone: DraftTone | None = None,
+                         title: str | None = None, body: str | None = None) -> None:
+        if instruction is None and tone is None and title is None and body is None:
+            await self._edit_in_dialog(interaction, draft_id)
+            return
+        await self._run(interaction, "edit_draft", {
+            "draft_id": draft_id, "instruction": instruction, "tone": tone, "title": title,
+            "body": body}, f"Draft {draft_id}")
+
+    async def _edit_in_dialog(self, interaction: discord.Interaction, draft_id: int) -> None:
+        """The draft's text in a dialog (slash options can't hold line breaks)."""
+        if not await self._admit(interaction):
+            return
+        try:
+            shown = await self.bot.run_tool("show_draft", {"draft_id": draft_id},
+                                            interaction.user.id)
+        except CopilotError as exc:
+            await interaction.response.send_message(str(exc), ephemeral=True)
+            return
+        body = str(shown.get("body", ""))
+        if len(body) > DIALOG_LIMIT:
+            await interaction.response.send_message(
+                f"Draft {draft_id} is longer than a dialog holds ({DIALOG_LIMIT:,} "
+                f"characters): give an instruction, or use `copilot content edit {draft_id} "
+                "--body-file`.", ephemeral=True)
+            return
+        await interaction.response.send_modal(DraftBodyModal(self, draft_id, body))
+
+    @app_commands.command(name="draft_delete", description="Delete a draft that isn't published")
+    async def draft_delete(self, interaction: discord.Interaction,
+                           draft_id: app_commands.Range[int, 1, MAX_ID]) -> None:
+        await self._run(interaction, "delete_draft", {"draft_id": draft_id}, "Draft deleted")
+
     @app_commands.command(name="health", description="How your systems are doing")
     async def health(self, interaction: discord.Interaction, component: str | None = None) -> None:
         await self._run(interaction, "system_health", {"component": component}, "Health")
@@ -161,6 +266,17 @@ class CopilotCommands(commands.Cog):
             await interaction.followup.send(embed=decision_embed(d), view=decision_view(d),
                                             ephemeral=True)
 
+    @app_commands.command(name="undo",
+                          description="Undo a decision (without a number: the latest one)")
+    async def undo(self, interaction: discord.Interaction,
+                   decision_id: app_commands.Range[int, 1, MAX_ID] | None = None) -> None:
+        await self._run(interaction, "undo", {"decision_id": decision_id}, "Undo")
+
+    @app_commands.command(name="briefing",
+                          description="The briefing now: movers, alerts, drafts, decisions")
+    async def briefing(self, interaction: discord.Interaction) -> None:
+        await self._run(interaction, "briefing", {}, "Briefing")
+
     @app_commands.command(name="memory", description="Recall similar past decisions")
     async def memory(self, interaction: discord.Interaction, query: str,
                      k: app_commands.Range[int, 1, 20] = 5) -> None:
@@ -172,3 +288,15 @@ class CopilotCommands(commands.Cog):
                         kind: Literal["alert_fired", "content_ready", "health_incident",
                                       "architecture_finding", "briefing"] | None = None) -> None:
         await self._run(interaction, "autopilot", {"action": action, "kind": kind}, "Autopilot")
+
+    @app_commands.command(name="new", description="Start a fresh conversation with me here")
+    async def new(self, interaction: discord.Interaction) -> None:
+        """Your next conversation in this channel (or DM): my answers stop seeing the
+        earlier messages; replying to an earlier answer still continues its conversation."""
+        from bots.discord.bot import NEW_CONVERSATION
+
+        if not await self._admit(interaction):
+            return
+        channel_id, is_dm = _where(interaction)
+        await self.bot.new_conversation(interaction.user.id, channel_id, is_dm)
+        await interaction.response.send_message(NEW_CONVERSATION, ephemeral=True)

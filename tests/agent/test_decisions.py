@@ -200,3 +200,94 @@ async def test_console_answers_decisions_by_number(settings):
         text = console.export_text()
     assert "Decision 1: TSLA alert 1 fired" in text
     assert "Decision 1: Snoozed alert 1 for 60 min." in text
+
+
+async def test_undo_without_an_id_takes_the_latest_undoable_decision(settings, fixed_clock):
+    async with open_runtime(settings, clock=fixed_clock) as rt:
+        undo = next(t for t in rt.tools if t.name == "undo")
+        owner = {"configurable": {"caller": OWNER}}
+        nothing = await undo.ainvoke({}, owner)
+        assert nothing["summary"] == ("There's nothing to undo: no decision of the last 30 "
+                                      "minutes can still be undone.")
+        first, second = await make_rule(rt), await make_rule(rt, "NVDA")
+        a = await rt.alerts.on_fired(fired(first.id, 1))
+        await rt.decisions.decide(a.id, "snooze", OWNER)
+        fixed_clock.advance(60)
+        b = await rt.alerts.on_fired(fired(second.id, 2, symbol="NVDA"))
+        await rt.decisions.decide(b.id, "snooze", OWNER)
+        fixed_clock.advance(60)
+        c = await rt.alerts.on_fired(fired(first.id, 3))
+        await rt.decisions.decide(c.id, "dismiss", OWNER)  # nothing to undo in a dismissal
+        with pytest.raises(PermissionDenied):
+            await undo.ainvoke({}, {"configurable": {"caller": Caller("g", False)}})
+        latest = await undo.ainvoke({}, owner)
+        assert latest["summary"] == (f"Undid decision {b.id}, “NVDA alert {second.id} fired”: "
+                                     f"Alert {second.id} is live again.")
+        assert rt.alerts.service.get(second.id).snoozed_until is None
+        assert rt.alerts.service.get(first.id).snoozed_until is not None
+        fixed_clock.advance(27 * 60)  # a's window (30 min from its decision) is still open
+        again = await undo.ainvoke({}, owner)
+        assert again["decision"]["id"] == a.id
+        assert rt.decisions.latest_undoable() is None
+        # an id still works, and says why it can't
+        with pytest.raises(InvalidInput, match=f"Decision {a.id} has nothing to undo"):
+            await undo.ainvoke({"decision_id": a.id}, owner)
+
+
+async def test_undo_without_an_id_includes_autopilot_and_respects_the_window(settings,
+                                                                             fixed_clock):
+    async with open_runtime(settings, clock=fixed_clock) as rt:
+        rule = await make_rule(rt)
+        await teach(rt, rule, ["snooze"] * 5)
+        rt.decisions.set_autopilot("alert_fired", True, OWNER)
+        auto = await rt.alerts.on_fired(fired(rule.id, 700))
+        assert auto.status == "auto"
+        fixed_clock.advance(31 * 60)  # every undo window has closed
+        assert rt.decisions.latest_undoable() is None
+        auto2 = await rt.alerts.on_fired(fired(rule.id, 701))
+        assert auto2.status == "auto"
+        undo = next(t for t in rt.tools if t.name == "undo")
+        out = await undo.ainvoke({}, {"configurable": {"caller": OWNER}})
+        assert out["summary"].startswith(f"Undid decision {auto2.id} (autopilot's)")
+        assert rt.decisions.get(auto2.id).status == "undone"
+        assert rt.decisions.get(auto.id).status == "auto"
+
+
+async def test_briefing_on_demand_raises_nothing(settings):
+    async with open_runtime(settings) as rt:
+        rule = await make_rule(rt)
+        await rt.alerts.on_fired(fired(rule.id, 1))
+        await rt.alerts.on_fired(fired(rule.id, 2))
+        draft = await rt.content.service.draft("AAPL", "discord", "AAPL", notify=True)
+        before = [d.id for d in rt.decisions.pending()]
+        briefing = next(t for t in rt.tools if t.name == "briefing")
+        with pytest.raises(PermissionDenied):
+            await briefing.ainvoke({}, {"configurable": {"caller": Caller("g", False)}})
+        out = await briefing.ainvoke({}, {"configurable": {"caller": OWNER}})
+        text = out["summary"]
+        assert [d.id for d in rt.decisions.pending()] == before  # no briefing decision
+        assert rt.decisions.recent() and all(d.kind != "briefing" for d in rt.decisions.recent())
+        lines = text.splitlines()
+        assert lines[0].startswith("**Briefing, ")
+        assert any(line.startswith("**Watchlist movers:** ") for line in lines)
+        assert "**Drafts waiting:** 1" in lines
+        assert "**Pending decisions:** 3" in lines and text.count("**Pending decisions:**") == 1
+        assert f"- Alerts fired (2): #{before[0]} TSLA alert {rule.id} fired; " in text
+        assert f"- Drafts ready to publish (1): #{before[2]} Draft {draft.id} ready" in text
+        assert text.index("- Alerts fired (2)") < text.index("- Drafts ready to publish (1)")
+
+
+async def test_briefing_survives_a_failing_section_and_the_scheduled_one_is_unchanged(settings):
+    async with open_runtime(settings) as rt:
+        center = rt.decision_center
+        real = center.sections
+
+        async def broken() -> str:
+            raise RuntimeError("provider down")
+
+        center.sections = lambda: [broken, *real()]
+        text = await center.briefing_text()
+        assert "**Pending decisions:** none" in text and "**Drafts waiting:**" not in text
+        d = await center.briefing_decision("pre-open")
+        assert d.kind == "briefing" and "**Pending decisions:** 0" in d.context
+        assert "**Watchlist movers:**" in d.context

@@ -25,6 +25,7 @@ from tools.alerts.service import AlertService
 from tools.alerts.targets import DeliveryTarget, Sender, SenderTarget, WebhookTarget
 
 RULE_POLL_S = 1.0
+BULK_DELETE = "alerts_delete"  # the decision kind of "delete all my TSLA alerts"
 
 
 class AlertsCapability(Capability):
@@ -68,7 +69,34 @@ class AlertsCapability(Capability):
     def tools(self) -> list[BaseTool]:
         from tools.alerts.tools import make_alert_tools
 
-        return make_alert_tools(self.service)
+        return make_alert_tools(self.service, confirm_delete=self.confirm_delete)
+
+    async def confirm_delete(self, symbol: str, rules: list[AlertRule]) -> dict[str, Any]:
+        """A bulk delete is a question, never a silent act: raise an ``alerts_delete``
+        decision (delete_all / keep) naming the rules, and say it waits for an answer.
+        Asking again while the same question is open points at it instead of a new one."""
+        ids = [r.id or 0 for r in rules]
+        numbers = " ".join(f"#{i}" for i in ids)
+        n = len(ids)
+        noun = "alert" if n == 1 else "alerts"
+        title = f"Delete your {n} {symbol} {noun}? {numbers}"
+        open_ = next((d for d in self.decisions.pending(BULK_DELETE)
+                      if d.title == title), None)
+        decision = open_ or await self.decisions.raise_decision(
+            BULK_DELETE, title,
+            [Option(id="delete_all", label=f"Delete {'it' if n == 1 else f'all {n}'}",
+                    action="delete_alerts", args={"alert_ids": ids, "symbol": symbol}),
+             Option(id="keep", label=f"Keep {'it' if n == 1 else 'them'}", action="noop",
+                    args={"summary": f"Kept your {n} {symbol} {noun}."})],
+            context="\n".join(f"- #{r.id} {r.describe()}" for r in rules),
+            symbol=symbol, default="keep")
+        if decision.status != "pending":  # autopilot answered at once
+            return {"summary": f"{title} {decision.outcome}".strip(),
+                    "decision_id": decision.id, "alert_ids": ids, "status": decision.status}
+        return {"summary": f"{title} — waiting for your confirmation (decision "
+                           f"{decision.id}: delete_all or keep).",
+                "decision_id": decision.id, "alert_ids": ids, "status": "pending",
+                "options": ["delete_all", "keep"]}
 
     def stream_symbols(self) -> Iterable[str]:
         return self.service.active_symbols()
@@ -112,8 +140,28 @@ class AlertsCapability(Capability):
             return ActionResult(f"Dropped {n} undelivered alert(s); they stay in "
                                 "`copilot alerts history`.")
 
+        async def delete_many(args: dict[str, Any]) -> ActionResult:
+            ids = [int(i) for i in args.get("alert_ids", [])]
+            gone = svc.delete_many(ids)
+            numbers = " ".join(f"#{r.id}" for r in gone)
+            if not gone:
+                return ActionResult("Those alerts were already gone; nothing deleted.")
+            left = len(ids) - len(gone)
+            extra = f" ({left} already gone)" if left else ""
+            return ActionResult(f"Deleted {len(gone)} alert{'s' if len(gone) != 1 else ''}: "
+                                f"{numbers}{extra}.",
+                                undo=("restore_alerts", {"alert_ids": [r.id for r in gone]}))
+
+        async def restore_many(args: dict[str, Any]) -> ActionResult:
+            back = svc.restore_many([int(i) for i in args.get("alert_ids", [])])
+            return ActionResult(f"Restored {len(back)} alert(s): "
+                                + " ".join(f"#{r.id}" for r in back) + ".")
+
         return [DecisionKind("alert_fired", {"snooze_alert": snooze, "unsnooze_alert": unsnooze,
                                              "delete_alert": delete, "restore_alert": restore}),
+                DecisionKind(BULK_DELETE, {"delete_alerts": delete_many,
+                                           "restore_alerts": restore_many},
+                             description="Delete several alerts at once (asked, never silent)."),
                 DecisionKind("delivery_failed", {"retry_dead": retry_dead,
                                                  "drop_dead": drop_dead})]
 

@@ -24,7 +24,7 @@ from core.events import ALERT_FIRED, TICKS, AlertFired
 from core.market import Tick
 from core.storage import kv_get
 from tools.alerts.index import RuleIndex
-from tools.alerts.models import AlertRule
+from tools.alerts.models import AlertRule, money
 from tools.alerts.outbox import OutboxRow, OutboxWriter
 
 log = structlog.get_logger(__name__)
@@ -258,7 +258,7 @@ class AlertEngine:
         ts = tick.ts
         if self._timers and self._timers[0][0] <= ts:
             self._run_timers(ts)
-        ids = self.index.evaluate(tick.symbol, tick.price, ts)
+        ids = self._candidates(tick)
         if not ids:
             return None
         views = [self.rules[i] for i in ids]
@@ -275,6 +275,10 @@ class AlertEngine:
         for v in views:  # out of the index now: a tick queued meanwhile cannot fire it again
             self._unindex(v)
         return Batch(tick, views, rows, self.clock())
+
+    def _candidates(self, tick: Tick) -> list[int]:
+        """The armed rules this tick fires (the index; a benchmark may scan instead)."""
+        return self.index.evaluate(tick.symbol, tick.price, tick.ts)
 
     def _commit(self, batch: Batch, ids: list[int]) -> list[FiredAlert]:
         tick = batch.tick
@@ -314,12 +318,24 @@ def _signature(rule: AlertRule) -> tuple[object, ...]:
 
 
 def _message(v: RuleView, price: float) -> str:
+    level = money(v.threshold)
+    window = v.window_minutes or 60
+    if v.condition == "cross":
+        way = " above" if price > v.threshold else " below" if price < v.threshold else ""
+        crossed = f"crossed{way} {level}"
+    else:
+        crossed = ""
     what = {
-        "above": f"is at or above ${v.threshold:,.2f}",
-        "below": f"is at or below ${v.threshold:,.2f}",
-        "cross_above": f"crossed above ${v.threshold:,.2f}",
-        "cross_below": f"crossed below ${v.threshold:,.2f}",
-        "pct_change": f"moved {v.threshold:g}%+ within {v.window_minutes or 60} min",
+        "above": f"is at or above {level}",
+        "below": f"is at or below {level}",
+        "cross_above": f"crossed above {level}",
+        "cross_below": f"crossed below {level}",
+        "cross": crossed,
+        "pct_change": f"moved {v.threshold:g}%+ within {window} min",
+        "moving_up_pct": f"rose {v.threshold:g}%+ from its low within {window} min",
+        "moving_down_pct": f"fell {v.threshold:g}%+ from its high within {window} min",
+        "moving_up": f"rose {level}+ from its low within {window} min",
+        "moving_down": f"fell {level}+ from its high within {window} min",
     }[v.condition]
     note = f" — {v.note}" if v.note else ""
-    return f"🔔 {v.symbol} {what}: now ${price:,.2f} (alert {v.id}){note}"
+    return f"🔔 {v.symbol} {what}: now {money(price)} (alert {v.id}){note}"

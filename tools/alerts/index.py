@@ -1,5 +1,6 @@
 """The rule index: per symbol, sorted thresholds per condition, the last price for
-crossings and rolling min/max windows for percentage moves.
+crossings (either way too) and rolling min/max windows for moves (in % or dollars,
+either way or one way).
 
 A tick touches only its symbol's book: a dict lookup, a few bisections and the rules that
 actually fire, so the cost is O(log n + fired) whatever the number of rules. Pure Python,
@@ -40,18 +41,39 @@ class SortedRules:
 
 
 class MoveWindow:
-    """Rolling window of prices: the largest move (in %) from the window's low or high
-    to the current price, in O(1) amortized per tick with monotonic deques."""
+    """Rolling window of prices and the move rules that share its length. The window's
+    low and high come from monotonic deques in O(1) amortized per tick; each kind of move
+    is then one comparison against the smallest threshold and, when something fires, a
+    bisection: O(log n + fired) per tick, no recomputation over the history.
 
-    __slots__ = ("seconds", "lows", "highs", "rules")
+    Kinds: ``pct`` (pct_change: the larger of the rise from the low and the fall from the
+    high, in %), ``up_pct`` / ``down_pct`` (the rise from the low / the fall from the high,
+    in %) and ``up`` / ``down`` (the same in dollars)."""
+
+    __slots__ = ("seconds", "lows", "highs", "pct", "up_pct", "down_pct", "up", "down")
 
     def __init__(self, minutes: int) -> None:
         self.seconds = minutes * 60.0
         self.lows: deque[tuple[float, float]] = deque()
         self.highs: deque[tuple[float, float]] = deque()
-        self.rules = SortedRules()
+        self.pct = SortedRules()
+        self.up_pct = SortedRules()
+        self.down_pct = SortedRules()
+        self.up = SortedRules()
+        self.down = SortedRules()
+
+    @property
+    def rules(self) -> SortedRules:
+        """pct_change rules (the name older callers know)."""
+        return self.pct
 
     def update(self, price: float, ts: float) -> float:
+        """Add a price; returns the pct_change move (%)."""
+        low, high = self.range(price, ts)
+        return pct_move(price, low, high)
+
+    def range(self, price: float, ts: float) -> tuple[float, float]:
+        """Add a price; returns the window's (low, high), this price included."""
         lows, highs = self.lows, self.highs
         while lows and lows[-1][1] >= price:
             lows.pop()
@@ -64,18 +86,66 @@ class MoveWindow:
             lows.popleft()
         while highs[0][0] < horizon:
             highs.popleft()
-        low, high = lows[0][1], highs[0][1]
-        return max((price - low) / low, (high - price) / high) * 100.0
+        return lows[0][1], highs[0][1]
+
+    def fire(self, price: float, ts: float, fired: list[int]) -> None:
+        """Update the window and append the ids of the rules this price fires."""
+        low, high = self.range(price, ts)
+        r = self.pct
+        if r.th:
+            move = pct_move(price, low, high)
+            if r.th[0] <= move:
+                fired += r.ids[: bisect_right(r.th, move)]
+        r = self.up_pct
+        if r.th:
+            move = rise_pct(price, low)
+            if r.th[0] <= move:
+                fired += r.ids[: bisect_right(r.th, move)]
+        r = self.down_pct
+        if r.th:
+            move = fall_pct(price, high)
+            if r.th[0] <= move:
+                fired += r.ids[: bisect_right(r.th, move)]
+        r = self.up
+        if r.th:
+            move = price - low
+            if r.th[0] <= move:
+                fired += r.ids[: bisect_right(r.th, move)]
+        r = self.down
+        if r.th:
+            move = high - price
+            if r.th[0] <= move:
+                fired += r.ids[: bisect_right(r.th, move)]
+
+
+# The move formulas, shared with the naive evaluators that check the index (the same
+# floating-point expression on both sides, so "exactly at the threshold" agrees).
+def pct_move(price: float, low: float, high: float) -> float:
+    return max((price - low) / low, (high - price) / high) * 100.0
+
+
+def rise_pct(price: float, low: float) -> float:
+    return (price - low) / low * 100.0
+
+
+def fall_pct(price: float, high: float) -> float:
+    return (high - price) / high * 100.0
+
+
+WINDOW_KINDS = {"pct_change": "pct", "moving_up_pct": "up_pct", "moving_down_pct": "down_pct",
+                "moving_up": "up", "moving_down": "down"}
+LEVEL_KINDS = ("above", "below", "cross_above", "cross_below", "cross")
 
 
 class SymbolBook:
-    __slots__ = ("above", "below", "cross_above", "cross_below", "windows", "last")
+    __slots__ = ("above", "below", "cross_above", "cross_below", "cross", "windows", "last")
 
     def __init__(self) -> None:
         self.above = SortedRules()
         self.below = SortedRules()
         self.cross_above = SortedRules()
         self.cross_below = SortedRules()
+        self.cross = SortedRules()  # either way
         self.windows: dict[int, MoveWindow] = {}
         self.last: float | None = None
 
@@ -90,27 +160,36 @@ class RuleIndex:
             book = self.books[symbol] = SymbolBook()
         return book
 
+    def _rules(self, book: SymbolBook, condition: str, window_minutes: int | None,
+               create: bool) -> SortedRules | None:
+        kind = WINDOW_KINDS.get(condition)
+        if kind is None:
+            if condition not in LEVEL_KINDS:
+                raise ValueError(f"unknown condition {condition!r}")
+            rules: SortedRules = getattr(book, condition)
+            return rules
+        minutes = window_minutes or 60
+        window = book.windows.get(minutes)
+        if window is None:
+            if not create:
+                return None
+            window = book.windows[minutes] = MoveWindow(minutes)
+        rules = getattr(window, kind)
+        return rules
+
     def add(self, rule_id: int, symbol: str, condition: str, threshold: float,
             window_minutes: int | None = None) -> None:
-        book = self._book(symbol)
-        if condition == "pct_change":
-            minutes = window_minutes or 60
-            window = book.windows.get(minutes)
-            if window is None:
-                window = book.windows[minutes] = MoveWindow(minutes)
-            window.rules.add(threshold, rule_id)
-        else:
-            getattr(book, condition).add(threshold, rule_id)
+        rules = self._rules(self._book(symbol), condition, window_minutes, create=True)
+        assert rules is not None
+        rules.add(threshold, rule_id)
 
     def remove(self, rule_id: int, symbol: str, condition: str, threshold: float,
                window_minutes: int | None = None) -> bool:
         book = self.books.get(symbol)
         if book is None:
             return False
-        if condition == "pct_change":
-            window = book.windows.get(window_minutes or 60)
-            return window.rules.remove(threshold, rule_id) if window else False
-        return getattr(book, condition).remove(threshold, rule_id)
+        rules = self._rules(book, condition, window_minutes, create=False)
+        return rules.remove(threshold, rule_id) if rules is not None else False
 
     def evaluate(self, symbol: str, price: float, ts: float) -> list[int]:
         """Rule ids whose condition holds on this tick (the hot path)."""
@@ -127,21 +206,18 @@ class RuleIndex:
         if r.th and r.th[-1] >= price:
             fired += r.ids[bisect_left(r.th, price):]
         if last is not None:
-            if price > last:
-                r = book.cross_above
-                if r.th:
-                    i, j = bisect_right(r.th, last), bisect_right(r.th, price)
-                    if i < j:
-                        fired += r.ids[i:j]
-            elif price < last:
-                r = book.cross_below
-                if r.th:
-                    i, j = bisect_left(r.th, price), bisect_left(r.th, last)
-                    if i < j:
-                        fired += r.ids[i:j]
+            if price > last:  # levels in (last, price] were crossed upwards
+                for r in (book.cross_above, book.cross):
+                    if r.th:
+                        i, j = bisect_right(r.th, last), bisect_right(r.th, price)
+                        if i < j:
+                            fired += r.ids[i:j]
+            elif price < last:  # levels in [price, last) were crossed downwards
+                for r in (book.cross_below, book.cross):
+                    if r.th:
+                        i, j = bisect_left(r.th, price), bisect_left(r.th, last)
+                        if i < j:
+                            fired += r.ids[i:j]
         for window in book.windows.values():
-            move = window.update(price, ts)
-            r = window.rules
-            if r.th and r.th[0] <= move:
-                fired += r.ids[: bisect_right(r.th, move)]
+            window.fire(price, ts, fired)
         return fired

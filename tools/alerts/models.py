@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, field_validator, model_validator
 from sqlmodel import Field, SQLModel, UniqueConstraint
@@ -18,7 +19,90 @@ class Condition(StrEnum):
     below = "below"
     cross_above = "cross_above"
     cross_below = "cross_below"
-    pct_change = "pct_change"
+    cross = "cross"  # a crossing of the level, either way
+    pct_change = "pct_change"  # a move of N % either way within the window
+    moving_up_pct = "moving_up_pct"  # up N % from the window's low
+    moving_down_pct = "moving_down_pct"  # down N % from the window's high
+    moving_up = "moving_up"  # up $N from the window's low
+    moving_down = "moving_down"  # down $N from the window's high
+
+
+# what a threshold means for each condition
+LEVELS = frozenset({"above", "below", "cross_above", "cross_below", "cross"})
+PERCENT_MOVES = frozenset({"pct_change", "moving_up_pct", "moving_down_pct"})
+DOLLAR_MOVES = frozenset({"moving_up", "moving_down"})
+WINDOWED = PERCENT_MOVES | DOLLAR_MOVES
+DEFAULT_WINDOW = 60
+
+CONDITION_HELP = (
+    "above/below (at or beyond a price level), cross_above/cross_below (a crossing of the "
+    "level in that direction), cross (a crossing either way), pct_change (a move of N % "
+    "either way within window_minutes), moving_up_pct/moving_down_pct (up N % from the "
+    "window's low / down N % from its high), moving_up/moving_down (the same in dollars)")
+
+
+def threshold_kind(condition: str) -> str:
+    """'percent', 'dollars' (a move) or 'price' (a level)."""
+    if condition in PERCENT_MOVES:
+        return "percent"
+    return "dollars" if condition in DOLLAR_MOVES else "price"
+
+
+def money(value: float) -> str:
+    """$1,234.50; sub-dollar prices keep their significant digits ($0.000123)."""
+    if abs(value) >= 1 or round(value, 2) == value:
+        return f"${value:,.2f}"
+    text = f"{value:.8f}".rstrip("0")
+    return "$" + (text if len(text.split(".")[1]) >= 2 else f"{value:.2f}")
+
+
+FREQUENCY_WORDS = {"once": "fires once", "once_per_day": "fires at most once a day",
+                   "every_time": "fires every time"}
+
+
+def condition_text(symbol: str, condition: str, threshold: float,
+                   window_minutes: int | None) -> str:
+    """The condition in words: "AAPL falls 2% from its high within 60 min"."""
+    level = money(threshold)
+    window = window_minutes or DEFAULT_WINDOW
+    return {
+        "above": f"{symbol} at or above {level}",
+        "below": f"{symbol} at or below {level}",
+        "cross_above": f"{symbol} crosses above {level}",
+        "cross_below": f"{symbol} crosses below {level}",
+        "cross": f"{symbol} crosses {level} either way",
+        "pct_change": f"{symbol} moves {threshold:g}% within {window} min",
+        "moving_up_pct": f"{symbol} rises {threshold:g}% from its low within {window} min",
+        "moving_down_pct": f"{symbol} falls {threshold:g}% from its high within {window} min",
+        "moving_up": f"{symbol} rises {level} from its low within {window} min",
+        "moving_down": f"{symbol} falls {level} from its high within {window} min",
+    }[condition]
+
+
+def when_text(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%a %d %b %Y %H:%M UTC")
+
+
+def already_holds(symbol: str, condition: str, threshold: float,
+                  price: float) -> tuple[str, str] | None:
+    """Why a new rule at this price would be a harmful guess, as (fact, question): a level
+    that already holds fires at once, and a crossing from the side the price is already
+    on cannot happen as asked. None when the rule makes sense here."""
+    now, level = money(price), money(threshold)
+    side = "at" if price == threshold else ("above" if price > threshold else "below")
+    if condition == "above" and price >= threshold:
+        return (f"{symbol} is at {now}, already {side} {level}, so this would fire at once",
+                "Did you mean cross_above, or another level?")
+    if condition == "below" and price <= threshold:
+        return (f"{symbol} is at {now}, already {side} {level}, so this would fire at once",
+                "Did you mean cross_below, or another level?")
+    if condition == "cross_above" and price >= threshold:
+        return (f"{symbol} is at {now}, already {side} {level}, so it cannot cross above it "
+                "until it falls back below", "Did you mean cross_below, or another level?")
+    if condition == "cross_below" and price <= threshold:
+        return (f"{symbol} is at {now}, already {side} {level}, so it cannot cross below it "
+                "until it climbs back above", "Did you mean cross_above, or another level?")
+    return None
 
 
 class Frequency(StrEnum):
@@ -47,15 +131,21 @@ class AlertRule(SQLModel, table=True):
     fire_count: int = 0
 
     def describe(self) -> str:
-        text = {
-            "above": f"{self.symbol} at or above ${self.threshold:,.2f}",
-            "below": f"{self.symbol} at or below ${self.threshold:,.2f}",
-            "cross_above": f"{self.symbol} crosses above ${self.threshold:,.2f}",
-            "cross_below": f"{self.symbol} crosses below ${self.threshold:,.2f}",
-            "pct_change": f"{self.symbol} moves {self.threshold:g}% within "
-                          f"{self.window_minutes or 60} min",
-        }[self.condition]
+        text = condition_text(self.symbol, self.condition, self.threshold, self.window_minutes)
         return text + ("" if self.frequency == "once" else f" ({self.frequency.replace('_', ' ')})")
+
+    def details(self) -> str:
+        """Every slot in words: condition, level, window, frequency, expiry, note."""
+        parts = [condition_text(self.symbol, self.condition, self.threshold,
+                                self.window_minutes)]
+        freq = FREQUENCY_WORDS.get(self.frequency, self.frequency)
+        if self.frequency == "every_time":
+            freq += f", at most once per {self.cooldown_s / 60:g} min"
+        parts.append(freq)
+        parts.append(f"until {when_text(self.expires_at)}" if self.expires_at else "no expiry")
+        if self.note:
+            parts.append(f"note: {self.note}")
+        return "; ".join(parts)
 
 
 class Firing(SQLModel, table=True):
@@ -175,12 +265,17 @@ class AlertSpec(BaseModel):
     def _check(self) -> AlertSpec:
         if self.window_minutes is not None and not MIN_WINDOW <= self.window_minutes <= MAX_WINDOW:
             raise ValueError(f"window_minutes must be between {MIN_WINDOW} and {MAX_WINDOW}")
-        if self.condition == Condition.pct_change:
+        if self.condition.value in PERCENT_MOVES:
             if not 0 < self.threshold <= MAX_PCT:
                 raise ValueError("a percentage move must be between 0 and 100")
             if self.threshold < MIN_PCT:
                 raise ValueError(f"a percentage move must be at least {MIN_PCT:g}%")
-            self.window_minutes = self.window_minutes or 60
+            self.window_minutes = self.window_minutes or DEFAULT_WINDOW
+        elif self.condition.value in DOLLAR_MOVES:
+            if not MIN_PRICE <= self.threshold <= MAX_PRICE:
+                raise ValueError(f"a move in dollars must be positive, between "
+                                 f"${MIN_PRICE:f} and ${MAX_PRICE:,.0f}")
+            self.window_minutes = self.window_minutes or DEFAULT_WINDOW
         else:
             if not MIN_PRICE <= self.threshold <= MAX_PRICE:
                 raise ValueError(f"threshold must be a positive price between ${MIN_PRICE:f} "
@@ -194,10 +289,11 @@ class AlertSpec(BaseModel):
         return self
 
 
-def parse_spec(**kwargs) -> AlertSpec:
+def parse_spec(action: str = "create", **kwargs: Any) -> AlertSpec:
     """Build a spec, turning pydantic's report into one plain sentence."""
     from pydantic import ValidationError
 
+    lead = f"Can't {action} that alert"
     try:
         return AlertSpec(**kwargs)
     except ValidationError as exc:
@@ -208,6 +304,6 @@ def parse_spec(**kwargs) -> AlertSpec:
             msg = f"{field} must be one of: {err['ctx']['expected']}"
         elif field and field not in msg:
             msg = f"{field}: {msg}"
-        raise InvalidInput(f"Can't create that alert: {msg}.") from None
+        raise InvalidInput(f"{lead}: {msg}.") from None
     except InvalidInput as exc:
-        raise InvalidInput(f"Can't create that alert: {exc}") from None
+        raise InvalidInput(f"{lead}: {exc}") from None

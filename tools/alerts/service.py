@@ -1,4 +1,6 @@
-"""Alert rules as the owner manages them: create (validated), list, delete, snooze.
+"""Alert rules as the owner manages them: create (validated, and refused when it would be a
+harmful guess at the current price), edit, list, delete (one or many), snooze, and the
+history of what fired with each delivery's state.
 
 Every change bumps a version in the database so a running engine in another process
 reloads its index; an engine in this process is updated directly."""
@@ -7,23 +9,30 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from core.errors import InvalidInput, NotFound
-from core.market import MarketData
+from core.market import MarketData, normalize_symbol
 from core.storage import kv_get, kv_set, update_row
+from core.when import parse_since, parse_until
 from tools.alerts.engine import VERSION_KEY, AlertEngine
 from tools.alerts.models import (
     MAX_SNOOZE_MINUTES,
     AlertRule,
     AlertSpec,
+    Delivery,
     Firing,
+    Notification,
+    already_holds,
     finite_number,
     parse_spec,
+    threshold_kind,
 )
 
 MAX_ID = 2**63 - 1  # what SQL can store; a bigger number cannot name an alert
@@ -51,22 +60,51 @@ class AlertService:
     def _bump(self) -> None:
         kv_set(self.sql, VERSION_KEY, str(int(kv_get(self.sql, VERSION_KEY, "0") or 0) + 1))
 
+    def _expiry(self, expires_at: str | datetime | None, action: str) -> datetime | None:
+        """An ISO date-time or a natural phrase ("friday", "eod", "for 2 days") as an
+        aware UTC datetime; past or unreadable is one sentence."""
+        if expires_at is None or isinstance(expires_at, datetime):
+            return expires_at
+        if not isinstance(expires_at, str):
+            raise InvalidInput(f"Can't {action} that alert: expires_at must be a date-time "
+                               "such as '2026-12-01 14:30' or a phrase such as 'friday'.")
+        if not expires_at.strip():
+            return None
+        try:
+            ts = parse_until(expires_at, self.clock())
+        except InvalidInput as exc:
+            reason = str(exc)
+            if reason.startswith("'"):
+                reason = f"the expiry {reason}"
+            raise InvalidInput(f"Can't {action} that alert: {reason}") from None
+        return datetime.fromtimestamp(ts, UTC)
+
+    async def _price(self, symbol: str) -> float | None:
+        if self.market is None:
+            return None
+        return (await self.market.quote(symbol)).quote.price  # an unknown symbol fails here
+
     async def create(self, *, symbol: str, condition: str, threshold: float,
                      window_minutes: int | None = None, frequency: str = "once",
                      expires_at: str | datetime | None = None, note: str = "",
                      owner: str = "owner", targets: tuple[str, ...] | None = None,
-                     ) -> tuple[AlertRule, float | None]:
-        """Validate and store a rule; returns it with the current price (when known)."""
+                     guard: bool = False) -> tuple[AlertRule, float | None]:
+        """Validate and store a rule; returns it with the current price (when known).
+
+        ``guard``: refuse (``WouldMisfire``) a rule that would be a harmful guess at the
+        current price — a level that already holds, a crossing from the wrong side."""
         spec: AlertSpec = parse_spec(
             symbol=symbol, condition=condition, threshold=threshold,
-            window_minutes=window_minutes, frequency=frequency, expires_at=expires_at,
-            note=note or "",
+            window_minutes=window_minutes, frequency=frequency,
+            expires_at=self._expiry(expires_at, "create"), note=(note or "").strip(),
         )
         if spec.expires_at is not None and spec.expires_at.timestamp() <= self.clock():
             raise InvalidInput("Can't create that alert: expires_at is in the past.")
-        price = None
-        if self.market is not None:
-            price = (await self.market.quote(spec.symbol)).quote.price  # unknown symbol fails
+        price = await self._price(spec.symbol)
+        if guard and price is not None:
+            misfire = already_holds(spec.symbol, spec.condition.value, spec.threshold, price)
+            if misfire is not None:
+                raise WouldMisfire(*misfire, price=price, verb="create")
         rule = AlertRule(
             symbol=spec.symbol, condition=spec.condition.value, threshold=spec.threshold,
             window_minutes=spec.window_minutes, frequency=spec.frequency.value,
@@ -83,6 +121,61 @@ class AlertService:
         if self.alert_engine is not None:
             self.alert_engine.add(rule)
         return rule, price
+
+    async def update(self, alert_id: int, *, threshold: float | None = None,
+                     condition: str | None = None, frequency: str | None = None,
+                     window_minutes: int | None = None,
+                     expires_at: str | datetime | None = None, note: str | None = None,
+                     guard: bool = False) -> tuple[AlertRule, AlertRule, float | None]:
+        """Edit an active rule in place, validated like ``create``; returns (the rule as
+        it is now, as it was, the current price). The engine follows at once in this
+        process and within a second elsewhere; crossings and windows keep their history.
+        ``expires_at``: a date-time or phrase, or "never" to remove the expiry; ``note``:
+        "" removes it."""
+        before = self._active(alert_id)
+        if all(v is None for v in (threshold, condition, frequency, window_minutes,
+                                   expires_at, note)):
+            raise InvalidInput(f"Tell me what to change on alert {alert_id}: threshold, "
+                               "condition, frequency, window_minutes, expires_at or note.")
+        new_condition = condition if condition is not None else before.condition
+        if threshold is None and isinstance(new_condition, str) and \
+                threshold_kind(new_condition) != threshold_kind(before.condition):
+            unit = {"percent": "a percentage", "dollars": "a move in dollars",
+                    "price": "a price level"}[threshold_kind(new_condition)]
+            raise InvalidInput(f"Can't update that alert: {new_condition} needs {unit} as "
+                               "its threshold; give the new threshold too.")
+        if isinstance(expires_at, str) and expires_at.strip().lower() in NO_EXPIRY:
+            expiry: datetime | None = None
+        elif expires_at is None:
+            expiry = (datetime.fromtimestamp(before.expires_at, UTC)
+                      if before.expires_at is not None else None)
+        else:
+            expiry = self._expiry(expires_at, "update")
+            if expiry is not None and expiry.timestamp() <= self.clock():
+                raise InvalidInput("Can't update that alert: expires_at is in the past.")
+        window = window_minutes if window_minutes is not None else before.window_minutes
+        spec = parse_spec(
+            "update", symbol=before.symbol, condition=new_condition,
+            threshold=threshold if threshold is not None else before.threshold,
+            window_minutes=window, frequency=frequency or before.frequency,
+            expires_at=expiry, note=(note if note is not None else before.note).strip(),
+        )
+        price = None
+        if condition is not None or threshold is not None:
+            price = await self._price(spec.symbol)
+        if guard and price is not None:
+            misfire = already_holds(spec.symbol, spec.condition.value, spec.threshold, price)
+            if misfire is not None:
+                raise WouldMisfire(*misfire, price=price, verb="update")
+        rule = self._update_active(
+            alert_id, condition=spec.condition.value, threshold=spec.threshold,
+            window_minutes=spec.window_minutes, frequency=spec.frequency.value,
+            expires_at=spec.expires_at.timestamp() if spec.expires_at else None,
+            note=spec.note)
+        self._bump()
+        if self.alert_engine is not None:
+            self.alert_engine.add(rule)
+        return rule, before, price
 
     def rules(self, symbol: str | None = None, include_inactive: bool = False) -> list[AlertRule]:
         with Session(self.sql) as s:
@@ -106,6 +199,12 @@ class AlertService:
         return update_row(self.sql, AlertRule, alert_id, where=lambda r: r.active, **values,
                           not_found=f"There is no active alert {alert_id}; 'list alerts' "
                                     "shows them.")
+
+    def _active(self, alert_id: int) -> AlertRule:
+        rule = self.get(alert_id)
+        if not rule.active:
+            raise NotFound(f"There is no active alert {alert_id}; 'list alerts' shows them.")
+        return rule
 
     def delete(self, alert_id: int) -> AlertRule:
         rule = self._update_active(alert_id, active=False)
@@ -141,6 +240,19 @@ class AlertService:
                 self.alert_engine.add(rule)
         return rule
 
+    def delete_many(self, alert_ids: list[int]) -> list[AlertRule]:
+        """Delete the ones still active (a bulk delete confirmed later: some may be gone)."""
+        deleted = []
+        for alert_id in alert_ids:
+            try:
+                deleted.append(self.delete(alert_id))
+            except NotFound:
+                continue
+        return deleted
+
+    def restore_many(self, alert_ids: list[int]) -> list[AlertRule]:
+        return [self.restore(alert_id) for alert_id in alert_ids]
+
     def active_symbols(self) -> list[str]:
         return sorted({r.symbol for r in self.rules()})
 
@@ -150,3 +262,97 @@ class AlertService:
             if symbol:
                 q = q.where(Firing.symbol == symbol)
             return list(s.exec(q).all())
+
+    def history(self, symbol: str | None = None, since: str | float | None = None,
+                limit: int = 50) -> tuple[list[FiringRecord], int, float | None]:
+        """What fired, newest first, each with its deliveries' states; returns (records,
+        how many fired in all since then, the start of the look-back)."""
+        start: float | None
+        if since is None or (isinstance(since, str) and not since.strip()):
+            start = None
+        elif isinstance(since, str):
+            start = parse_since(since, self.clock())
+        else:
+            start = float(since)
+        sym = normalize_symbol(symbol) if symbol else None
+        with Session(self.sql) as s:
+            q = select(Firing)
+            count = select(func.count()).select_from(Firing)
+            if start is not None:
+                q = q.where(Firing.tick_ts >= start)
+                count = count.where(Firing.tick_ts >= start)
+            if sym:
+                q = q.where(Firing.symbol == sym)
+                count = count.where(Firing.symbol == sym)
+            total = int(s.exec(count).one())
+            firings = list(s.exec(q.order_by(col(Firing.tick_ts).desc(), col(Firing.id).desc())
+                                  .limit(limit)).all())
+            ids = [f.id for f in firings]
+            rows = s.exec(
+                select(Delivery, Notification)
+                .join(Notification, col(Notification.id) == col(Delivery.notification_id),
+                      isouter=True)
+                .where(col(Delivery.firing_id).in_(ids))
+                .order_by(col(Delivery.id))).all() if ids else []
+        states: dict[int, list[DeliveryState]] = {}
+        for delivery, note in rows:
+            states.setdefault(delivery.firing_id, []).append(_state(delivery, note))
+        return ([FiringRecord(f, states.get(f.id or 0, [])) for f in firings], total, start)
+
+
+NO_EXPIRY = ("never", "none", "no expiry", "no expiration", "forever", "clear", "remove")
+
+
+class WouldMisfire(InvalidInput):
+    """A new or edited rule would be a harmful guess at the current price (it would fire
+    at once, or its crossing cannot happen as asked). Said as one question; ``force``
+    (the tools) keeps the rule anyway."""
+
+    def __init__(self, fact: str, question: str, *, price: float, verb: str = "create") -> None:
+        self.fact, self.question, self.price = fact, question, price
+        super().__init__(f"{fact}. {question} Say '{verb} it anyway' to keep it.")
+
+    def with_hint(self, hint: str) -> str:
+        """The same question with another way to insist (a CLI flag, a slash option)."""
+        return f"{self.fact}. {self.question} {hint}"
+
+
+@dataclass
+class DeliveryState:
+    target: str
+    state: str  # queued | sent | retrying | dead | dropped
+    attempts: int = 0
+    error: str = ""
+    at: float | None = None  # sent at
+
+    def text(self) -> str:
+        extra = ""
+        if self.state in ("retrying", "dead") and self.error:
+            extra = f" ({self.attempts} tries: {self.error[:80]})"
+        return f"{self.target} {self.state}{extra}"
+
+
+@dataclass
+class FiringRecord:
+    firing: Firing
+    deliveries: list[DeliveryState]
+
+    def as_dict(self) -> dict[str, Any]:
+        f = self.firing
+        return {"firing_id": f.id, "alert_id": f.rule_id, "symbol": f.symbol,
+                "price": f.price, "at": f.tick_ts, "message": f.message,
+                "deliveries": [{"target": d.target, "state": d.state, "attempts": d.attempts,
+                                "error": d.error, "sent_at": d.at} for d in self.deliveries]}
+
+
+def _state(delivery: Delivery, note: Notification | None) -> DeliveryState:
+    """A delivery's state: queued (not yet grouped or not yet tried), sent, retrying (a
+    try failed; backing off), dead (gave up after the max age), dropped (given up by the
+    owner)."""
+    if note is None:
+        return DeliveryState(delivery.target, "queued")
+    if note.status == "pending":
+        state = "retrying" if note.attempts else "queued"
+    else:
+        state = note.status
+    return DeliveryState(delivery.target, state, note.attempts, note.last_error, note.sent_at)

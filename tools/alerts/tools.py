@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -9,41 +10,105 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, tool
 
 from core.auth import caller_from_config, require_owner
-from tools.alerts.service import AlertService
+from core.errors import InvalidInput
+from tools.alerts.models import AlertRule, money
+from tools.alerts.service import AlertService, WouldMisfire
+
+ConditionName = Literal["above", "below", "cross_above", "cross_below", "cross", "pct_change",
+                        "moving_up_pct", "moving_down_pct", "moving_up", "moving_down"]
+FrequencyName = Literal["once", "once_per_day", "every_time"]
+# asks the owner to confirm deleting these rules (a decision); returns the tool's answer
+ConfirmDelete = Callable[[str, list[AlertRule]], Awaitable[dict[str, Any]]]
+HISTORY_LINES = 20
 
 
 def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC") if ts else ""
 
 
-def make_alert_tools(service: AlertService) -> list[BaseTool]:
+def _now(symbol: str, price: float | None) -> str:
+    return f" ({symbol} is at {money(price)} now)" if price is not None else ""
+
+
+def make_alert_tools(service: AlertService,
+                     confirm_delete: ConfirmDelete | None = None) -> list[BaseTool]:
     @tool
     async def create_alert(
         symbol: str,
-        condition: Literal["above", "below", "cross_above", "cross_below", "pct_change"],
+        condition: ConditionName,
         threshold: float,
         config: RunnableConfig,
         window_minutes: int | None = None,
-        frequency: Literal["once", "once_per_day", "every_time"] = "once",
+        frequency: FrequencyName = "once",
         expires_at: str | None = None,
         note: str | None = None,
+        force: bool = False,
     ) -> dict[str, Any]:
-        """Create a price alert. condition: above/below (price level), cross_above/
-        cross_below (a crossing of the level), pct_change (a move of `threshold` percent
-        within `window_minutes`, default 60). threshold: a price between 0.000001 and
-        10,000,000, or for pct_change a percentage above 0 and at most 100.
-        window_minutes: 1 to 1440. frequency: once, once_per_day or every_time.
-        expires_at: ISO date-time after which the alert stops."""
+        """Create a price alert. condition: above/below (the price is at or beyond a level),
+        cross_above/cross_below (the price crosses the level in that direction), cross (a
+        crossing either way), pct_change (a move of `threshold` % either way within
+        `window_minutes`, default 60), moving_up_pct/moving_down_pct (the price rose / fell
+        at least `threshold` % from the window's low / high: "AAPL falls 2%"),
+        moving_up/moving_down (the same in dollars). threshold: a price between 0.000001
+        and 10,000,000; a percentage above 0 and at most 100; or dollars. window_minutes:
+        1 to 1440. frequency: once, once_per_day or every_time. expires_at: an ISO
+        date-time or a phrase ("friday", "eod", "for 2 days", "in 3 hours"). A rule that
+        would fire at once, or a crossing from the side the price is already on, is not
+        created: the answer asks first; force=True creates it anyway."""
         caller = caller_from_config(config)
         require_owner(caller, "create alerts")
-        rule, price = await service.create(
-            symbol=symbol, condition=condition, threshold=threshold,
-            window_minutes=window_minutes, frequency=frequency, expires_at=expires_at,
-            note=note or "", owner=caller.user_id,
-        )
-        now = f" ({rule.symbol} is at ${price:,.2f} now)" if price is not None else ""
-        return {"summary": f"Alert {rule.id} set: {rule.describe()}{now}.",
-                "alert_id": rule.id, "current_price": price}
+        try:
+            rule, price = await service.create(
+                symbol=symbol, condition=condition, threshold=threshold,
+                window_minutes=window_minutes, frequency=frequency, expires_at=expires_at,
+                note=note or "", owner=caller.user_id, guard=not force,
+            )
+        except WouldMisfire as exc:
+            proposed = {"symbol": symbol.upper(), "condition": condition,
+                        "threshold": threshold, "window_minutes": window_minutes,
+                        "frequency": frequency, "expires_at": expires_at, "note": note}
+            return {"summary": str(exc), "created": False, "needs_confirmation": True,
+                    "current_price": exc.price,
+                    "proposed": {k: v for k, v in proposed.items() if v is not None}}
+        return {"summary": f"Alert {rule.id} set: {rule.details()}"
+                           f"{_now(rule.symbol, price)}.",
+                "alert_id": rule.id, "created": True, "current_price": price,
+                "alert": rule.model_dump()}
+
+    @tool
+    async def update_alert(
+        alert_id: int,
+        config: RunnableConfig,
+        threshold: float | None = None,
+        condition: ConditionName | None = None,
+        frequency: FrequencyName | None = None,
+        window_minutes: int | None = None,
+        expires_at: str | None = None,
+        note: str | None = None,
+        force: bool = False,
+    ) -> dict[str, Any]:
+        """Change an active alert in place: only the fields given change, validated like
+        create_alert. expires_at: a date-time or phrase ("friday", "eod", "for 2 days"),
+        or "never" to remove the expiry; note: "" removes it. A change that would make it
+        fire at once is not made: the answer asks first; force=True makes it anyway."""
+        require_owner(caller_from_config(config), "change alerts")
+        try:
+            rule, before, price = await service.update(
+                alert_id, threshold=threshold, condition=condition, frequency=frequency,
+                window_minutes=window_minutes, expires_at=expires_at, note=note,
+                guard=not force)
+        except WouldMisfire as exc:
+            proposed = {"alert_id": alert_id, "threshold": threshold, "condition": condition,
+                        "frequency": frequency, "window_minutes": window_minutes,
+                        "expires_at": expires_at, "note": note}
+            return {"summary": str(exc), "updated": False, "needs_confirmation": True,
+                    "current_price": exc.price,
+                    "proposed": {k: v for k, v in proposed.items() if v is not None}}
+        was = "" if before.details() == rule.details() else f" (was: {before.details()})"
+        return {"summary": f"Alert {rule.id} updated: {rule.details()}{was}"
+                           f"{_now(rule.symbol, price)}.",
+                "alert_id": rule.id, "updated": True, "current_price": price,
+                "alert": rule.model_dump()}
 
     @tool
     def list_alerts(symbol: str | None = None) -> dict[str, Any]:
@@ -56,14 +121,32 @@ def make_alert_tools(service: AlertService) -> list[BaseTool]:
         for r in rules:
             extra = f", snoozed until {_when(r.snoozed_until)}" if (
                 r.snoozed_until and r.snoozed_until > service.clock()) else ""
+            if r.expires_at:
+                extra += f", until {_when(r.expires_at)}"
             lines.append(f"#{r.id} {r.describe()}{extra}")
         return {"summary": "Active alerts:\n" + "\n".join(lines),
                 "alerts": [r.model_dump() for r in rules]}
 
     @tool
-    def delete_alert(alert_id: int, config: RunnableConfig) -> dict[str, Any]:
-        """Delete (deactivate) one alert by its number."""
-        require_owner(caller_from_config(config), "delete alerts")
+    async def delete_alert(config: RunnableConfig, alert_id: int | None = None,
+                           symbol: str | None = None) -> dict[str, Any]:
+        """Delete (deactivate) one alert by its number; or, with a ticker symbol and no
+        number, all active alerts on that symbol after the owner confirms (a decision:
+        delete_all / keep), never silently."""
+        caller = caller_from_config(config)
+        require_owner(caller, "delete alerts")
+        if alert_id is None:
+            if not symbol:
+                raise InvalidInput("Which alert should I delete? Give its number, or a "
+                                   "ticker to delete all its alerts; 'list alerts' shows them.")
+            rules = service.rules(symbol)
+            if not rules:
+                return {"summary": f"No active alerts on {symbol.upper()} to delete.",
+                        "alert_ids": []}
+            if confirm_delete is None:
+                raise InvalidInput("Deleting several alerts needs a confirmation, which is "
+                                   "not available here; delete them one by one.")
+            return await confirm_delete(rules[0].symbol, rules)
         rule = service.delete(alert_id)
         return {"summary": f"Deleted alert {rule.id} ({rule.describe()}).", "alert_id": rule.id}
 
@@ -75,4 +158,27 @@ def make_alert_tools(service: AlertService) -> list[BaseTool]:
         return {"summary": f"Snoozed alert {rule.id} until {_when(rule.snoozed_until)}.",
                 "alert_id": rule.id, "snoozed_until": rule.snoozed_until}
 
-    return [create_alert, list_alerts, delete_alert, snooze_alert]
+    @tool
+    def alert_history(config: RunnableConfig, symbol: str | None = None,
+                      since: str | None = None) -> dict[str, Any]:
+        """What fired, newest first: when, at what price, and each delivery's state (sent,
+        queued, retrying, dead). symbol: one ticker; since: "today", "24h", "1h", "2d",
+        "yesterday", "this week" or an ISO date-time."""
+        require_owner(caller_from_config(config), "see the alert history")
+        records, total, start = service.history(symbol, since)
+        where = f" on {symbol.upper()}" if symbol else ""
+        period = f" since {_when(start)}" if start is not None else ""
+        if not records:
+            return {"summary": f"No alerts fired{where}{period}.", "firings": [], "total": 0}
+        lines = []
+        for rec in records[:HISTORY_LINES]:
+            f = rec.firing
+            sent = ", ".join(d.text() for d in rec.deliveries) or "no delivery target"
+            lines.append(f"{_when(f.tick_ts)} — {f.message.removeprefix('🔔 ')} · {sent}")
+        more = total - min(len(records), HISTORY_LINES)
+        tail = f"\n… and {more} earlier." if more > 0 else ""
+        head = f"{total} alert{'s' if total != 1 else ''} fired{where}{period}, newest first:"
+        return {"summary": head + "\n" + "\n".join(lines) + tail, "total": total,
+                "since": start, "firings": [r.as_dict() for r in records]}
+
+    return [create_alert, update_alert, list_alerts, delete_alert, snooze_alert, alert_history]

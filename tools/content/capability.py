@@ -47,14 +47,27 @@ def build_publishers(kernel: Kernel) -> dict[str, Publisher]:
     return publishers
 
 
+def body_sha(body: str) -> str:
+    """A fingerprint of a draft's text, to tell an edit made in a decision from the text
+    the decision was raised with."""
+    import hashlib
+
+    return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
 def make_polisher(llm: TextModel) -> Polisher:
     from prompts import load_prompt
 
-    async def polisher(text: str, channel: str, tone: str) -> str:
+    async def polisher(text: str, channel: str, tone: str, instruction: str = "", /) -> str:
         rule = ("Stay under 1,900 characters." if channel == "discord"
                 else "Keep the markdown headings.")
-        system = load_prompt("content_polish").format(channel=channel, tone=tone,
-                                                      length_rule=rule)
+        if instruction:  # the owner's edit request, in words
+            system = load_prompt("content_edit").format(channel=channel, tone=tone,
+                                                        instruction=instruction,
+                                                        length_rule=rule)
+        else:
+            system = load_prompt("content_polish").format(channel=channel, tone=tone,
+                                                          length_rule=rule)
         return await llm.complete(system, text)
 
     return polisher
@@ -76,6 +89,7 @@ class ContentCapability(Capability):
             disclaimer=kernel.settings.disclaimer,
             polisher=make_polisher(llm) if llm is not None else None)
         self.service.on_ready = self.on_ready
+        self.service.on_delete = self.on_deleted
         # background recovery of drafts left in ``publishing``: first retry after
         # ``recovery_base_s``, doubling up to ``recovery_max_s`` while a channel is down
         self.recovery_base_s = 2.0
@@ -147,8 +161,11 @@ class ContentCapability(Capability):
 
         async def publish(args: dict[str, Any]) -> ActionResult:
             draft_id = int(args["draft_id"])
-            if args.get("body"):
-                content.edit(draft_id, str(args["body"]))
+            body = str(args.get("body") or "")
+            # the text the decision was raised with is applied only when the owner edited
+            # it in the decision: a draft edited since (edit_draft) publishes as it is now
+            if body and (args.get("body_sha") is None or body_sha(body) != args["body_sha"]):
+                content.edit(draft_id, body)
             d = await content.publish(draft_id)
             where = f": {d.external_url}" if d.external_url else ""
             return ActionResult(f"Published draft {d.id} to {d.channel}{where}.")
@@ -171,13 +188,23 @@ class ContentCapability(Capability):
         preview = draft.body if len(draft.body) <= 1500 else draft.body[:1500] + "…"
         options = [
             Option(id="publish", label=f"Publish to {draft.channel}", action="publish_content",
-                   args={"draft_id": draft.id, "body": draft.body}),
+                   args={"draft_id": draft.id, "body": draft.body,
+                         "body_sha": body_sha(draft.body)}),
             Option(id="skip", label="Skip it", action="skip_draft", args={"draft_id": draft.id}),
         ]
         return await self.decisions.raise_decision(
             "content_ready", f"Draft {draft.id} ready: {draft.title}", options,
             context=f"{draft.channel} · {draft.topic}\n\n{preview}", symbol=draft.symbol,
             source_key=f"draft:{draft.id}", default="publish", allow_edit=True)
+
+    async def on_deleted(self, draft: ContentDraft) -> list[int]:
+        """A deleted draft's pending content decision goes away with it."""
+        closed = []
+        for pending in self.decisions.pending("content_ready"):
+            if pending.source_key == f"draft:{draft.id}" and pending.id is not None:
+                await self.decisions.close(pending.id, f"Draft {draft.id} was deleted.")
+                closed.append(pending.id)
+        return closed
 
     # ---- the editorial calendar and scheduled posts ------------------------------------
     def jobs(self) -> list[Job]:

@@ -1,15 +1,55 @@
-"""LangChain tools over the content service. Drafting, scheduling and publishing are the
-owner's: they spend model tokens or post publicly."""
+"""LangChain tools over the content service. Drafts are the owner's: drafting spends
+model tokens, publishing posts publicly, and unpublished drafts are private."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, tool
 
 from core.auth import caller_from_config, require_owner
+from tools.content.editing import Revision
+from tools.content.models import ContentDraft
 from tools.content.service import ContentService
+
+
+def _utc(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def describe(d: ContentDraft) -> str:
+    """A draft for the owner: what it is, where it stands, then its text."""
+    head = f"Draft {d.id} · {d.channel} · {d.status} · {d.tone} tone"
+    lines = [head, f"Title: {d.title or d.topic}"]
+    if d.symbol:
+        lines.append(f"About: {d.symbol}")
+    if d.status == "scheduled" and d.scheduled_for:
+        lines.append(f"Scheduled for {_utc(d.scheduled_for)}")
+    if d.status == "published":
+        when = f" on {_utc(d.published_at)}" if d.published_at else ""
+        lines.append(f"Published{when}" + (f": {d.external_url}" if d.external_url else ""))
+    if d.last_error:
+        lines.append(f"Note: {d.last_error}")
+    return "\n".join(lines) + "\n\n" + d.body.rstrip()
+
+
+def draft_info(d: ContentDraft) -> dict[str, Any]:
+    return {"draft_id": d.id, "title": d.title, "status": d.status, "channel": d.channel,
+            "tone": d.tone, "symbol": d.symbol, "scheduled_for": d.scheduled_for,
+            "external_url": d.external_url, "body": d.body}
+
+
+def revision_summary(rev: Revision) -> str:
+    d = rev.draft
+    notes = " ".join(rev.notes)
+    if not rev.changed:
+        return notes or f"Draft {d.id} is unchanged."
+    done = ", ".join(rev.changes[:-1]) + (" and " if len(rev.changes) > 1 else "") \
+        + rev.changes[-1]
+    text = f"Draft {d.id}: {done}." + (f" {notes}" if notes else "")
+    return f"{text}\n\n{d.body.rstrip()}"
 
 
 def make_content_tools(service: ContentService) -> list[BaseTool]:
@@ -68,4 +108,40 @@ def make_content_tools(service: ContentService) -> list[BaseTool]:
                            f"(1 = publish to {d.channel}, 2 = skip).",
                 "decision_id": decision.id}
 
-    return [draft_content, list_drafts, schedule_content, publish_content]
+    @tool
+    def show_draft(draft_id: int, config: RunnableConfig) -> dict[str, Any]:
+        """Show one draft: its text, status, channel, tone and when it is scheduled."""
+        require_owner(caller_from_config(config), "see drafts")
+        d = service.get(draft_id)
+        return {"summary": describe(d), **draft_info(d)}
+
+    @tool
+    async def edit_draft(draft_id: int, config: RunnableConfig, instruction: str | None = None,
+                         body: str | None = None, tone: str | None = None,
+                         title: str | None = None) -> dict[str, Any]:
+        """Edit a draft. `body` replaces its text (every number must come from the draft's
+        data), `tone` writes it again in that tone (neutral, bullish, bearish, cautious,
+        educational, hype, casual), `title` renames it, and `instruction` is a request in
+        words ("make it shorter", "punchier", "add the disclaimer")."""
+        require_owner(caller_from_config(config), "edit drafts")
+        rev = await service.revise(draft_id, instruction=instruction, body=body, tone=tone,
+                                   title=title)
+        return {"summary": revision_summary(rev), "changed": rev.changed,
+                "changes": rev.changes, "notes": rev.notes, **draft_info(rev.draft)}
+
+    @tool
+    async def delete_draft(draft_id: int, config: RunnableConfig) -> dict[str, Any]:
+        """Delete a draft that is not published; its pending content decision is closed."""
+        require_owner(caller_from_config(config), "delete drafts")
+        gone = await service.delete(draft_id)
+        d = gone.draft
+        text = f"Deleted draft {d.id} (“{d.title or d.topic}”, {d.channel})."
+        if d.status == "scheduled":
+            text += " It won't be published."
+        if gone.closed:
+            ids = ", ".join(str(i) for i in gone.closed)
+            text += f" Closed its pending decision {ids}."
+        return {"summary": text, "draft_id": d.id, "closed_decisions": gone.closed}
+
+    return [draft_content, list_drafts, show_draft, edit_draft, delete_draft,
+            schedule_content, publish_content]

@@ -41,9 +41,13 @@ COMMANDS = [
     ("quote", {"symbol": "AAPL"}), ("chart", {"symbol": "AAPL", "days": 30}),
     ("alert_add", {"symbol": "AAPL", "condition": "above", "threshold": 300.0}),
     ("alert_list", {}), ("alert_remove", {"alert_id": 1}), ("alert_snooze", {"alert_id": 1}),
+    ("alert_edit", {"alert_id": 1, "threshold": 1.0}), ("alert_history", {}),
     ("watch_add", {"symbol": "GLD"}), ("watch_remove", {"symbol": "AAPL"}), ("watch_list", {}),
-    ("draft", {"topic": "AAPL"}), ("drafts", {}), ("health", {}), ("review", {}),
-    ("decisions", {}), ("memory", {"query": "alerts"}), ("autopilot", {}),
+    ("draft", {"topic": "AAPL"}), ("drafts", {}),
+    ("draft_show", {"draft_id": 1}), ("draft_edit", {"draft_id": 1, "tone": "bearish"}),
+    ("draft_delete", {"draft_id": 1}), ("undo", {}), ("briefing", {}),
+    ("health", {}), ("review", {}),
+    ("decisions", {}), ("memory", {"query": "alerts"}), ("autopilot", {}), ("new", {}),
 ]
 
 

@@ -143,25 +143,79 @@ async def test_validation_errors_are_plain_sentences(harness):
         harness.service.delete(999)
 
 
-def test_index_matches_a_naive_scan():
+def naive(cond: str, th: float, p: float, last: float | None, low: float, high: float) -> bool:
+    """Every condition from first principles (the window's low/high by a full scan)."""
+    up = last is not None and last < th <= p
+    down = last is not None and p <= th < last
+    return {
+        "above": p >= th, "below": p <= th, "cross_above": up, "cross_below": down,
+        "cross": up or down,
+        "pct_change": max((p - low) / low, (high - p) / high) * 100.0 >= th,
+        "moving_up_pct": (p - low) / low * 100.0 >= th,
+        "moving_down_pct": (high - p) / high * 100.0 >= th,
+        "moving_up": p - low >= th,
+        "moving_down": high - p >= th,
+    }[cond]
+
+
+LEVEL_CONDS = ["above", "below", "cross_above", "cross_below", "cross"]
+MOVE_CONDS = ["pct_change", "moving_up_pct", "moving_down_pct", "moving_up", "moving_down"]
+
+
+@pytest.mark.parametrize("seed", [3, 11, 2026])
+def test_index_matches_a_naive_scan(seed):
+    """Random rules of every condition and window, random ticks (prices on a coarse grid
+    so ties with thresholds happen, irregular gaps so prices leave windows), rules taken
+    out and put back: the index fires exactly what a full scan of the history fires."""
     import random
 
-    rng = random.Random(3)
+    rng = random.Random(seed)
     index = RuleIndex()
-    rules = []
-    for rid in range(300):
-        cond = rng.choice(["above", "below", "cross_above", "cross_below"])
-        th = round(rng.uniform(90, 110), 1)
-        rules.append((rid, cond, th))
-        index.add(rid, "X", cond, th)
-    last = None
-    for _ in range(500):
-        price = round(rng.uniform(88, 112), 2)
-        expected = sorted(
-            rid for rid, cond, th in rules
-            if (cond == "above" and price >= th) or (cond == "below" and price <= th)
-            or (cond == "cross_above" and last is not None and last < th <= price)
-            or (cond == "cross_below" and last is not None and price <= th < last)
-        )
-        assert sorted(index.evaluate("X", price, 0.0)) == expected
+    rules: dict[int, tuple[str, float, int | None]] = {}
+    windows = [1, 5, 15, 60]
+    for rid in range(400):
+        cond = rng.choice(LEVEL_CONDS + MOVE_CONDS)
+        if cond in LEVEL_CONDS:
+            th, window = rng.randrange(380, 421) / 4, None  # 95.00 .. 105.00 by 0.25
+        elif cond.endswith("pct") or cond == "pct_change":
+            th, window = rng.choice([0.25, 0.5, 1, 2, 3]), rng.choice(windows)
+        else:
+            th, window = rng.choice([0.25, 0.5, 1, 2, 4]), rng.choice(windows)
+        rules[rid] = (cond, th, window)
+    for w in windows:  # every window exists from the first tick, as in the engine
+        rules[1000 + w] = ("pct_change", 100.0, w)
+    for rid, (cond, th, window) in rules.items():
+        index.add(rid, "X", cond, th, window)
+    armed = set(rules)
+    history: list[tuple[float, float]] = []
+    last, price, ts = None, 100.0, 0.0
+    fired_kinds: set[str] = set()
+    for _ in range(1500):
+        price = min(110.0, max(90.0, price + rng.choice([-1, -0.5, -0.25, 0, 0.25, 0.5, 1])))
+        ts += rng.choice([1, 5, 30, 60, 240, 900])
+        history.append((ts, price))
+        while history[0][0] < ts - max(windows) * 60:
+            history.pop(0)  # older than any window
+        extremes = {}
+        for w in windows:  # a full scan of the window, once per window and tick
+            inside = [q for t, q in history if t >= ts - w * 60]
+            extremes[w] = (min(inside), max(inside))
+        expected = []
+        for rid in sorted(armed):
+            cond, th, window = rules[rid]
+            low, high = extremes[window] if window else (price, price)
+            if naive(cond, th, price, last, low, high):
+                expected.append(rid)
+                fired_kinds.add(cond)
+        assert sorted(index.evaluate("X", price, ts)) == expected, (ts, price)
         last = price
+        if rng.random() < 0.1:  # take a rule out, or put one back
+            rid = rng.choice(sorted(rules))
+            cond, th, window = rules[rid]
+            if rid in armed:
+                assert index.remove(rid, "X", cond, th, window)
+                armed.discard(rid)
+            else:
+                index.add(rid, "X", cond, th, window)
+                armed.add(rid)
+    assert fired_kinds >= set(LEVEL_CONDS + MOVE_CONDS)  # every condition was exercised

@@ -46,15 +46,17 @@ async def test_drafts_per_channel_are_grounded_and_shaped(settings):
     async with open_runtime(settings) as rt:
         discord = await rt.content.service.draft("AAPL breakout", "discord", "AAPL", "bullish")
         blog = await rt.content.service.draft("NVDA after earnings", "blog", "NVDA")
-        email = await rt.content.service.draft("weekly newsletter", "email")
+        email = await rt.content.service.draft("weekly market recap", "email")
         for d in (discord, blog, email):
             assert ungrounded(d.body, d.source) == [], d.body
             assert "Not financial advice." in d.body
         assert len(discord.body) <= 2000 and "AAPL last traded at $" in discord.body
-        assert "Momentum looks constructive" in discord.body
+        assert discord.body.startswith("**AAPL breakout: the bull case**")
+        assert "I'm leaning bullish on Apple (AAPL)" in discord.body
         assert blog.title == "NVDA after earnings" and blog.excerpt and "nvda" in blog.tags
         assert "<h2>What happened</h2>" in blog.html
         assert "<li>" in email.html and "%" in email.body  # movers from the watchlist
+        assert email.title == "Weekly market recap" and email.source["movers"]
         with pytest.raises(InvalidInput, match="channel must be"):
             await rt.content.service.draft("x", "tiktok")
 
