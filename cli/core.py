@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import app, check_inventory, fail, fmt_time, load_settings, run_async, with_runtime
+from cli.common import app, check_inventory, fail, load_settings, run_async, with_runtime
 
 
 @app.command()
@@ -107,11 +107,13 @@ def health() -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from core.markettime import format_local
+
     async def go(rt):
         await rt.health.monitor.run_all()
-        return rt.health.monitor.summary(), rt.health.monitor.incidents("open")
+        return rt.health.monitor.summary(), rt.health.monitor.incidents("open"), rt.settings.timezone
 
-    rows, incidents = with_runtime(go)
+    rows, incidents, tz = with_runtime(go)
     style = {"ok": "green", "degraded": "yellow", "down": "red"}
     table = Table("component", "status", "latency", "recent", "uptime", "detail",
                   title="victor-copilot health")
@@ -126,7 +128,7 @@ def health() -> None:
         console.print("[bold red]Open incidents[/]")
         for i in incidents:
             console.print(f"  #{i.id} {i.component}: {i.failures} failures — {i.last_error} "
-                          f"(since {fmt_time(i.opened_at)} UTC)")
+                          f"(since {format_local(i.opened_at, tz)})")
     else:
         console.print("No open incidents.")
 

@@ -2,16 +2,25 @@
 
 Jobs are stored by textual reference (``core.scheduler:run_registered`` + a job name), as
 APScheduler requires for persistent stores; the runtime registers the live callable for
-each name at start-up. Listeners record every run and failure for the health page."""
+each name at start-up. Listeners record every run and failure for the health page.
+
+Besides APScheduler's triggers ("interval", "cron", "date") a job may run on the exchange
+clock: trigger "session" with ``event`` ("open" or "close") and ``offset_minutes`` fires
+once per trading session at that moment (holidays skipped, early closes respected)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+from apscheduler.triggers.base import BaseTrigger
+
+from core.calendar import calendar_named
 
 log = structlog.get_logger(__name__)
 
@@ -25,6 +34,96 @@ async def run_registered(name: str, *args: Any) -> None:
                     job=name)
         return
     await job(*args)
+
+
+class SessionTrigger(BaseTrigger):
+    """Fires at each trading session's open or close plus ``offset_minutes`` (negative:
+    before). Only its settings are pickled into the job store; the calendar is looked up
+    by name when the next run is computed."""
+
+    def __init__(self, event: str = "open", offset_minutes: float = 0.0,
+                 calendar: str = "XNYS") -> None:
+        if event not in ("open", "close"):
+            raise ValueError(f"event must be 'open' or 'close', not {event!r}")
+        self.event, self.offset_minutes, self.calendar = event, float(offset_minutes), calendar
+
+    def next_after(self, at: datetime) -> datetime:
+        """The first fire time strictly after ``at``."""
+        cal = calendar_named(self.calendar)
+        offset = timedelta(minutes=self.offset_minutes)
+        edge = cal.next_open if self.event == "open" else cal.next_close
+        return edge(at - offset) + offset
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime
+                           ) -> datetime | None:
+        if previous_fire_time is not None:
+            return self.next_after(previous_fire_time)
+        return self.next_after(now - timedelta(microseconds=1))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"event": self.event, "offset_minutes": self.offset_minutes,
+                "calendar": self.calendar}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.event, self.offset_minutes = state["event"], state["offset_minutes"]
+        self.calendar = state.get("calendar", "XNYS")
+
+    def __str__(self) -> str:
+        minutes = self.offset_minutes
+        when = (f"{abs(minutes):g} min {'before' if minutes < 0 else 'after'} " if minutes
+                else "at ")
+        return f"session[{when}the {self.event}, {self.calendar}]"
+
+    def __repr__(self) -> str:
+        return (f"SessionTrigger(event={self.event!r}, offset_minutes={self.offset_minutes!r}, "
+                f"calendar={self.calendar!r})")
+
+
+def make_trigger(trigger: str, **args: Any) -> BaseTrigger:
+    """An APScheduler trigger object for a job declaration, "session" included."""
+    if trigger == "session":
+        return SessionTrigger(**args)
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.date import DateTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    kinds: dict[str, Any] = {"cron": CronTrigger, "interval": IntervalTrigger,
+                             "date": DateTrigger}
+    if trigger not in kinds:
+        raise ValueError(f"unknown trigger {trigger!r}")
+    return kinds[trigger](timezone=UTC, **args) if trigger != "date" else kinds[trigger](**args)
+
+
+def next_run(trigger: str, args: dict[str, Any], now: float) -> datetime | None:
+    """When a declared job would run next, seen from ``now`` (for `copilot jobs`)."""
+    at = datetime.fromtimestamp(now, UTC)
+    fire: datetime | None = make_trigger(trigger, **args).get_next_fire_time(None, at)
+    return fire
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One job and when it runs next (None: never again)."""
+
+    name: str
+    trigger: str
+    next_run: datetime | None
+
+
+def plan(declared: list[tuple[str, str, dict[str, Any]]], stored: list[dict[str, Any]],
+         now: float) -> list[PlannedRun]:
+    """The declared jobs (name, trigger, args) with their next run seen from ``now``, plus
+    the one-off jobs only the store knows of (a scheduled post), soonest first."""
+    rows = []
+    for name, trigger, args in declared:
+        shown = str(make_trigger(trigger, **args)) if trigger == "session" else \
+            f"{trigger}[{', '.join(f'{k}={v}' for k, v in args.items())}]"
+        rows.append(PlannedRun(name, shown, next_run(trigger, args, now)))
+    names = {name for name, _, _ in declared}
+    rows += [PlannedRun(j["id"], j["trigger"], j["next_run"]) for j in stored
+             if j["id"] not in names]
+    far = datetime.max.replace(tzinfo=UTC)
+    return sorted(rows, key=lambda r: (r.next_run or far, r.name))
 
 
 @dataclass
@@ -73,6 +172,11 @@ class Scheduler:
             ) -> None:
         _REGISTRY[name] = fn
         self.stats.setdefault(name, JobStats())
+        if trigger == "session":
+            self._scheduler.add_job("core.scheduler:run_registered",
+                                    SessionTrigger(**trigger_args), args=[name], id=name,
+                                    name=name, replace_existing=True)
+            return
         self._scheduler.add_job("core.scheduler:run_registered", trigger, args=[name], id=name,
                                 name=name, replace_existing=True, **trigger_args)
 
@@ -82,14 +186,28 @@ class Scheduler:
 
     def at(self, job_id: str, name: str, run_at: float, *args: Any) -> None:
         """Run the registered ``name`` once at ``run_at`` (persisted like every job)."""
-        from datetime import UTC, datetime
-
         self._scheduler.add_job("core.scheduler:run_registered", "date",
                                 run_date=datetime.fromtimestamp(run_at, UTC), args=[name, *args],
                                 id=job_id, name=job_id, replace_existing=True)
 
     def jobs(self) -> list[dict[str, Any]]:
-        return [{"id": j.id, "next_run": j.next_run_time} for j in self._scheduler.get_jobs()]
+        """Every job with its next run (None while the scheduler is not started) and its
+        trigger, as text."""
+        return [{"id": j.id, "next_run": getattr(j, "next_run_time", None),
+                 "trigger": str(j.trigger)} for j in self._scheduler.get_jobs()]
+
+    async def stored(self) -> list[dict[str, Any]]:
+        """The jobs kept in the database (what `copilot run` armed, one-off jobs included).
+        A scheduler that is not running opens its store paused, reads, and closes it:
+        nothing runs."""
+        if self.running:
+            return self.jobs()
+        self._scheduler.start(paused=True)
+        try:
+            return self.jobs()
+        finally:
+            self._scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # APScheduler's asyncio flavour stops on the loop
 
     @property
     def running(self) -> bool:

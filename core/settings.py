@@ -64,6 +64,20 @@ class Settings(BaseSettings):
         default_factory=lambda: ["AAPL", "MSFT", "NVDA", "TSLA", "SPY"],
         validation_alias=_env("COPILOT_WATCHLIST"),
     )
+    # the owner's clock: every time shown is in this IANA zone (the database keeps UTC)
+    timezone: str = Field("America/New_York", validation_alias=_env("COPILOT_TIMEZONE"))
+
+    @field_validator("timezone", mode="after")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(value)
+        except (ValueError, KeyError):
+            raise ValueError(f"COPILOT_TIMEZONE={value!r} is not an IANA time zone name such "
+                             "as America/New_York or Europe/Berlin") from None
+        return value
 
     # Discord
     discord_token: SecretStr | None = Field(None, validation_alias=_env("DISCORD_TOKEN"))

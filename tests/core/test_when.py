@@ -1,5 +1,6 @@
 """Natural times: expiries ("until friday", "eod", "for 2 days") and look-backs ("today",
-"24h"), all in UTC; parse_when keeps its behaviour."""
+"24h"), on a UTC wall clock when no zone is given (the owner's zone is tested in
+tests/time/); parse_when keeps its behaviour."""
 
 from __future__ import annotations
 
@@ -65,7 +66,8 @@ def test_parse_until_reads_spans(text, seconds):
 def test_parse_until_refuses_in_one_sentence(text, message):
     with pytest.raises(InvalidInput, match=message) as err:
         parse_until(text, NOW)
-    assert str(err.value).endswith(".") and "\n" not in str(err.value)
+    # one sentence: a statement, or a question when the time is past or ambiguous
+    assert str(err.value).endswith((".", "?")) and "\n" not in str(err.value)
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -108,5 +110,6 @@ def test_parse_when_keeps_its_behaviour():
     assert parse_when("in 2 hours", NOW) == NOW + 7200
     assert parse_when("friday", NOW) == at("2026-11-27 09:00")
     assert parse_when("tuesday 8:30", NOW) == at("2026-12-01 08:30")  # never today
+    assert parse_when("eod", NOW) == at("2026-11-24 23:59:59")  # a market word now
     with pytest.raises(InvalidInput, match="can't read"):
-        parse_when("eod", NOW)
+        parse_when("whenever", NOW)

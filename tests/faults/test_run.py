@@ -214,12 +214,15 @@ async def test_an_alert_added_by_another_process_fires_on_a_new_symbol(monkeypat
         await rt.start()
         assert "AMD" not in rt.market.tick_pump.streaming  # type: ignore[union-attr]
         added = await asyncio.to_thread(
-            subprocess.run, copilot("alerts", "add", "AMD", "above", "1"), env=env(),
+            subprocess.run, copilot("alerts", "add", "AMD", "above", "1", "--frequency", "every_time"),
+            env=env(),
             cwd=tmp_path, capture_output=True, text=True, timeout=60)
         assert added.returncode == 0, added.stderr
         shown = await wait_for(lambda: [t for t in rt.alerts.console.unshown() if "AMD" in t],
                                timeout=15)
         assert shown and "AMD is at or above $1.00" in shown[0]
+        # a repeating rule stays live, so its symbol stays streamed (a one-shot one that
+        # fired would rightly leave the stream)
         assert "AMD" in rt.market.tick_pump.streaming  # type: ignore[union-attr]
 
 

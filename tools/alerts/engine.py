@@ -11,7 +11,7 @@ import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy import update
@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from core.bus import EventBus
+from core.calendar import calendar_for
 from core.events import ALERT_FIRED, TICKS, AlertFired
 from core.market import Tick
 from core.storage import kv_get
@@ -66,9 +67,11 @@ class Batch:
     now: float
 
 
-def _next_midnight(ts: float) -> float:
-    day = datetime.fromtimestamp(ts, UTC).date() + timedelta(days=1)
-    return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+def next_period(symbol: str, ts: float) -> float:
+    """When a ``once_per_day`` rule that fired at ``ts`` may fire again: the next trading
+    session's open for equities (a holiday or weekend skipped), the next UTC midnight for
+    crypto, which trades around the clock."""
+    return calendar_for(symbol).rearm_after(datetime.fromtimestamp(ts, UTC)).timestamp()
 
 
 class AlertEngine:
@@ -118,7 +121,7 @@ class AlertEngine:
             if rule.frequency == "every_time":
                 rearm_at = max(rearm_at, rule.last_fired_at + rule.cooldown_s)
             elif rule.frequency == "once_per_day":
-                rearm_at = max(rearm_at, _next_midnight(rule.last_fired_at))
+                rearm_at = max(rearm_at, next_period(rule.symbol, rule.last_fired_at))
         if rearm_at > now:
             self._timer(rearm_at, "rearm", view.id)
         else:
@@ -291,7 +294,7 @@ class AlertEngine:
             elif v.frequency == "every_time":
                 self._timer(tick.ts + v.cooldown_s, "rearm", v.id)
             else:
-                self._timer(_next_midnight(tick.ts), "rearm", v.id)
+                self._timer(next_period(v.symbol, tick.ts), "rearm", v.id)
         self.firings += len(fired)
         if self.on_outbox:
             self.on_outbox()

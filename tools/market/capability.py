@@ -61,7 +61,7 @@ def build_providers(kernel: Kernel) -> tuple[list[MarketProvider], TickSource | 
 class MarketCapability(Capability):
     name = "market"
     tables = (CacheEntry, SymbolInterest, WatchItem)
-    guest_tools = frozenset({"get_quote", "get_price_history", "price_chart"})
+    guest_tools = frozenset({"get_quote", "get_price_history", "price_chart", "market_status"})
     grammar = GRAMMAR
 
     def __init__(self, kernel: Kernel, stream_symbols: Callable[[], Iterable[str]] = set) -> None:
@@ -72,7 +72,7 @@ class MarketCapability(Capability):
             providers, engine=kernel.db, charts_dir=settings.charts_dir, clock=kernel.clock,
             quote_ttl_s=settings.quote_ttl_s, history_ttl_s=settings.history_ttl_s,
             default_watchlist=settings.watchlist_default,
-            deadline_s=settings.provider_deadline_s)
+            deadline_s=settings.provider_deadline_s, timezone=settings.timezone)
         self.prefetcher = Prefetcher(self.service, getattr(providers[0], "limiter", None),
                                      alert_symbols=stream_symbols)
         self.others = stream_symbols  # symbols other capabilities need streamed

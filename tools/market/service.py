@@ -26,6 +26,7 @@ from tools.market.cache import InterestTracker, MarketCache
 from tools.market.errors import SymbolNotFound
 from tools.market.format import age_text
 from tools.market.providers.base import MarketProvider
+from tools.market.sessions import PeriodHistory, cut, market_today, period_sessions, resolve_period
 from tools.market.tables import WatchItem
 
 log = structlog.get_logger(__name__)
@@ -101,6 +102,7 @@ class MarketService:
         history_ttl_s: float = 6 * 3600.0,
         default_watchlist: list[str] | None = None,
         deadline_s: float = 10.0,
+        timezone: str = "America/New_York",
     ) -> None:
         if not providers:
             raise ValueError("MarketService needs at least one provider")
@@ -115,6 +117,7 @@ class MarketService:
         self.interest = InterestTracker(engine, clock)
         self.default_watchlist = default_watchlist or []
         self.deadline_s = deadline_s  # a whole provider chain answers within it
+        self.timezone = timezone  # the owner's: every time shown is on his clock
         self._refreshing: dict[str, asyncio.Task] = {}
         self.reads = 0
         self.fresh_reads = 0
@@ -257,14 +260,39 @@ class MarketService:
         return bars[-days:]
 
     @contained
-    async def chart(self, raw_symbol: str, days: int = 90) -> Path:
+    async def history_period(self, raw_symbol: str, period: str) -> PeriodHistory:
+        """Daily bars for exactly the calendar dates ``period`` names ("3 months", "ytd",
+        "52-week", "since jan 1", "last week", "on 2026-10-01"), not a count of
+        sessions; says which sessions it used."""
+        symbol = normalize_symbol(raw_symbol)
+        asked, cal = resolve_period(period, symbol, self.clock())
+        sessions = period_sessions(cal, asked)
+        if not sessions:
+            raise InvalidInput(f"The {cal.label} had no trading session {asked.label} "
+                               f"({asked.start} to {asked.end}).")
+        # enough bars to reach back to the period's first session, whatever came after
+        # (with room for a provider that also dates bars on holidays, as demo data does)
+        since = len(cal.sessions(asked.start, market_today(cal, self.clock())))
+        bars = cut(await self.history(symbol, min(3650, since + since // 10 + 10)), asked,
+                   sessions)
+        if not bars:
+            raise ProviderError(f"No daily prices for {symbol} {asked.label} "
+                                f"({asked.start} to {asked.end}) yet.")
+        return PeriodHistory(symbol, asked, bars, sessions, cal.label)
+
+    @contained
+    async def chart(self, raw_symbol: str, days: int = 90, period: str | None = None) -> Path:
         from tools.market.chart import render_chart
 
-        bars = await self.history(raw_symbol, days)
         symbol = normalize_symbol(raw_symbol)
+        if period:
+            found = await self.history_period(symbol, period)
+            bars, tag = found.bars, f"{found.period.start}_{found.period.end}"
+        else:
+            bars, tag = await self.history(raw_symbol, days), f"{days}d"
         if self.charts_dir is None:
             raise ProviderError("No charts directory is configured.")
-        path = self.charts_dir / f"{symbol}-{days}d-{bars[-1].day.isoformat()}.png"
+        path = self.charts_dir / f"{symbol}-{tag}-{bars[-1].day.isoformat()}.png"
         await asyncio.to_thread(render_chart, symbol, bars, path, self.demo)
         return path
 

@@ -6,56 +6,123 @@ from typing import Any, Literal
 
 from langchain_core.tools import BaseTool, tool
 
+from core.calendar import calendar_for, utc
 from core.errors import InvalidInput
-from tools.market.format import fallback_line, money, quote_line
+from core.market import Quote
+from core.markettime import format_local
+from tools.market.format import age_text, money
 from tools.market.service import MarketService
+from tools.market.sessions import PeriodHistory, next_session_note, quote_session, status_text
+
+
+def quote_summary(q: Quote, age_s: float, tz: str, note: str = "") -> str:
+    """'AAPL is at $231.95 (+0.52% today), regular session, as of Wed 25 Nov 09:42 EST,
+    3 min old.' — or, when the provider failed, why and the last price I have."""
+    sign = "+" if q.change >= 0 else ""
+    part = quote_session(q.symbol, q.as_of)
+    where = f", {part}" if part else ""
+    demo = " — demo data" if q.demo else ""
+    stamp = format_local(q.as_of, tz)
+    if note:
+        return (f"{note.strip().rstrip('.')}: {q.symbol} at {money(q.price)} "
+                f"({sign}{q.change_pct:.2f}% today){where}, as of {stamp}{demo}.")
+    return (f"{q.symbol} is at {money(q.price)} ({sign}{q.change_pct:.2f}% today){where}, "
+            f"as of {stamp}, {age_text(age_s)}{demo}.")
+
+
+def period_summary(found: PeriodHistory, demo: bool) -> str:
+    bars = found.bars
+    first, last = bars[0], bars[-1]
+    change = (last.close - first.close) / first.close * 100
+    high = max(bars, key=lambda b: b.high)
+    low = min(bars, key=lambda b: b.low)
+    p = found.period
+    span = f"{p.start}" if p.start == p.end else f"{p.start} to {p.end}"
+    return (f"{found.symbol} {p.label} ({span}): {money(first.close)} on {first.day} to "
+            f"{money(last.close)} on {last.day} ({change:+.2f}%), high {money(high.high)} on "
+            f"{high.day}, low {money(low.low)} on {low.day}; {found.used} ({found.market})"
+            f"{' — demo data' if demo else ''}.")
 
 
 def make_market_tools(service: MarketService) -> list[BaseTool]:
     @tool
     async def get_quote(symbol: str) -> dict[str, Any]:
         """Latest price of one ticker symbol (e.g. AAPL, BRK.B, BTC-USD), with the day's
-        change and how fresh the price is."""
+        change, how fresh the price is and whether it is from the regular session,
+        pre-market, after-hours or the last close."""
         result = await service.quote(symbol)
         q = result.quote
-        if result.note:  # the provider failed: the last price, its age and why
-            summary = fallback_line(q, result.note)
-        else:
-            summary = quote_line(q, service.clock())
+        summary = quote_summary(q, result.age_s, service.timezone, result.note)
         return {
             "summary": summary, "symbol": q.symbol, "price": q.price,
             "change_pct": q.change_pct, "as_of": q.as_of.isoformat(),
             "age_s": round(result.age_s, 1), "demo": q.demo, "source": q.source,
+            "session": quote_session(q.symbol, q.as_of),
         }
 
     @tool
-    async def get_price_history(symbol: str, days: int = 30) -> dict[str, Any]:
-        """Daily closing prices of a ticker for the last `days` trading sessions
-        (default 30), with the change over the period, high and low."""
-        bars = await service.history(symbol, days)
+    async def get_price_history(symbol: str, days: int = 30,
+                                period: str | None = None) -> dict[str, Any]:
+        """Daily closing prices of a ticker, with the change over the period, high and
+        low. Either the last `days` trading sessions (default 30) or a calendar `period`:
+        "3 months", "6 months", "ytd", "52-week", "1y", "this week", "last week",
+        "since jan 1", "yesterday", "on 2026-10-01", "2026-10-01 to 2026-10-31"
+        (exactly those dates; the answer says which sessions it used)."""
+        if period:
+            found = await service.history_period(symbol, period)
+            bars = found.bars
+            summary = period_summary(found, service.demo)
+            extra: dict[str, Any] = {"period": found.period.label,
+                                     "start": found.period.start.isoformat(),
+                                     "end": found.period.end.isoformat()}
+        else:
+            bars = await service.history(symbol, days)
+            first, last = bars[0], bars[-1]
+            change = (last.close - first.close) / first.close * 100
+            high = max(bars, key=lambda b: b.high)
+            low = min(bars, key=lambda b: b.low)
+            demo = " — demo data" if service.demo else ""
+            summary = (
+                f"{symbol.upper()} over the last {len(bars)} sessions: {money(first.close)} on "
+                f"{first.day} to {money(last.close)} on {last.day} ({change:+.2f}%), high "
+                f"{money(high.high)} on {high.day}, low {money(low.low)} on {low.day}{demo}.")
+            extra = {}
         first, last = bars[0], bars[-1]
-        change = (last.close - first.close) / first.close * 100
-        high = max(bars, key=lambda b: b.high)
-        low = min(bars, key=lambda b: b.low)
-        demo = " — demo data" if service.demo else ""
-        summary = (
-            f"{symbol.upper()} over the last {len(bars)} sessions: {money(first.close)} on "
-            f"{first.day} to {money(last.close)} on {last.day} ({change:+.2f}%), high "
-            f"{money(high.high)} on {high.day}, low {money(low.low)} on {low.day}{demo}."
-        )
         return {
             "summary": summary, "symbol": symbol.upper(), "days": len(bars),
-            "change_pct": round(change, 2), "high": high.high, "low": low.low,
-            "closes": [[b.day.isoformat(), b.close] for b in bars],
+            "change_pct": round((last.close - first.close) / first.close * 100, 2),
+            "high": max(b.high for b in bars), "low": min(b.low for b in bars),
+            "closes": [[b.day.isoformat(), b.close] for b in bars], **extra,
         }
 
     @tool
-    async def price_chart(symbol: str, days: int = 90) -> dict[str, Any]:
+    async def price_chart(symbol: str, days: int = 90, period: str | None = None
+                          ) -> dict[str, Any]:
         """Draw a PNG chart of a ticker's daily close and volume for the last `days`
-        sessions (default 90). Returns the file path."""
-        path = await service.chart(symbol, days)
-        return {"summary": f"Chart of {symbol.upper()} for {days} days saved to {path}.",
+        sessions (default 90), or for a calendar `period` ("3 months", "ytd", "52-week",
+        "since jan 1"). Returns the file path."""
+        path = await service.chart(symbol, days, period)
+        span = period if period else f"{days} days"
+        return {"summary": f"Chart of {symbol.upper()} for {span} saved to {path}.",
                 "path": str(path)}
+
+    @tool
+    async def market_status(symbol: str | None = None) -> dict[str, Any]:
+        """Is the market open? The session state (open, pre-market, after-hours, closed
+        and why: weekend, holiday) and the time to the next open or close, in the
+        owner's time zone. US equities follow the NYSE; crypto symbols (BTC-USD) trade
+        24/7. `symbol` picks the market (default: US equities)."""
+        now = service.clock()
+        cal = calendar_for(symbol)
+        status = cal.status(utc(now))
+        summary = status_text(status, now, service.timezone) + next_session_note(
+            cal, status, service.timezone)
+        return {
+            "summary": summary, "market": status.market, "state": status.state,
+            "reason": status.reason,
+            "next_open": status.next_open.isoformat() if status.next_open else None,
+            "next_close": status.next_close.isoformat() if status.next_close else None,
+        }
 
     @tool
     async def watchlist(action: Literal["add", "remove", "list"] = "list",
@@ -77,4 +144,4 @@ def make_market_tools(service: MarketService) -> list[BaseTool]:
             f"{symbol.upper()} was not on your watchlist."
         return {"summary": text, "symbols": service.watchlist()}
 
-    return [get_quote, get_price_history, price_chart, watchlist]
+    return [get_quote, get_price_history, price_chart, watchlist, market_status]

@@ -71,11 +71,12 @@ async def test_pct_change_catches_drops(harness):
 
 
 async def test_once_per_day(harness):
-    rule = await harness.add(symbol="AAPL", condition="above", threshold=100,
+    # crypto: once per UTC day (equities re-arm at the next session's open: tests/time/)
+    rule = await harness.add(symbol="BTC-USD", condition="above", threshold=100,
                              frequency="once_per_day")
-    assert await harness.tick("AAPL", 101) == [rule.id]
-    assert await harness.tick("AAPL", 102, dt=3600) == [rule.id]  # same day
-    assert await harness.tick("AAPL", 103, dt=12 * 3600) == [rule.id, rule.id]  # next day
+    assert await harness.tick("BTC-USD", 101) == [rule.id]
+    assert await harness.tick("BTC-USD", 102, dt=60) == [rule.id]  # same day
+    assert await harness.tick("BTC-USD", 103, dt=24 * 3600) == [rule.id, rule.id]  # next day
 
 
 async def test_every_time_respects_cooldown(harness):

@@ -109,7 +109,8 @@ async def test_expiries_read_natural_phrases(harness, tools, phrase, expected):
 
 
 @pytest.mark.parametrize("phrase,says", [
-    ("2020-01-01", "Can't create that alert: the expiry '2020-01-01' is in the past."),
+    ("2020-01-01",
+     "Can't create that alert: the expiry '2020-01-01' is in the past; when should it be instead?"),
     ("yesterday-ish", "Can't create that alert: I can't read 'yesterday-ish' as an end time"),
 ])
 async def test_a_past_or_unreadable_expiry_is_one_sentence(harness, tools, phrase, says):

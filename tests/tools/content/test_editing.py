@@ -47,9 +47,9 @@ async def test_show_draft_gives_text_status_channel_and_schedule(settings):
         shown = await tool(rt, "show_draft").ainvoke({"draft_id": d.id}, OWNER)
         assert shown["summary"].startswith(f"Draft {d.id} · discord · draft · bullish tone")
         assert "Title: AAPL breakout" in shown["summary"] and d.body.strip() in shown["summary"]
-        rt.content.service.schedule(d.id, "2026-12-01 14:30")
+        rt.content.service.schedule(d.id, "2099-06-01 14:30")
         shown = await tool(rt, "show_draft").ainvoke({"draft_id": d.id}, OWNER)
-        assert "Scheduled for 2026-12-01 14:30 UTC" in shown["summary"]
+        assert "Scheduled for 2099-06-01 14:30 UTC" in shown["summary"]
         assert shown["status"] == "scheduled" and shown["channel"] == "discord"
         with pytest.raises(PermissionDenied):
             await tool(rt, "show_draft").ainvoke({"draft_id": d.id}, GUEST)
