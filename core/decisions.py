@@ -34,6 +34,9 @@ class ActionResult:
 
 
 Action = Callable[[dict[str, Any]], Awaitable[ActionResult]]
+# why an option cannot work right now (a sentence for the owner), or None when it can
+Precondition = Callable[[dict[str, Any]], Awaitable[str | None]]
+FAILED = "That didn't work: "  # how a failed action's outcome begins (memory reads it)
 
 
 @dataclass
@@ -44,6 +47,10 @@ class DecisionKind:
     name: str
     actions: dict[str, Action] = field(default_factory=dict)
     description: str = ""
+    # per action name: checked when a decision is raised (the option is left out) and
+    # again when it is chosen (the choice fails, says why and raises a follow-up)
+    preconditions: dict[str, Precondition] = field(default_factory=dict)
+    repeat_word: str = "Raised"  # "Fired 8 times since 09:42 UTC"
 
 
 # ---- Agent Inbox payloads (langgraph's HumanInterrupt / HumanResponse) -----------------
@@ -94,6 +101,11 @@ class Decision(SQLModel, table=True):
     undo_json: str | None = None
     undo_until: float | None = None
     source_key: str | None = Field(default=None, unique=True)
+    # one open decision per subject: a repeat of a pending decision's group updates it
+    group_key: str | None = Field(default=None, index=True)
+    occurrences: int = 1
+    last_at: float | None = None
+    follow_up_of: int | None = None  # the decision whose chosen option failed
     allow_edit: bool = False  # the owner may edit the option's args (a draft's text)
     created_at: float = 0.0
     decided_at: float | None = None
@@ -119,8 +131,13 @@ class Decision(SQLModel, table=True):
             "status": self.status, "chosen": self.chosen, "decided_by": self.decided_by,
             "outcome": self.outcome, "created_at": self.created_at,
             "decided_at": self.decided_at, "expires_at": self.expires_at,
-            "undo_until": self.undo_until,
+            "undo_until": self.undo_until, "occurrences": self.occurrences,
+            "last_at": self.last_at, "follow_up_of": self.follow_up_of,
         }
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome.startswith(FAILED)
 
     def prompt_text(self) -> str:
         """Markdown shown to the owner (console, Discord, inbox tooling)."""
@@ -155,10 +172,11 @@ class DecisionPort(Protocol):
     async def raise_decision(self, kind: str, title: str, options: Sequence[Option], *,
                              context: str = "", symbol: str | None = None,
                              source_key: str | None = None, default: str | None = None,
-                             allow_edit: bool = False, ttl_s: float | None = None
-                             ) -> Decision:
+                             allow_edit: bool = False, ttl_s: float | None = None,
+                             group_key: str | None = None) -> Decision:
         """Raise a decision (the same ``source_key`` never raises two) and park it at its
-        interrupt; autopilot may resolve it at once."""
+        interrupt; autopilot may resolve it at once. While a decision of the same
+        ``group_key`` is pending, it is updated (count, latest context) instead."""
         ...
 
     async def close(self, decision_id: int, reason: str) -> Decision:
@@ -168,3 +186,7 @@ class DecisionPort(Protocol):
     def get(self, decision_id: int) -> Decision: ...
 
     def pending(self, kind: str | None = None) -> list[Decision]: ...
+
+    async def close_group(self, group_key: str, reason: str) -> list[int]:
+        """Close the pending decisions of a subject that went away (an alert deleted)."""
+        ...

@@ -11,6 +11,7 @@ from typing import Any
 
 import structlog
 
+from core.decisions import FAILED
 from core.errors import ProviderError
 from memory.embeddings import Embedder
 from memory.store import Recalled, VectorMemory, close_client
@@ -33,6 +34,16 @@ class PastChoice:
     decided_by: str
     created_at: float
     text: str
+    failed: bool = False  # the chosen option's action did not work
+
+    @property
+    def undone(self) -> bool:
+        return self.chosen.startswith("undone:")
+
+    @property
+    def option(self) -> str:
+        """The option chosen, undone or not."""
+        return self.chosen.removeprefix("undone:")
 
 
 def describe_symbol(symbol: str | None) -> str:
@@ -60,7 +71,8 @@ def entry(*, decision_id: int, kind: str, title: str, context: str, symbol: str 
     text = f"{decision_text(kind, title, context, symbol)} Chose: {chosen_label}."
     return text, {"decision_id": decision_id, "kind": kind, "symbol": symbol,
                   "chosen": chosen, "chosen_label": chosen_label, "decided_by": decided_by,
-                  "outcome": outcome[:500], "created_at": created_at}
+                  "outcome": outcome[:500], "created_at": created_at,
+                  "failed": outcome.startswith(FAILED)}
 
 
 class DecisionMemory:
@@ -167,10 +179,14 @@ class DecisionMemory:
                                     f"({type(exc).__name__}); it is rebuilt from the "
                                     "decision log.") from exc
 
-    def similar(self, text: str, kind: str, k: int = 20) -> list[PastChoice]:
+    def similar(self, text: str, kind: str, k: int = 20,
+                symbol: str | None = None) -> list[PastChoice]:
+        """The ``k`` past decisions of ``kind`` nearest ``text`` (of ``symbol`` only, when
+        given)."""
         vector = self.embedder.embed([text])[0]
+        where = {"symbol": symbol} if symbol else None
         return self._read("similar", lambda: [
-            _choice(r) for r in self.store(kind).query_vector(vector, k=k)])
+            _choice(r) for r in self.store(kind).query_vector(vector, k=k, where=where)])
 
     def recall(self, query: str, k: int = 5, kinds: Iterable[str] = ()) -> list[PastChoice]:
         """Across ``kinds`` (every kind remembered so far when empty): one embedding, one
@@ -193,4 +209,5 @@ def _choice(r: Recalled) -> PastChoice:
         kind=str(m.get("kind", "")), symbol=m.get("symbol"), chosen=str(m.get("chosen", "")),
         chosen_label=str(m.get("chosen_label", "")), decided_by=str(m.get("decided_by", "")),
         created_at=float(m.get("created_at", 0.0)), text=r.document,
+        failed=bool(m.get("failed")) or str(m.get("outcome", "")).startswith(FAILED),
     )

@@ -15,7 +15,7 @@ from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from agent.decisions.grammar import GRAMMAR
-from agent.decisions.service import DecisionService
+from agent.decisions.service import FOLLOW_UP, DecisionService
 from core.capability import Capability, Job, Kernel
 from core.decisions import Decision, DecisionEvent, DecisionKind, Option
 from core.ports import BriefingSection, CheckResult, HealthCheck
@@ -29,6 +29,7 @@ KIND_LABELS = {
     "alert_fired": "Alerts fired", "content_ready": "Drafts ready to publish",
     "health_incident": "Health incidents", "architecture_finding": "Architecture findings",
     "briefing": "Briefings", "delivery_failed": "Undelivered alerts",
+    "follow_up": "Follow-ups of choices that failed",
 }
 log = structlog.get_logger(__name__)
 
@@ -57,6 +58,8 @@ class DecisionsCapability(Capability):
             autopilot_n=settings.autopilot_min_agreeing,
             autopilot_similarity=settings.autopilot_similarity)
         self.service.register_kind(DecisionKind("briefing"))
+        self.service.register_kind(DecisionKind(
+            FOLLOW_UP, description="A chosen option failed: retry, another option, or leave it."))
         # the SQL log is the truth; the keeper mends the vector memory from it
         self.keeper = MemoryKeeper(memory, kernel.db, clock=kernel.clock)
         self.memory_check_s = 60.0  # how often the running instance looks at the store
@@ -187,10 +190,12 @@ class DecisionsCapability(Capability):
             await self.service.remind()
 
         return [
-            Job("briefing_pre_open", pre_open, "cron",
-                {"day_of_week": "mon-fri", "hour": 13, "minute": 45}),
-            Job("briefing_after_close", after_close, "cron",
-                {"day_of_week": "mon-fri", "hour": 21, "minute": 15}),
+            # on the exchange clock: 15 min before each NYSE open and after each close
+            # (holidays skipped, early closes respected, DST followed)
+            Job("briefing_pre_open", pre_open, "session",
+                {"event": "open", "offset_minutes": -15}),
+            Job("briefing_after_close", after_close, "session",
+                {"event": "close", "offset_minutes": 15}),
             Job("decision_housekeeping", housekeeping, "interval", {"minutes": 5}),
         ]
 

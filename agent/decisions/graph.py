@@ -2,12 +2,13 @@
 decision survives restarts and any process can resume it.
 
     START -> recommend -> (autopilot agrees?) -> auto ---------> act -> record -> END
-                                      \\-> ask (interrupt) -/
+                                      \\-> ask (interrupt) -/    \\-> note -> ask
 
 ``recommend`` consults the memory of past choices; ``ask`` parks the thread at an
 ``interrupt()`` whose payload is Agent Inbox's ``HumanInterrupt``; the resume value is a
-``HumanResponse`` (or Agent Inbox's list of them); ``act`` runs the chosen option's
-action; ``record`` writes the SQL projection, the audit trail and the memory, and tells
+``HumanResponse`` (or Agent Inbox's list of them, see ``inbox.py``); ``act`` runs the
+chosen option's action, or finds a free-text instruction, which ``note`` records before
+the thread asks again; ``record`` writes the SQL projection, the audit trail and the memory, and tells
 the bus. The steps themselves live in ``DecisionService``: this file is the picture.
 """
 
@@ -18,6 +19,7 @@ from typing import Any, Protocol, TypedDict
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
+from agent.decisions.inbox import as_response
 from core.decisions import HumanInterrupt, HumanResponse
 
 
@@ -35,18 +37,10 @@ class DecisionSteps(Protocol):
 
     async def act(self, request: HumanInterrupt, response: HumanResponse) -> dict[str, Any]: ...
 
+    async def note(self, decision_id: int, response: HumanResponse, instruction: str) -> None: ...
+
     async def record(self, decision_id: int, response: HumanResponse,
                      result: dict[str, Any]) -> None: ...
-
-
-def as_response(value: Any) -> HumanResponse:
-    """Whatever a resume carries, as one ``HumanResponse``: Agent Inbox sends a list of
-    them; a bare string is an option id."""
-    if isinstance(value, list):
-        value = value[0] if value else {"type": "ignore"}
-    if isinstance(value, dict) and value.get("type") in ("accept", "ignore", "response", "edit"):
-        return value  # type: ignore[return-value]
-    return {"type": "response", "args": str(value)}
 
 
 def build_decision_graph(steps: DecisionSteps, checkpointer: Any = None) -> Any:
@@ -67,6 +61,14 @@ def build_decision_graph(steps: DecisionSteps, checkpointer: Any = None) -> Any:
     async def act(state: DecisionState) -> dict[str, Any]:
         return {"result": await steps.act(state["request"], state["response"])}
 
+    def answered(state: DecisionState) -> str:
+        return "note" if "instruction" in state["result"] else "record"
+
+    async def note(state: DecisionState) -> dict[str, Any]:
+        await steps.note(state["decision_id"], state["response"],
+                         state["result"]["instruction"])
+        return {}
+
     async def record(state: DecisionState) -> dict[str, Any]:
         await steps.record(state["decision_id"], state["response"], state["result"])
         return {}
@@ -76,11 +78,13 @@ def build_decision_graph(steps: DecisionSteps, checkpointer: Any = None) -> Any:
     graph.add_node("auto", auto)
     graph.add_node("ask", ask)
     graph.add_node("act", act)
+    graph.add_node("note", note)
     graph.add_node("record", record)
     graph.add_edge(START, "recommend")
     graph.add_conditional_edges("recommend", route, {"auto": "auto", "ask": "ask"})
     graph.add_edge("auto", "act")
     graph.add_edge("ask", "act")
-    graph.add_edge("act", "record")
+    graph.add_conditional_edges("act", answered, {"note": "note", "record": "record"})
+    graph.add_edge("note", "ask")
     graph.add_edge("record", END)
     return graph.compile(checkpointer=checkpointer)

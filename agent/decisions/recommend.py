@@ -1,4 +1,9 @@
-"""Recommendations and autopilot verdicts from memory of past choices."""
+"""Recommendations and autopilot verdicts from memory of past choices.
+
+Honest by construction: only the owner's own choices whose action worked are counted;
+autopilot's choices, failed and undone ones are kept apart and said as such. "Similar"
+means the same kind and, when the decision has a symbol, the same symbol; failing that the
+same asset class, failing that anything of the kind, and the rationale says which."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from core.decisions import Option
 from memory.decisions import DecisionMemory, PastChoice
 
 log = structlog.get_logger(__name__)
+MAX_REFS = 6  # decision numbers cited in one rationale
 
 
 @dataclass
@@ -21,6 +27,24 @@ class Recommendation:
     agreeing: int = 0
     considered: int = 0
     memory_ok: bool = True  # the memory was complete and readable: autopilot may trust it
+    vetoed: bool = False  # a recent similar choice failed or was undone: autopilot waits
+
+
+def asset_class(symbol: str | None) -> str | None:
+    """Equity, ETF, Crypto... (None when unknown)."""
+    if not symbol:
+        return None
+    from core.symbols import UNIVERSE
+
+    row = UNIVERSE.get(symbol)
+    if row is not None:
+        return row[2]
+    return "Crypto" if symbol.endswith("-USD") else None
+
+
+def refs(ids: list[int]) -> str:
+    shown = ", ".join(f"#{i}" for i in ids[:MAX_REFS])
+    return shown + (f" and {len(ids) - MAX_REFS} more" if len(ids) > MAX_REFS else "")
 
 
 class Recommender:
@@ -29,24 +53,37 @@ class Recommender:
         self.n = n
         self.threshold = threshold
 
-    def last_similar(self, kind: str, text: str) -> list[PastChoice]:
-        """The N most recent past decisions of this kind that are similar enough."""
+    def similar(self, kind: str, text: str, symbol: str | None = None
+                ) -> tuple[list[PastChoice], str, str]:
+        """Past decisions of this kind, newest first, from the nearest scope that has any
+        (same symbol, then same asset class, then anything close enough), and that scope
+        in words (and a note when it is not the symbol's own)."""
         if self.memory is None:
-            return []
-        close = [p for p in self.memory.similar(text, kind, k=max(20, self.n * 4))
-                 if p.similarity >= self.threshold]
-        close.sort(key=lambda p: p.created_at, reverse=True)
-        return close[: self.n]
+            return [], "", ""
+        k = max(20, self.n * 4)
+        words = kind.replace("_", " ")
+        if symbol:
+            same = self.memory.similar(text, kind, k, symbol=symbol)
+            if same:
+                return _newest(same), symbol, ""
+        nearest = self.memory.similar(text, kind, k)
+        cls = asset_class(symbol)
+        if cls is not None:  # the same kind and asset class is similar by definition
+            near = [p for p in nearest if asset_class(p.symbol) == cls]
+            if near:
+                return _newest(near), f"{cls.lower()} {words}", f" (none for {symbol} yet)"
+        close = [p for p in nearest if p.similarity >= self.threshold]
+        return _newest(close), words, f" (none for {symbol} yet)" if symbol else ""
 
     def recommend(self, kind: str, text: str, options: list[Option],
-                  default: str | None = None) -> Recommendation:
+                  default: str | None = None, symbol: str | None = None) -> Recommendation:
         """Never raises: without a readable memory the default is recommended, saying so,
         so a decision is always raised."""
         ids = {o.id for o in options}
         labels = {o.id: o.label for o in options}
         fallback = default if default in ids else (options[0].id if options else None)
         try:
-            recent = self.last_similar(kind, text)  # undone choices count, as disagreement
+            past, scope, note = self.similar(kind, text, symbol)
         except Exception as exc:  # noqa: BLE001 - memory must never stop a decision
             log.warning("memory unavailable for a recommendation", kind=kind,
                         error=f"{type(exc).__name__}: {exc}")
@@ -55,32 +92,60 @@ class Recommender:
                 "is the default." if fallback else "", memory_ok=False)
         state = getattr(self.memory, "state", "ok")
         rebuilding = state in ("checking", "rebuilding", "down")
-        past = [p for p in recent if p.chosen in ids]
-        if not past:
+        owned = [p for p in past if p.decided_by == "owner" and not p.failed
+                 and not p.undone and p.chosen in ids][: self.n]
+        apart = _apart(past, owned)
+        vetoed = any(p.failed or p.undone for p in past[: self.n])
+        if not owned:
             if rebuilding:
                 return Recommendation(
                     fallback, "The memory of past decisions is being rebuilt from the "
                     "decision log, so this is the default." if fallback else "",
                     memory_ok=False)
-            return Recommendation(
-                fallback, "No similar past decisions yet, so this is the default."
-                if fallback else "", [], 0, 0)
-        counts = Counter(p.chosen for p in past)
+            mine = [p for p in past if p.decided_by == "owner" and not p.failed
+                    and not p.undone][: self.n]
+            text_ = ("" if not fallback else
+                     "No similar past decisions yet, so this is the default." if not mine else
+                     f"What you chose in similar {scope} decisions ({refs([p.decision_id for p in mine])}) "
+                     "is not on offer this time, so this is the default.")
+            return Recommendation(fallback, (text_ + apart).strip(), vetoed=vetoed)
+        counts = Counter(p.chosen for p in owned)
         choice, agreeing = counts.most_common(1)[0]
-        cited = [p.decision_id for p in past if p.chosen == choice]
-        subject = past[0].symbol or kind.replace("_", " ")
-        refs = ", ".join(f"#{i}" for i in cited[:5])
-        undone = sum(1 for p in recent if p.chosen.startswith("undone:"))
-        rationale = (f"You chose “{labels[choice]}” for {agreeing} of the last {len(recent)} "
-                     f"similar {subject} decisions ({refs})"
-                     + (f"; {undone} of them undone." if undone else ".")
+        cited = [p.decision_id for p in owned if p.chosen == choice]
+        rationale = (f"You chose “{labels[choice]}” for {agreeing} of the last {len(owned)} "
+                     f"similar {scope} decisions{note} ({refs(cited)})." + apart
                      + (" (The memory is still being rebuilt from the decision log.)"
                         if rebuilding else ""))
-        return Recommendation(choice, rationale, cited, agreeing, len(recent),
-                              memory_ok=not rebuilding)
+        return Recommendation(choice, rationale, cited, agreeing, len(owned),
+                              memory_ok=not rebuilding, vetoed=vetoed)
 
     def autopilot_agrees(self, rec: Recommendation) -> bool:
-        """Autopilot may act only when the last N similar decisions all chose the same,
-        as read from a complete memory (never while it is being rebuilt)."""
-        return (rec.memory_ok and rec.option is not None and rec.considered >= self.n
-                and rec.agreeing == rec.considered)
+        """Autopilot may act only when the owner's last N similar choices (that worked and
+        stood) all chose the same, as read from a complete memory, and no recent similar
+        choice failed or was undone. Its own choices never count."""
+        return (rec.memory_ok and not rec.vetoed and rec.option is not None
+                and rec.considered >= self.n and rec.agreeing == rec.considered)
+
+
+def _newest(past: list[PastChoice]) -> list[PastChoice]:
+    return sorted(past, key=lambda p: (p.created_at, p.decision_id), reverse=True)
+
+
+def _apart(past: list[PastChoice], owned: list[PastChoice]) -> str:
+    """What was not counted, said apart: autopilot's choices, failed and undone ones."""
+    if not owned and not past:
+        return ""
+    oldest = owned[-1].created_at if owned else float("-inf")
+    window = [p for p in past if p.created_at >= oldest and p not in owned]
+    failed = [p.decision_id for p in window if p.failed]
+    undone = [p.decision_id for p in window if p.undone and not p.failed]
+    auto = [p.decision_id for p in window
+            if p.decided_by == "autopilot" and not p.failed and not p.undone]
+    parts = []
+    if auto:
+        parts.append(f"autopilot decided {len(auto)} ({refs(auto)})")
+    if failed:
+        parts.append(f"{len(failed)} failed ({refs(failed)})")
+    if undone:
+        parts.append(f"{len(undone)} undone ({refs(undone)})")
+    return (" Not counted: " + "; ".join(parts) + ".") if parts else ""

@@ -36,6 +36,31 @@ def make_decision_tools(service: DecisionService,
         return {"summary": f"Decision {d.id}: {d.outcome}{undo}", "decision": d.as_dict()}
 
     @tool
+    async def decide_all(option: str, config: RunnableConfig, kind: str | None = None,
+                         symbol: str | None = None) -> dict[str, Any]:
+        """Answer every pending decision of one kind (alert_fired, content_ready,
+        health_incident, ...) and/or one symbol the same way: option "dismiss" closes them
+        without action ("dismiss all alert decisions"); any other option (e.g. "snooze")
+        runs where a decision offers it ("snooze all TSLA")."""
+        done, skipped = await service.decide_all(option, caller_from_config(config), kind,
+                                                  symbol)
+        what = " ".join(x for x in (symbol.upper() if symbol else "",
+                                    kind.replace("_", " ") if kind else "") if x)
+        if not done and not skipped:
+            return {"summary": f"No pending {what + ' ' if what else ''}decisions to answer.",
+                    "decisions": []}
+        n = len(done)
+        noun = "decision" if n == 1 else "decisions"
+        dismissed = option.strip().lower() in ("dismiss", "ignore")
+        head = f"Dismissed {n} {noun}" if dismissed else f"Answered {n} {noun} with “{option}”"
+        lines = [f"#{d.id} {d.title}: {d.outcome}" for d in done]
+        tail = (f" {len(skipped)} had no option {option!r} and wait for you: "
+                + " ".join(f"#{i}" for i in skipped) + ".") if skipped else ""
+        return {"summary": f"{head}:" + ("\n" + "\n".join(lines) if lines else " none.")
+                           + tail,
+                "decisions": [d.as_dict() for d in done], "skipped": skipped}
+
+    @tool
     def recall_decisions(query: str, k: int = 5) -> dict[str, Any]:
         """Past decisions similar to `query`, with what was chosen each time."""
         if service.memory is None:
@@ -83,7 +108,8 @@ def make_decision_tools(service: DecisionService,
         return {"summary": f"Undid decision {d.id}{by}, “{d.title}”: {what}",
                 "decision": d.as_dict()}
 
-    tools: list[BaseTool] = [pending_decisions, decide, undo, recall_decisions, autopilot]
+    tools: list[BaseTool] = [pending_decisions, decide, decide_all, undo, recall_decisions,
+                             autopilot]
     if briefing is not None:
         @tool("briefing")
         async def briefing_tool(config: RunnableConfig) -> dict[str, Any]:

@@ -256,8 +256,9 @@ async def test_undo_without_an_id_includes_autopilot_and_respects_the_window(set
 async def test_briefing_on_demand_raises_nothing(settings):
     async with open_runtime(settings) as rt:
         rule = await make_rule(rt)
+        other = await make_rule(rt)  # one open decision per rule: two rules, two decisions
         await rt.alerts.on_fired(fired(rule.id, 1))
-        await rt.alerts.on_fired(fired(rule.id, 2))
+        await rt.alerts.on_fired(fired(other.id, 2))
         draft = await rt.content.service.draft("AAPL", "discord", "AAPL", notify=True)
         before = [d.id for d in rt.decisions.pending()]
         briefing = next(t for t in rt.tools if t.name == "briefing")

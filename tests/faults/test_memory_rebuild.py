@@ -146,9 +146,10 @@ def test_a_recall_failure_falls_back_to_the_default_and_never_autopilots():
     class Rebuilding(Broken):
         state = "rebuilding"
 
-        def similar(self, text, kind, k=20):
+        def similar(self, text, kind, k=20, symbol=None):
             return [SimpleNamespace(decision_id=1, similarity=0.9, chosen="snooze",
-                                    symbol="TSLA", created_at=1.0)]
+                                    symbol="TSLA", created_at=1.0, decided_by="owner",
+                                    failed=False, undone=False)]
 
     rec = Recommender(Rebuilding(), n=1).recommend("alert_fired", "TSLA", options, "dismiss")
     assert rec.option == "snooze" and rec.agreeing == rec.considered == 1

@@ -12,13 +12,14 @@ from langchain_core.tools import BaseTool
 
 from core.capability import Capability, Kernel
 from core.decisions import ActionResult, Decision, DecisionKind, DecisionPort, Option
-from core.errors import ConfigurationError
+from core.errors import ConfigurationError, CopilotError
 from core.events import ALERT_FIRED, AlertFired
 from core.market import MarketData
 from core.ports import BriefingSection, CheckResult, FnCheck, HealthCheck
+from core.storage import kv_get
 from tools.alerts.console import ConsoleNotice, ConsoleTarget
 from tools.alerts.dispatcher import Dispatcher
-from tools.alerts.engine import AlertEngine
+from tools.alerts.engine import VERSION_KEY, AlertEngine
 from tools.alerts.grammar import GRAMMAR
 from tools.alerts.models import AlertRule, Delivery, Firing, Notification
 from tools.alerts.service import AlertService
@@ -157,8 +158,22 @@ class AlertsCapability(Capability):
             return ActionResult(f"Restored {len(back)} alert(s): "
                                 + " ".join(f"#{r.id}" for r in back) + ".")
 
+        async def live(args: dict[str, Any]) -> str | None:
+            """Snoozing or deleting needs the rule still live and repeating: a one-shot
+            rule that fired is done, and snoozing it always failed."""
+            try:
+                rule = svc.get(int(args["alert_id"]))
+            except CopilotError as exc:
+                return str(exc)
+            if not rule.active:
+                return (f"alert {rule.id} fires only once and is done" if rule.frequency == "once"
+                        else f"alert {rule.id} is no longer active")
+            return None
+
         return [DecisionKind("alert_fired", {"snooze_alert": snooze, "unsnooze_alert": unsnooze,
-                                             "delete_alert": delete, "restore_alert": restore}),
+                                             "delete_alert": delete, "restore_alert": restore},
+                             preconditions={"snooze_alert": live, "delete_alert": live},
+                             repeat_word="Fired"),
                 DecisionKind(BULK_DELETE, {"delete_alerts": delete_many,
                                            "restore_alerts": restore_many},
                              description="Delete several alerts at once (asked, never silent)."),
@@ -229,7 +244,26 @@ class AlertsCapability(Capability):
         return await self.decisions.raise_decision(
             "alert_fired", f"{alert.symbol} alert {alert.rule_id} fired", options,
             context=context, symbol=alert.symbol, source_key=f"firing:{alert.firing_id}",
-            default="dismiss")
+            default="dismiss", group_key=f"alert:{alert.rule_id}")
+
+    async def tidy_decisions(self) -> list[int]:
+        """Decisions of alerts that went away (deleted, expired) close themselves; a
+        one-shot rule that fired is done, not gone: its decision stays."""
+        closed: list[int] = []
+        for d in self.decisions.pending("alert_fired"):
+            key = d.group_key or ""
+            if not key.startswith("alert:"):
+                continue
+            try:
+                rule = self.service.get(int(key.removeprefix("alert:")))
+            except CopilotError:
+                rule = None
+            if rule is None or (not rule.active and rule.frequency != "once"):
+                why = f"Alert {key.removeprefix('alert:')} was deleted" if rule is None or \
+                    (rule.expires_at or float("inf")) > self.kernel.clock() else \
+                    f"Alert {rule.id} expired"
+                closed += await self.decisions.close_group(key, f"{why}; nothing to decide.")
+        return closed
 
     # ---- `copilot run` ---------------------------------------------------------------
     async def start(self) -> None:
@@ -243,11 +277,16 @@ class AlertsCapability(Capability):
 
     async def _follow_rules(self) -> None:
         """Rules changed by any process (CLI, another front end) are in the engine within
-        a second or two, whether or not ticks are flowing."""
+        a second or two, whether or not ticks are flowing; decisions of rules gone close."""
+        seen: str | None = None
         while True:
             await asyncio.sleep(RULE_POLL_S)
             if await asyncio.to_thread(self.engine.changed_elsewhere):
                 self.engine.sync()
+            version = await asyncio.to_thread(kv_get, self.kernel.db, VERSION_KEY, "0")
+            if version != seen:
+                seen = version
+                await self.tidy_decisions()
 
     async def stop(self) -> None:
         for unsubscribe in self._unsubscribe:

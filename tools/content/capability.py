@@ -11,6 +11,7 @@ from langchain_core.tools import BaseTool
 
 from core.capability import Capability, Job, Kernel
 from core.decisions import ActionResult, Decision, DecisionKind, DecisionPort, Option
+from core.errors import CopilotError
 from core.events import NOTICE
 from core.market import MarketData
 from core.ports import AlertFeed, BriefingSection, CheckResult, FnCheck, HealthCheck, TextModel
@@ -26,6 +27,10 @@ from tools.content.publishers import (
     WordPressPublisher,
 )
 from tools.content.service import ContentService
+
+CHANNEL_SETTINGS = {"blog": "set WORDPRESS_URL, WORDPRESS_USER and WORDPRESS_APP_PASSWORD",
+                    "email": "set SMTP_HOST and EMAIL_TO",
+                    "discord": "set DISCORD_WEBHOOK_URL"}
 
 
 def build_publishers(kernel: Kernel) -> dict[str, Publisher]:
@@ -178,8 +183,32 @@ class ContentCapability(Capability):
             d = content.unskip(int(args["draft_id"]))
             return ActionResult(f"Draft {d.id} is back to draft.")
 
+        async def publishable(args: dict[str, Any]) -> str | None:
+            """Publishing needs the draft unpublished and its channel configured."""
+            try:
+                d = content.get(int(args["draft_id"]))
+            except CopilotError as exc:
+                return str(exc)
+            if d.status == "published":
+                return f"draft {d.id} is already published"
+            if d.status == "publishing":
+                return f"draft {d.id} is being published right now"
+            if d.channel not in content.publishers:
+                how = CHANNEL_SETTINGS.get(d.channel, "see the README")
+                return f"no {d.channel} channel is configured ({how})"
+            return None
+
+        async def skippable(args: dict[str, Any]) -> str | None:
+            try:
+                d = content.get(int(args["draft_id"]))
+            except CopilotError as exc:
+                return str(exc)
+            return f"draft {d.id} is already published" if d.status == "published" else None
+
         return [DecisionKind("content_ready", {"draft_content": draft, "publish_content": publish,
-                                               "skip_draft": skip, "unskip_draft": unskip})]
+                                               "skip_draft": skip, "unskip_draft": unskip},
+                             preconditions={"publish_content": publishable,
+                                            "skip_draft": skippable})]
 
     async def on_ready(self, draft: ContentDraft) -> Decision:
         for pending in self.decisions.pending("content_ready"):
@@ -195,7 +224,59 @@ class ContentCapability(Capability):
         return await self.decisions.raise_decision(
             "content_ready", f"Draft {draft.id} ready: {draft.title}", options,
             context=f"{draft.channel} · {draft.topic}\n\n{preview}", symbol=draft.symbol,
-            source_key=f"draft:{draft.id}", default="publish", allow_edit=True)
+            source_key=f"draft:{draft.id}", default="publish", allow_edit=True,
+            group_key=f"draft:{draft.id}")
+
+    async def tidy_decisions(self) -> list[int]:
+        """A draft published (or deleted) some other way takes its open decisions along."""
+        closed: list[int] = []
+        for pending in self.decisions.pending("content_ready"):
+            key = pending.group_key or ""
+            if not key.startswith("draft:"):
+                continue
+            try:
+                d = self.service.get(int(key.removeprefix("draft:")))
+            except CopilotError:
+                closed += await self.decisions.close_group(key, "The draft is gone.")
+                continue
+            if d.status == "published":
+                where = f": {d.external_url}" if d.external_url else ""
+                closed += await self.decisions.close_group(
+                    key, f"Draft {d.id} was published to {d.channel} already{where}.")
+        return closed
+
+    async def publish_due(self) -> list[int]:
+        """Scheduled drafts whose time has come; one that fails is told, as a decision
+        (retry when it can work, or skip), instead of staying "scheduled" unnoticed."""
+        now = self.kernel.clock()
+        due = [d for d in self.service.drafts("scheduled")
+               if d.scheduled_for is not None and d.scheduled_for <= now]
+        done = await self.service.publish_due()
+        for d in due:
+            if d.id not in done:
+                await self._scheduled_failed(d.id or 0)
+        await self.tidy_decisions()
+        return done
+
+    async def _scheduled_failed(self, draft_id: int) -> None:
+        d = self.service.get(draft_id)
+        if d.status in ("published", "publishing"):  # in doubt: recovery settles and tells
+            return
+        error = d.last_error or await self._why_unpublished(d)
+        await self.decisions.raise_decision(
+            "content_ready", f"Scheduled publish of draft {d.id} to {d.channel} failed", [
+                Option(id="publish", label=f"Retry: publish to {d.channel}",
+                       action="publish_content", args={"draft_id": d.id}),
+                Option(id="skip", label="Skip it", action="skip_draft",
+                       args={"draft_id": d.id})],
+            context=f"{error}\n\n{d.title}", symbol=d.symbol, default="skip",
+            source_key=f"publish_failed:{d.id}:{d.attempts}", group_key=f"draft:{d.id}")
+
+    async def _why_unpublished(self, d: ContentDraft) -> str:
+        if d.channel not in self.service.publishers:
+            return f"No {d.channel} channel is configured " \
+                   f"({CHANNEL_SETTINGS.get(d.channel, 'see the README')})."
+        return "The publish did not go through."
 
     async def on_deleted(self, draft: ContentDraft) -> list[int]:
         """A deleted draft's pending content decision goes away with it."""
@@ -208,7 +289,7 @@ class ContentCapability(Capability):
 
     # ---- the editorial calendar and scheduled posts ------------------------------------
     def jobs(self) -> list[Job]:
-        jobs = [Job("content_due", self.service.publish_due, "interval", {"minutes": 5})]
+        jobs = [Job("content_due", self.publish_due, "interval", {"minutes": 5})]
         for i, slot in enumerate(self.kernel.settings.content_slots):
             days, (hour, minute), channel = parse_slot(slot)
 
@@ -259,7 +340,7 @@ class ContentCapability(Capability):
 
     async def start(self) -> None:
         async def publish_draft(draft_id: int) -> None:
-            await self.service.publish_due()
+            await self.publish_due()
 
         self.kernel.scheduler.register("content_publish", publish_draft)
         self.service.on_schedule = self._schedule_publish

@@ -175,9 +175,12 @@ async def test_publish_tool_is_owner_only_and_goes_through_a_decision(settings):
         assert f"Draft {d.id} is waiting for your go" in result.answer
         assert result.decisions and result.decisions[0]["kind"] == "content_ready"
         assert rt.content.service.get(d.id).status == "draft"  # nothing published yet
-        # no Discord channel is configured here: the owner is told, nothing is lost
-        done = await rt.decisions.decide(result.decisions[0]["id"], "publish", OWNER)
-        assert done.outcome.startswith("That didn't work: No discord channel is configured")
+        # no Discord channel is configured here: publishing is not offered, and why
+        raised = rt.decisions.get(result.decisions[0]["id"])
+        assert [o.id for o in raised.options] == ["skip"]
+        assert "no discord channel is configured (set DISCORD_WEBHOOK_URL)" in raised.context
+        with pytest.raises(InvalidInput, match="has no option 'publish'"):
+            await rt.decisions.decide(raised.id, "publish", OWNER)
         assert rt.content.service.get(d.id).status == "draft"
 
 
