@@ -76,6 +76,9 @@ def build(kernel: Kernel, checkpointer: BaseCheckpointSaver[Any],
         decisions.register_kind(kind)
     offline = make_chat_model(settings, "offline", components.grammars())
     model = model or offline
+    for chat in {id(offline): offline, id(model): model}.values():
+        if hasattr(chat, "use_prices"):  # the offline model reads "hits 250" against the price
+            chat.use_prices(market.service.last_price)
     tools = components.tools()
     guest = components.guest_tools()
     redact = Redactor(settings_secrets(settings)).text

@@ -1,117 +1,286 @@
-"""The decisions component's share of the offline grammar: pending, decide, recall, autopilot."""
+"""The decisions component's share of the offline grammar: pending, decide (one, or all of
+a kind or symbol), undo, recall, autopilot and the briefing; "skip it", "yes delete them"
+and "undo that" answer the decision the conversation is on."""
 
 from __future__ import annotations
 
 import re
 
-from core.grammar import Args, Entities, Grammar, Intent
+from core.grammar import Args, Ask, Built, Context, Entities, FollowUp, Grammar, Intent
 
-OPTION_WORDS = {
-    "publish": "publish", "post it": "publish", "ship it": "publish", "go ahead": "accept",
-    "approve": "accept", "accept": "accept", "yes": "accept", "skip": "skip", "dismiss":
-    "dismiss", "ignore": "dismiss", "snooze": "snooze", "silence": "silence", "ack":
-    "acknowledge", "acknowledge": "acknowledge", "edit": "edit", "restart": "restart",
-}
+OPTION_WORDS: tuple[tuple[str, str], ...] = (
+    (r"publish|post it|ship it|send it|go live", "publish"),
+    (r"skip|pass|not posting|no thanks|nah", "skip"),
+    (r"dismiss|ignore|clear", "dismiss"),
+    (r"snooze", "snooze"),
+    (r"silence|mute", "silence"),
+    (r"ack|acknowledge|acknowledged|seen it|on it", "acknowledge"),
+    (r"restart|reboot", "restart"),
+    (r"keep(?: them| it)?|don'?t delete|do not delete", "keep"),
+    (r"delete(?: them| it| all| both)?|remove them|nuke them", "delete_all"),
+    (r"edit", "edit"),
+)
+YES = r"^(?:yes|yeah|yep|yup|sure|ok|okay|do it|go ahead|confirm(?:ed)?|approve(?:d)?|" \
+    r"accept(?:ed)?|sounds good|lgtm|send it|ship it|y)\b"
+NO = r"^(?:no|nope|nah|don'?t|cancel|never ?mind|nvm|n)\b"
+KINDS: tuple[tuple[str, str], ...] = (
+    (r"alerts?|alert decisions", "alert_fired"),
+    (r"content|drafts?|posts?|publishing|publish", "content_ready"),
+    (r"health|incidents?|outages?", "health_incident"),
+    (r"architecture|findings?|review", "architecture_finding"),
+    (r"briefings?|morning brief", "briefing"),
+    (r"deliver(?:y|ies)|dead letters?", "delivery_failed"),
+)
 
 
-def _decide(e: Entities) -> Args | None:
-    decision_id = e.ids.get("decision", e.ids.get("id"))
-    if decision_id is None:
-        return None
-    option: str | None = None
+def _kind(norm: str) -> str | None:
+    for pattern, kind in KINDS:
+        if re.search(rf"\b(?:{pattern})\b", norm):
+            return kind
+    return None
+
+
+def _option(e: Entities, ctx: Context, known: list[str] | None = None) -> str | None:
+    """The option a message names: "option 2" (its number), a word for one, or yes/no
+    against the options the conversation saw."""
     if "option" in e.ids:
-        option = str(e.ids["option"])
-    else:
-        m = re.search(r"\b(?:option|choose|pick|go with|answer|with)\s+[\"']?([a-z_]+)", e.norm)
-        if m and m.group(1) not in ("decision", "option", "the"):
-            option = m.group(1)
-        else:
-            for word, opt in OPTION_WORDS.items():
-                if re.search(rf"\b{word}\b", e.norm):
-                    option = opt
-                    break
+        return str(e.ids["option"])
+    m = re.search(r"\b(?:option|choice|pick|choose|go with|answer)\s+#?(\d+)\b", e.norm)
+    if m:
+        return m.group(1)
+    m = re.search(r"\b(?:option|choose|pick|go with|answer with)\s+[\"']?([a-z_]+)", e.norm)
+    if m and m.group(1) not in ("decision", "option", "the", "a", "one"):
+        return m.group(1)
+    known = known or []
+    for pattern, option in OPTION_WORDS:
+        if re.search(rf"\b(?:{pattern})\b", e.norm):
+            if known and option not in known:
+                close = [k for k in known if k.startswith(option[:4]) or option.startswith(k[:4])]
+                return close[0] if close else option
+            return option
+    if known and re.search(YES, e.norm):
+        return known[0]
+    if known and re.search(NO, e.norm):
+        return next((k for k in known if k in ("keep", "skip", "dismiss")), known[-1])
+    return None
+
+
+def _names_decision(e: Entities, ctx: Context) -> float:
+    return 2.5 if "decision" in e.ids else 0.0
+
+
+def _decide(e: Entities, ctx: Context) -> Built:
+    decision_id = e.ids.get("decision", e.ids.get("id"))
+    if decision_id is None and ctx.decision_id is not None:
+        decision_id = ctx.decision_id
+    if decision_id is None:
+        return Ask("Which decision? 'what's pending' lists them with their numbers.")
+    known = ctx.decision_options if decision_id == ctx.decision_id else []
+    option = _option(e, ctx, known)
     if option is None:
-        return None
+        return Ask(f"Which option for decision {decision_id}? e.g. 'decision {decision_id}: "
+                   "option 1'.")
     return {"decision_id": decision_id, "option": option}
 
 
-def _recall(e: Entities) -> Args:
+def _decide_all(e: Entities, ctx: Context) -> Built:
+    option = _option(e, ctx) or "dismiss"
+    args: Args = {"option": option}
+    kind = _kind(e.norm)
+    if kind:
+        args["kind"] = kind
+    if e.symbols:
+        args["symbol"] = e.symbols[0]
+    if "kind" not in args and "symbol" not in args and not re.search(
+            r"\b(everything|all of them|all pending|all decisions|every decision)\b", e.norm):
+        return Ask("Which decisions: all of them, one kind (alerts, content, incidents) or "
+                   "one ticker?")
+    return args
+
+
+def _undo(e: Entities, ctx: Context) -> Args:
+    decision_id = e.ids.get("decision")
+    return {"decision_id": decision_id} if decision_id is not None else {}
+
+
+def _recall(e: Entities, ctx: Context) -> Args:
     query = re.sub(
-        r"\b(what did i|what have i|did i|how did i|do you remember|remember|recall|"
-        r"last time|previous(ly)?|past|decisions?|decide[ds]?|choices?|chose|choose|"
-        r"about|on|when|what|i|my|with|the|show|me|similar|history of)\b",
+        r"\b(what did i|what have i|did i|how did i|do you remember|remember|recall|remind me|"
+        r"last time|previous(ly)?|past|decisions?|decide[ds]?|choices?|chose|choose|picked|"
+        r"about|on|when|what|i|my|with|the|show|me|similar|history of|before|usually|ever|"
+        r"have|handle[d]?|do|for|a|an)\b",
         " ", e.norm,
     )
     query = re.sub(r"\s+", " ", query).strip(" ?.!,") or e.norm
     args: Args = {"query": query}
-    m = re.search(r"\b(?:top|last)\s+(\d+)\b", e.norm)
+    m = re.search(r"\b(?:top|last|show(?: me)?(?: the)?)\s+(\d+)\b|\b(\d+)\s+(?:most\s+)?"
+                  r"(?:similar|past|recent|closest)", e.norm)
     if m:
-        args["k"] = int(m.group(1))
+        args["k"] = int(m.group(1) or m.group(2))
     return args
 
 
-KINDS = {
-    "alert": "alert_fired", "content": "content_ready", "draft": "content_ready",
-    "post": "content_ready", "health": "health_incident", "incident": "health_incident",
-    "architecture": "architecture_finding", "finding": "architecture_finding",
-    "briefing": "briefing",
-}
-
-
-def _autopilot(e: Entities) -> Args:
+def _autopilot(e: Entities, ctx: Context) -> Built:
     n = e.norm
-    if re.search(r"\bstatus\b", n) or re.match(r"(is|are|was)\b", n):
+    if re.search(r"\bstatus\b", n) or re.match(r"(is|are|was|what|which|hows|how)\b", n):
         action = "status"  # "is autopilot on?" asks, it doesn't switch
-    elif re.search(r"\b(disable|turn off|switch off|stop|off|deactivate|pause)\b", n):
+    elif re.search(r"\b(disable|turn off|turn it off|switch off|stop|off|deactivate|pause|"
+                   r"kill|no more)\b", n):
         action = "disable"
-    elif re.search(r"\b(enable|turn on|switch on|start|activate|allow|let|on)\b", n):
+    elif re.search(r"\b(enable|turn on|turn it on|switch on|start|activate|allow|let|on|"
+                   r"handle)\b", n):
         action = "enable"
     else:
         action = "status"
     args: Args = {"action": action}
-    for word, kind in KINDS.items():
-        if re.search(rf"\b{word}s?\b", n):
-            args["kind"] = kind
-            break
+    kind = _kind(n) or (ctx.autopilot_kind if e.refers_back or action != "status" else None)
+    if kind:
+        args["kind"] = kind
+    elif action != "status":
+        return Ask(f"{'Enable' if action == 'enable' else 'Disable'} autopilot for which "
+                   "decisions: alerts, content, health incidents, architecture findings or "
+                   "briefings?")
     return args
 
 
+# ---- follow-ups: the decision (or autopilot switch) the conversation is on --------------
 
-GRAMMAR = Grammar(intents=(
-    Intent(
-        "pending_decisions",
-        {"decisions": 3, "pending": 2, "needs my attention": 4, "waiting on me": 4,
-         "waiting for me": 4, "inbox": 3, "to decide": 3.5, "open questions": 3,
-         "anything for me": 3.5, "what needs": 2.5, "todo": 2, "to do": 1.5,
-         "approve": 1, "outstanding": 2.5, "need me": 3, "my call": 3},
-        lambda e: {},
-        vetoes=("past", "last time", "remember", "recall", "did i", "autopilot",
-                "drafts", "alerts"),
+def _answer_it(e: Entities, ctx: Context) -> tuple[str, Built] | None:
+    """'skip it', 'yes delete them', 'keep them', 'dismiss it' on the decision just seen."""
+    from core.grammar import only, pick
+
+    words = "|".join(p for p, _ in OPTION_WORDS) + r"|yes|yeah|yep|yup|sure|do it|go ahead|" \
+        r"confirm(?:ed)?|approve(?:d)?|accept(?:ed)?|sounds good|lgtm|no|nope|don'?t|never ?mind|" \
+        r"decision|option|\d+|first|second|other|last|latest|blog|discord|email|newsletter|" \
+        r"not posting|not sending|it|that|them|both|all|one|go|with|pass on|on it|" \
+        r"[a-z]+ one|sym|" + "|".join(s.lower() for s in e.symbols)
+    if not only(e.norm, words):
+        return None
+    draft = pick(ctx.drafts, e, ctx.draft_id)
+    decision_id = draft.get("decision_id") if draft else ctx.decision_id
+    if decision_id is None or e.symbols and draft is None:
+        return None
+    known = ctx.decision_options if decision_id == ctx.decision_id else \
+        list(draft.get("options") or []) if draft else []
+    option = _option(e, ctx, known)
+    if option is None or known and option not in known and not option.isdigit():
+        return None
+    if option == "publish" and ctx.draft_id is not None and ctx.last_tool not in (
+            "publish_content", "pending_decisions", "decide"):
+        return None  # "publish it" after a draft is the draft's publish
+    return "decide", {"decision_id": decision_id, "option": option}
+
+
+def _autopilot_again(e: Entities, ctx: Context) -> tuple[str, Built] | None:
+    """'turn it off again', 'status?' after autopilot; 'undo that' after switching it (the
+    opposite switch: a switch is no decision to undo)."""
+    if ctx.last_tool != "autopilot":
+        return None
+    last = ctx.last_args.get("action", "status")
+    if re.search(r"\b(undo|revert|take it back|turn it back|never ?mind)\b", e.norm) and \
+            last in ("enable", "disable") and not re.search(r"\b(on|enable)\b", e.norm):
+        back = "disable" if last == "enable" else "enable"
+        args: Args = {"action": back}
+        if ctx.last_args.get("kind"):
+            args["kind"] = ctx.last_args["kind"]
+        return "autopilot", args
+    if not re.search(r"\b(on|off|enable|disable|status)\b", e.norm):
+        return None
+    return "autopilot", _autopilot(Entities(text=e.text, norm=e.norm + " autopilot",
+                                            refers_back=True), ctx)
+
+
+GRAMMAR = Grammar(
+    intents=(
+        Intent(
+            "pending_decisions",
+            {"decisions": 3, "pending": 2, "needs my attention": 4, "waiting on me": 4,
+             "waiting for me": 4, "inbox": 3, "to decide": 3.5, "open questions": 3,
+             "anything for me": 3.5, "what needs": 2.5, "todo": 2, "to do": 1.5,
+             "approve": 1, "outstanding": 2.5, "need me": 3, "my call": 3,
+             "approvals": 3, "needs my call": 4, "open decisions": 4},
+            lambda e, ctx: {},
+            vetoes=("past", "last time", "remember", "recall", "did i", "autopilot",
+                    "drafts", "alerts", "dismiss", "skip", "all"),
+            examples=("what needs my attention", "anything waiting on me", "pending decisions",
+                      "what decisions are open", "any approvals pending", "whats in my inbox"),
+        ),
+        Intent(
+            "decide",
+            {"decide": 2.5, "decision": 2, "option": 2.5, "choose": 2.5, "pick": 2,
+             "go with": 2.5, "approve": 2, "answer": 1.5, "accept": 2, "reject": 2,
+             "dismiss": 1.5, "skip": 1.5, "acknowledge": 2, "ack": 2, "publish": 0.5,
+             "snooze": 0.5, "restart": 0.5},
+            _decide,
+            missing="Which decision, and which option? e.g. 'decision 4: option publish'.",
+            vetoes=("past", "what did i", "remember", "recall", "pending", "autopilot",
+                    "all", "every", "everything", "undo"),
+            examples=("decision ref option publish", "go with option 2 on decision ref",
+                      "skip decision ref", "dismiss decision ref", "acknowledge decision ref",
+                      "for decision ref pick 1"),
+            mutating=True,
+            boost=_names_decision,
+        ),
+        Intent(
+            "decide_all",
+            {"all": 1.5, "every": 1.5, "everything": 1.5, "dismiss": 2, "skip": 1.5,
+             "snooze": 1, "acknowledge": 1.5, "ack": 1.5, "clear": 1.5, "decisions": 1,
+             "all alert decisions": 4, "bulk": 2},
+            _decide_all,
+            vetoes=("autopilot", "undo", "my alerts", "delete", "remove", "list", "show",
+                    "what", "draft ref"),
+            examples=("dismiss all alert decisions", "snooze all sym",
+                      "acknowledge all the health incidents", "dismiss everything for sym",
+                      "skip every pending content decision"),
+            mutating=True,
+        ),
+        Intent(
+            "undo",
+            {"undo": 5, "revert": 4, "roll back": 4, "rollback": 4, "take it back": 3.5,
+             "put it back": 2.5, "reverse": 3, "oops": 1.5},
+            _undo,
+            vetoes=("watchlist",),
+            examples=("undo that", "undo decision ref", "revert the last decision",
+                      "autopilot screwed up undo what it just did"),
+            mutating=True,
+        ),
+        Intent(
+            "recall_decisions",
+            {"what did i": 3.5, "did i": 2, "last time": 3.5, "remember": 3, "recall": 3.5,
+             "remind me": 3, "previously": 3, "past decisions": 4, "history of": 1.5,
+             "decided": 3, "before": 1, "usually": 2.5, "how did i handle": 4, "similar": 2,
+             "what do i usually": 3.5, "chose": 2.5, "picked": 2.5, "memory": 2,
+             "how i handled": 3.5, "handled": 2, "ever": 1.5},
+            _recall,
+            vetoes=("autopilot", "undo"),
+            examples=("what did i do last time a sym alert fired", "how did i handle similar "
+                      "content decisions before", "remind me what i picked for past sym alerts",
+                      "have i ever skipped a blog post about sym"),
+        ),
+        Intent(
+            "autopilot",
+            {"autopilot": 5, "auto pilot": 5, "auto-pilot": 5, "automatic": 2.5,
+             "automatically": 2.5, "decide for me": 3.5, "on your own": 3, "yourself": 1.5,
+             "autonomous": 3},
+            _autopilot,
+            vetoes=("undo", "revert"),
+            examples=("turn on autopilot for alerts", "autopilot status",
+                      "disable autopilot for content", "let autopilot handle health incidents"),
+            mutating=True,
+        ),
+        Intent(
+            "briefing",
+            {"brief me": 5, "briefing": 4.5, "rundown": 4, "catch me up": 4.5, "recap": 1.5,
+             "on my plate": 4.5, "summary": 2, "what did i miss": 4, "whats new": 2.5,
+             "morning report": 4, "overview": 2.5, "digest": 3.5, "sitrep": 4,
+             "update me": 3},
+            lambda e, ctx: {},
+            vetoes=("autopilot", "draft", "write", "newsletter", "post", "blog"),
+            examples=("brief me", "whats on my plate", "catch me up on everything",
+                      "morning rundown", "what did i miss", "give me the digest"),
+        ),
     ),
-    Intent(
-        "decide",
-        {"decide": 2.5, "decision": 2, "option": 2.5, "choose": 2.5, "pick": 2,
-         "go with": 2.5, "approve": 2, "answer": 1.5, "accept": 2, "reject": 2,
-         "dismiss": 1.5, "skip": 1.5},
-        _decide,
-        missing="Which decision, and which option? e.g. 'decision 4: option publish'.",
-        vetoes=("past", "what did i", "remember", "recall", "pending", "autopilot"),
-    ),
-    Intent(
-        "recall_decisions",
-        {"what did i": 3.5, "did i": 2, "last time": 3.5, "remember": 3, "recall": 3.5,
-         "previously": 3, "past decisions": 4, "history of": 1.5, "decided": 3,
-         "before": 1, "usually": 2.5, "how did i handle": 4, "similar": 2,
-         "what do i usually": 3.5, "chose": 2.5, "memory": 2, "how i handled": 3.5,
-         "handled": 2},
-        _recall,
-        vetoes=("autopilot",),
-    ),
-    Intent(
-        "autopilot",
-        {"autopilot": 5, "auto pilot": 5, "auto-pilot": 5, "automatic": 2.5,
-         "automatically": 2.5, "decide for me": 3.5, "on your own": 3, "yourself": 1.5,
-         "autonomous": 3},
-        _autopilot,
-    ),
-))
+    words=frozenset({"autopilot", "decision", "decisions", "pending", "briefing", "undo"}),
+    follow_ups=(FollowUp("autopilot-again", _autopilot_again),
+                FollowUp("answer-decision", _answer_it)),
+)

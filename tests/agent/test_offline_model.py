@@ -64,6 +64,15 @@ CASES = [
     ("what did I decide about TSLA alerts last time", "recall_decisions", {}),
     ("turn on autopilot for alerts", "autopilot", {"action": "enable", "kind": "alert_fired"}),
     ("autopilot status", "autopilot", {"action": "status"}),
+    ("change alert 3 to 250", "update_alert", {"alert_id": 3, "threshold": 250.0}),
+    ("what fired today", "alert_history", {"since": "today"}),
+    ("show draft 3", "show_draft", {"draft_id": 3}),
+    ("make draft 2 punchier", "edit_draft", {"draft_id": 2}),
+    ("delete draft 6", "delete_draft", {"draft_id": 6}),
+    ("undo decision 7", "undo", {"decision_id": 7}),
+    ("dismiss all alert decisions", "decide_all", {"option": "dismiss", "kind": "alert_fired"}),
+    ("brief me", "briefing", {}),
+    ("is the market open?", "market_status", {}),
 ]
 
 
@@ -91,9 +100,11 @@ def test_several_symbols_give_several_calls():
 
 
 def test_unknown_request_says_what_it_can_do():
-    msg = route("what is the meaning of life")
+    msg = route("blorp the frobnicator")
     assert not msg.tool_calls
     assert "quotes" in msg.content and "alerts" in msg.content
+    general = route("what is the meaning of life")
+    assert not general.tool_calls and "OPENAI_API_KEY" in general.content
 
 
 def test_missing_slot_asks_instead_of_guessing():
@@ -105,6 +116,54 @@ def test_missing_slot_asks_instead_of_guessing():
 def test_only_bound_tools_are_called():
     msg = route("alert me when AAPL goes above 200", {"get_quote"})
     assert all(c["name"] == "get_quote" for c in msg.tool_calls)
+
+
+# the harmful readings measured on commit 723bc60 (issue #16): never again
+@pytest.mark.parametrize(("message", "condition", "threshold"), [
+    ("alert: amd < 180", "below", 180.0),
+    ("alert me when msft < 370 every time", "below", 370.0),
+    ("googl crossing below 150, every time", "cross_below", 150.0),
+    ("AAPL falls 2%", "moving_down_pct", 2.0),
+    ("tsla pops 3% ping me", "moving_up_pct", 3.0),
+    ("alert me if eth dumps to 2.5k", "below", 2500.0),
+])
+def test_direction_words_decide_the_condition(message, condition, threshold):
+    call = route(message).tool_calls[0]
+    assert call["name"] == "create_alert"
+    assert (call["args"]["condition"], call["args"]["threshold"]) == (condition, threshold)
+
+
+@pytest.mark.parametrize("message", [
+    "RSI on TSLA goes above 70", "alert me when nvda crosses its 50 day moving average",
+    "ping me on a volume spike in amd", "buy 100 shares of aapl", "short tsla at 270",
+    "tomorrow at 9 about AAPL", "amd 200 alert", "set an alert on amd at 200",
+])
+def test_what_it_cannot_represent_is_never_approximated(message):
+    msg = route(message)
+    assert not [c for c in msg.tool_calls if c["name"] == "create_alert"], msg.tool_calls
+    assert msg.content  # a sentence: what it can do, or one question
+
+
+def test_every_slot_is_kept():
+    args = route("alert me if msft goes over 420 every time until friday, note: earnings "
+                 "run-up").tool_calls[0]["args"]
+    assert args == {"symbol": "MSFT", "condition": "above", "threshold": 420.0,
+                    "frequency": "every_time", "expires_at": "friday",
+                    "note": "earnings run-up"}
+    both = route("alert me if nvda > 200 and amd under 150").tool_calls
+    assert [(c["args"]["symbol"], c["args"]["condition"]) for c in both] == [
+        ("NVDA", "above"), ("AMD", "below")]
+
+
+def test_a_numbered_draft_is_never_a_new_draft():
+    for message in ("show draft 3", "edit draft 3 make it shorter", "delete draft 6",
+                    "queue draft 1 for in 2 hours", "whats in draft 1"):
+        assert all(c["name"] != "draft_content" for c in route(message).tool_calls), message
+
+
+def test_english_words_are_not_corrected_into_others():
+    args = route("draft a post about AAPL earnings").tool_calls[0]["args"]
+    assert "earnings" in args["topic"] and "warnings" not in args["topic"]
 
 
 def test_follow_up_reuses_previous_tool():

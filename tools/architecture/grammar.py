@@ -1,16 +1,16 @@
-"""The architecture capability's share of the offline grammar: review an inventory."""
+"""The architecture capability's share of the offline grammar: review an inventory
+("any single points of failure in my setup?" is a review, never a log search)."""
 
 from __future__ import annotations
 
 import re
 
-from core.grammar import Args, Entities, Grammar, Intent
+from core.grammar import Args, Context, Entities, Grammar, Intent
 
 
-def _review(e: Entities) -> Args:
-    m = re.search(r"([\w./\-]+\.ya?ml)\b", e.text)
+def _review(e: Entities, ctx: Context) -> Args:
+    m = re.search(r"([\w./~\-]+\.ya?ml)\b", e.text)
     return {"inventory_path": m.group(1)} if m else {}
-
 
 
 GRAMMAR = Grammar(intents=(
@@ -19,8 +19,13 @@ GRAMMAR = Grammar(intents=(
         {"architecture": 4, "review": 2, "inventory": 3, "stack": 2, "tech debt": 3.5,
          "redundant": 2.5, "redundancy": 2.5, "migration plan": 3.5, "audit": 2,
          "simplify": 2, "findings": 2.5, "components": 1.5, "my setup": 2, "infra": 2,
-         "cut": 1},
+         "cut": 1, "single point of failure": 4, "single points of failure": 4,
+         "spof": 4, "points of failure": 3.5, "legacy": 2.5, "consolidate": 2.5,
+         "duplicated": 2, "polling": 2, "design": 1, ".yaml": 3, ".yml": 3},
         _review,
-        vetoes=("decide", "decision "),
+        vetoes=("decide", "decision ", "autopilot"),
+        examples=("review my architecture", "audit my stack for single points of failure",
+                  "any redundant workflows in my setup", "what should i consolidate",
+                  "review examples/victor-stack.yaml", "where is my tech debt"),
     ),
 ))

@@ -62,8 +62,19 @@ def make_content_tools(service: ContentService) -> list[BaseTool]:
         require_owner(caller_from_config(config), "draft content")
         d = await service.draft(topic, channel, symbol, tone, notify=False)
         note = f" ({d.last_error})" if d.last_error else ""
-        return {"summary": f"Draft {d.id} ({d.channel}) is ready: “{d.title}”.{note}\n\n{d.body}",
-                "draft_id": d.id, "channel": d.channel, "body": d.body}
+        result: dict[str, Any] = {
+            "summary": f"Draft {d.id} ({d.channel}) is ready: “{d.title}”.{note}\n\n{d.body}",
+            "draft_id": d.id, "channel": d.channel, "symbol": d.symbol, "body": d.body}
+        if service.on_ready is not None:  # its publish / skip question, with buttons
+            decision = await service.on_ready(d)
+            result["decision_id"] = decision.id
+            result["options"] = [o.id for o in decision.options]
+            if decision.status == "pending":
+                result["summary"] += (f"\n\nDecision {decision.id}: "
+                                      + " / ".join(o.id for o in decision.options) + "?")
+            else:
+                result["summary"] += f"\n\nDecision {decision.id}: {decision.outcome}"
+        return result
 
     @tool
     def list_drafts(config: RunnableConfig, status: str | None = None) -> dict[str, Any]:

@@ -126,6 +126,25 @@ class MarketService:
     def demo(self) -> bool:
         return all(getattr(p, "name", "") == "offline" for p in self.providers)
 
+    def last_price(self, raw_symbol: str) -> float | None:
+        """The last price known without asking a provider (the quote cache, whatever its
+        age; demo data is computed), or None: a hint for reading "alert me at 250"."""
+        try:
+            symbol = normalize_symbol(raw_symbol)
+        except CopilotError:
+            return None
+        cached = self.cache.get(f"quote:{symbol}")
+        if cached is not None:
+            return Quote.model_validate_json(cached.value).price
+        for provider in self.providers:
+            price_at = getattr(provider, "price_at", None)
+            if getattr(provider, "name", "") == "offline" and price_at is not None:
+                try:
+                    return float(price_at(symbol, self.clock()))
+                except Exception:  # noqa: BLE001 - an unknown symbol: no hint
+                    return None
+        return None
+
     # ---- quotes ---------------------------------------------------------------------
     @contained
     async def quote(self, raw_symbol: str, *, interest: bool = True) -> QuoteResult:

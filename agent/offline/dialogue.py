@@ -1,0 +1,161 @@
+"""Dialogue state: what the conversation so far points at, read from the thread itself
+(the model's earlier tool calls and the tools' results), so "it", "that one", "make it
+190", "same for AMD" and "publish it" resolve to the last alert, draft, decision or
+symbol. Nothing is kept outside the thread: a restart, a new process or another front
+end reading the same checkpoint sees the same state."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+
+from core.grammar import Context
+
+ALERT_TOOLS = ("create_alert", "update_alert", "delete_alert", "snooze_alert")
+DRAFT_TOOLS = ("draft_content", "show_draft", "edit_draft", "schedule_content",
+               "publish_content", "delete_draft")
+ASKED = "offline_asked"  # marks a reply of the offline model that is a question
+
+
+def _result(message: ToolMessage) -> dict[str, Any]:
+    if getattr(message, "status", "success") == "error":
+        return {"error": True}
+    content = message.content
+    if not isinstance(content, str):
+        return {}
+    try:
+        data = json.loads(content)
+    except (json.JSONDecodeError, TypeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _text(message: BaseMessage) -> str:
+    return message.content if isinstance(message.content, str) else ""
+
+
+def read_context(messages: list[BaseMessage]) -> Context:
+    """The context at the end of ``messages`` (the turns before the one being answered)."""
+    ctx = Context()
+    results: dict[str, dict[str, Any]] = {}
+    for m in messages:
+        if isinstance(m, ToolMessage):
+            results[m.tool_call_id] = _result(m)
+    human = ""
+    turn: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    for m in messages:
+        if isinstance(m, HumanMessage):
+            _end_turn(ctx, turn)
+            ctx.turns += 1
+            human, turn = _text(m), []
+            ctx.pending = None
+            continue
+        if not isinstance(m, AIMessage):
+            continue
+        if not m.tool_calls:
+            asked = m.additional_kwargs.get(ASKED)
+            ctx.pending = human if asked and not turn else None
+            continue
+        for call in m.tool_calls:
+            name, args = call["name"], dict(call.get("args") or {})
+            result = results.get(str(call.get("id")), {})
+            turn.append((name, args, result))
+            ctx.last_calls = [(n, a) for n, a, _ in turn]
+            _apply(ctx, name, args, result)
+    _end_turn(ctx, turn)
+    return ctx
+
+
+def _end_turn(ctx: Context, turn: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> None:
+    """What a whole turn points at: several alerts or drafts made at once stay candidates
+    ("delete it" then asks which); several symbols looked at stay "them"."""
+    made = [(a, r) for n, a, r in turn if n == "create_alert" and r.get("alert_id")]
+    if made:
+        new = [{"id": r["alert_id"], **{k: v for k, v in a.items() if k != "force"}}
+               for a, r in made]
+        ctx.alerts = _recent(ctx.alerts, new)
+        ctx.alert_ambiguous = len(made) > 1
+    drafted = [(a, r) for n, a, r in turn if n == "draft_content" and r.get("draft_id")]
+    if drafted:
+        new = [{"id": r["draft_id"], "symbol": a.get("symbol"),
+                "channel": r.get("channel") or a.get("channel"),
+                "decision_id": r.get("decision_id"), "options": r.get("options") or []}
+               for a, r in drafted]
+        ctx.drafts = _recent(ctx.drafts, new)
+        ctx.draft_ambiguous = len(drafted) > 1
+    looked = [a.get("symbol") for n, a, _ in turn if a.get("symbol")]
+    if len(turn) > 1 and len(set(looked)) > 1:
+        ctx.symbols = [str(s).upper() for s in dict.fromkeys(looked)]
+
+
+def _recent(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    ids = {n["id"] for n in new}
+    return ([o for o in old if o.get("id") not in ids] + new)[-6:]
+
+
+def _apply(ctx: Context, name: str, args: dict[str, Any], result: dict[str, Any]) -> None:
+    ok = not result.get("error")
+    ctx.last_tool, ctx.last_args = name, args
+    symbol = args.get("symbol") or result.get("symbol")
+    if symbol:
+        ctx.symbols = [str(symbol).upper()]
+    if args.get("days"):
+        ctx.days = int(args["days"])
+    if "period" in args:
+        ctx.period = args.get("period")
+    if name in ALERT_TOOLS and ok:
+        alert_id = result.get("alert_id") or args.get("alert_id")
+        if alert_id:
+            ctx.alert_id = int(alert_id)
+        alert = result.get("alert")
+        if isinstance(alert, dict):
+            ctx.alert = alert
+        elif name == "create_alert" and not result.get("created", True):
+            ctx.alert = {**args, "proposed": True}  # asked to confirm: "yes" / "force it"
+        if name != "create_alert" and alert_id:
+            ctx.alert_ambiguous = False
+            if name == "delete_alert":
+                ctx.alerts = [a for a in ctx.alerts if a.get("id") != alert_id]
+    elif name == "list_alerts" and ok:
+        alerts = [a for a in result.get("alerts") or [] if isinstance(a, dict)]
+        if alerts:
+            ctx.alerts = alerts[-6:]
+            ctx.alert_ambiguous = len(alerts) > 1
+        if len(alerts) == 1:
+            ctx.alert_id, ctx.alert = alerts[0].get("id"), alerts[0]
+    if name in DRAFT_TOOLS and ok:
+        draft_id = result.get("draft_id") or args.get("draft_id")
+        if draft_id:
+            ctx.draft_id = int(draft_id)
+            if name != "draft_content":
+                ctx.draft_ambiguous = False
+            if name == "delete_draft":
+                ctx.drafts = [d for d in ctx.drafts if d.get("id") != draft_id]
+        if result.get("channel"):
+            ctx.channel = result["channel"]
+    elif name == "list_drafts" and ok:
+        drafts = [d for d in result.get("drafts") or [] if isinstance(d, dict)]
+        if len(drafts) == 1:
+            ctx.draft_id = drafts[0].get("id")
+    found = result.get("decision")
+    decision: dict[str, Any] = found if isinstance(found, dict) else {}
+    decision_id = result.get("decision_id") or decision.get("id") or (
+        args.get("decision_id") if name in ("decide", "undo") else None)
+    if decision_id:
+        ctx.decision_id = int(decision_id)
+        ctx.decision_kind = result.get("kind") or decision.get("kind") or ctx.decision_kind
+        options = result.get("options") or decision.get("options") or []
+        ctx.decision_options = [str(o.get("id") if isinstance(o, dict) else o) for o in options]
+    if name == "pending_decisions" and ok:
+        pending = result.get("decisions") or []
+        if pending and isinstance(pending[-1], dict):
+            ctx.decision_id = pending[-1].get("id")
+            ctx.decision_kind = pending[-1].get("kind")
+            ctx.decision_options = [str(o.get("id")) for o in pending[-1].get("options") or []
+                                    if isinstance(o, dict)]
+    if name == "autopilot":
+        ctx.autopilot_kind = args.get("kind") or ctx.autopilot_kind
+    if name in ("system_health", "recent_errors") and args.get("component"):
+        ctx.component = args["component"]

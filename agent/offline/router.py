@@ -1,0 +1,224 @@
+"""From one message (and the conversation's context) to tool calls, a question, or a
+sentence. The order of reading:
+
+1. what the tools cannot do (indicator alerts, orders, advice) is refused, saying what
+   can be done instead: never approximated by something that can;
+2. the answer to a question asked last turn ("which alert?" -> "the apple one") completes
+   the message that was asked about;
+3. each intent is scored by its trigger phrases plus its nearest examples;
+4. in a conversation, a fragment ("make it 190", "6 months instead", "and MSFT?") is read
+   as a follow-up of what the conversation did last;
+5. a clear intent builds its arguments from the message and the context, or asks; two
+   clear intents joined by "and"/"then" are both done;
+6. greetings, thanks and questions about the co-pilot get an answer; a bare ticker a
+   quote; anything else one sentence saying what it can do.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from agent.offline.examples import ExampleIndex, mask
+from agent.offline.extract import extract
+from agent.offline.normalize import fix_typos, simplify
+from agent.offline.talk import MODEL_HINT, NOT_SURE, general_question, small_talk
+from core.grammar import (
+    Ask,
+    Built,
+    Call,
+    Context,
+    Entities,
+    FollowUp,
+    Grammar,
+    Intent,
+    Refusal,
+    pick,
+)
+from core.symbols import NAME_TO_SYMBOL, UNIVERSE
+
+MIN_SCORE = 2.0  # a rule score this high names an intent on its own
+EXAMPLE_WEIGHT = 4.0  # how much the nearest examples add to the rule score
+EXAMPLE_ALONE = 0.55  # an example similarity this high names an intent without a trigger
+SHORT = 6  # words: a message this short in a conversation may be a follow-up
+FRAGMENT = re.compile(
+    r"^(?:(?:okay|no|yes|hmm|wait|actually|and|but|also|oh|ah|cool|great|nice|sorry|"
+    r"please|then|so|oops|meh|hm)\s+)*"
+    r"(?:make it|make that|change it to|change that to|set it to|move it to|bump it to|"
+    r"lower it to|raise it to|instead|same for|same with|same thing for|do the same for|"
+    r"and|what about|how about|now|also|for|with|over|but|only|just|try|have it|let it)\b")
+SPLIT = re.compile(r"\s*(?:,\s*)?\b(?:and then|then|and also|and|also|plus)\b\s*|\s*;\s*")
+
+
+@dataclass
+class Reading:
+    """How a message was read: the calls it means, or what to say instead."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    reply: str = ""
+    intent: str | None = None  # for evals and logs: which rule or intent decided
+    asked: bool = False  # the reply is a question about the message
+
+
+class Router:
+    def __init__(self, grammars: Sequence[Grammar], vocabulary: frozenset[str]) -> None:
+        self.intents: list[Intent] = [i for g in grammars for i in g.intents]
+        self.follow_ups: list[FollowUp] = [f for g in grammars for f in g.follow_ups]
+        self.refusals: list[Refusal] = [r for g in grammars for r in g.refusals]
+        self.vocabulary = vocabulary
+        self.protected = frozenset(
+            {s.lower() for s in UNIVERSE} | {w for n in NAME_TO_SYMBOL for w in n.split()})
+        self.index = ExampleIndex(
+            (intent.tool, ex) for intent in self.intents for ex in intent.examples)
+
+    # ---- reading -------------------------------------------------------------------------
+    def read(self, text: str, tool_names: set[str], ctx: Context | None = None) -> Reading:
+        ctx = ctx or Context()
+        norm = fix_typos(simplify(text), self.vocabulary, self.protected)
+        if not norm:
+            return Reading(reply=NOT_SURE, intent="empty")
+        e = extract(text, norm)
+        for refusal in self.refusals:
+            if re.search(refusal.pattern, norm):
+                return Reading(reply=refusal.reply, intent=f"refuse:{refusal.name}")
+        talk = small_talk(norm)
+        if talk and len(norm.split()) <= 4 and not e.symbols:
+            return Reading(reply=talk, intent="talk")
+        ranked = self.rank(norm, e, tool_names, ctx)
+        best_score, best = ranked[0] if ranked else (0.0, None)
+        alone = self._intended(text, norm, e, ctx, tool_names, ranked)
+        if ctx.pending and len(norm.split()) <= SHORT + 2 and not (
+                alone is not None and alone.calls and best_score >= MIN_SCORE + 2):
+            answered = self._answer(ctx, e, text, tool_names)
+            if answered is not None:
+                return answered
+        if alone is not None:
+            return alone
+        if talk:
+            return Reading(reply=talk, intent="talk")
+        if e.symbols and not general_question(norm):
+            quote = next((i for i in self.intents if i.tool == "get_quote"
+                          and i.tool in tool_names), None)
+            if quote is not None:
+                return self._built(quote.tool, quote.build(e, ctx), quote, "bare-symbol")
+        if general_question(norm):
+            return Reading(reply=MODEL_HINT, intent="general")
+        return Reading(reply=NOT_SURE, intent="not-sure")
+
+    def _intended(self, text: str, norm: str, e: Entities, ctx: Context, tool_names: set[str],
+                  ranked: list[tuple[float, Intent]]) -> Reading | None:
+        """The message read on its own: a follow-up of the conversation, or a clear intent."""
+        best_score, best = ranked[0] if ranked else (0.0, None)
+        if ctx.last_tool and (FRAGMENT.match(norm) or len(norm.split()) <= SHORT
+                              or best_score < MIN_SCORE):
+            followed = self._follow(e, ctx, tool_names)
+            if followed is not None:
+                return followed
+        if best is not None and best_score >= MIN_SCORE:
+            several = self._several(text, norm, tool_names, ctx, best)
+            if several is not None:
+                return several
+            return self._built(best.tool, best.build(e, ctx), best, best.tool)
+        return None
+
+    def rank(self, norm: str, e: Entities, tool_names: set[str],
+             ctx: Context | None = None) -> list[tuple[float, Intent]]:
+        ctx = ctx or Context()
+        near = self.index.scores(mask(norm, e.symbols))
+        scored = []
+        for order, intent in enumerate(self.intents):
+            if intent.tool not in tool_names or not intent.applies(e, ctx):
+                continue
+            rule = intent.score(norm, e, ctx)
+            if rule == 0.0 and any(re.search(rf"(?<![\w]){re.escape(v)}(?![\w])", norm)
+                                   for v in intent.vetoes):
+                continue
+            sim = near.get(intent.tool, 0.0)
+            total = rule + EXAMPLE_WEIGHT * sim
+            if rule == 0.0 and sim < EXAMPLE_ALONE:
+                total = min(total, MIN_SCORE - 0.01)
+            scored.append((total - order * 1e-6, intent))
+        scored.sort(key=lambda pair: pair[0], reverse=True)
+        return scored
+
+    # ---- conversations -------------------------------------------------------------------
+    def _follow(self, e: Entities, ctx: Context, tool_names: set[str]) -> Reading | None:
+        for follow in self.follow_ups:
+            found = follow.apply(e, ctx)
+            if found is None:
+                continue
+            tool, built = found
+            if tool in tool_names or isinstance(built, Ask):
+                return self._built(tool, built, None, f"follow:{follow.name}")
+        return None
+
+    def _answer(self, ctx: Context, e: Entities, text: str,
+                tool_names: set[str]) -> Reading | None:
+        """The message answers the question asked about ``ctx.pending``: read that message
+        again with what this one singles out (an alert, a draft, a ticker, a time)."""
+        narrowed = replace(ctx, pending=None)
+        chosen = pick(ctx.alerts, e, ctx.alert_id)
+        if chosen is not None:
+            narrowed = replace(narrowed, alerts=[chosen], alert_id=chosen.get("id"),
+                               alert=chosen, alert_ambiguous=False,
+                               symbols=[chosen["symbol"]] if chosen.get("symbol") else
+                               narrowed.symbols)
+        draft = pick(ctx.drafts, e, ctx.draft_id)
+        if draft is not None:
+            narrowed = replace(narrowed, drafts=[draft], draft_id=draft.get("id"),
+                               draft_ambiguous=False)
+        if chosen is None and draft is None and e.symbols:
+            narrowed = replace(narrowed, symbols=e.symbols)
+        pending = ctx.pending or ""
+        again = self.read(f"{pending} {text}" if chosen is None and draft is None
+                          else pending, tool_names, narrowed)
+        return again if again.calls else None
+
+    def _several(self, text: str, norm: str, tool_names: set[str], ctx: Context,
+                 best: Intent) -> Reading | None:
+        """'quote TSLA and chart it ytd', 'check health and show me errors': two clear
+        requests joined by and/then, each done; a later "it" is the earlier ticker."""
+        parts = [p for p in SPLIT.split(text) if p and p.strip()]
+        if len(parts) < 2 or len(norm.split()) > 14:  # a long message is one request with context
+            return None
+        readings: list[Reading] = []
+        tools: list[str] = []
+        local = ctx
+        for part in parts:
+            part_norm = fix_typos(simplify(part), self.vocabulary, self.protected)
+            pe = extract(part, part_norm)
+            ranked = self.rank(part_norm, pe, tool_names, local)
+            score, intent = ranked[0] if ranked else (0.0, None)
+            if intent is None or score < MIN_SCORE or intent.tool in tools:
+                return None
+            reading = self._built(intent.tool, intent.build(pe, local), intent, intent.tool)
+            if not reading.calls:
+                return None
+            readings.append(reading)
+            tools.append(intent.tool)
+            symbols = [a["symbol"] for _, a in reading.calls if a.get("symbol")]
+            if symbols:
+                local = replace(local, symbols=symbols)
+        if best.tool not in tools:
+            return None
+        return Reading(calls=[c for r in readings for c in r.calls], intent="+".join(tools))
+
+    @staticmethod
+    def _built(tool: str, built: Built, intent: Intent | None, why: str) -> Reading:
+        if isinstance(built, Ask):
+            return Reading(reply=built.question, intent=f"ask:{why}", asked=True)
+        if built is None:
+            missing = intent.missing if intent is not None else NOT_SURE
+            return Reading(reply=missing, intent=f"missing:{why}", asked=True)
+        if isinstance(built, Call):
+            return Reading(calls=[(built.tool, built.args)], intent=f"{why}->{built.tool}")
+        calls = built if isinstance(built, list) else [built]
+        return Reading(calls=[(tool, args) for args in calls], intent=why)
+
+
+def tool_calls(reading: Reading) -> list[dict[str, Any]]:
+    return [{"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:12]}",
+             "type": "tool_call"} for name, args in reading.calls]

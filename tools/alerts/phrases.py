@@ -1,0 +1,242 @@
+"""How traders say an alert, read into create_alert's arguments. Direction words and
+signs decide the condition; a level with no direction is asked about (or, said as
+"hits"/"at", read against the last price when one is known); indicator alerts are
+refused elsewhere, never approximated by a price. Pure functions over a message."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from core.grammar import Args, Ask, Entities
+
+# a price: "180", "$180.5", "60k" (not a %, a duration, a time of day or a period)
+NUM = r"(\d+(?:\.\d+)?)\s*(k(?![a-z]))?(?!\d|\s*(?:%|percent|pct|min|mins|minutes?|h\b|" \
+    r"hrs?|hours?|days?|d\b|am\b|pm\b|x\b|sessions?|months?|mo\b|weeks?|w\b|y\b|years?|" \
+    r"sma|ema|dma|ma\b|rsi|:\d))"
+UP_MOVE = r"(?:up|jumps?|jumping|pops?|popping|rips?|ripping|rall(?:y|ies|ying)|rises?|" \
+    r"rising|gains?|gaining|spikes?|spiking|climbs?|climbing|moons?|mooning|pumps?|pumping|" \
+    r"surges?|surging|runs?|running|squeezes?|green|higher|soars?|soaring|adds?|explodes?)"
+DOWN_MOVE = r"(?:down|drops?|dropping|falls?|falling|dumps?|dumping|tanks?|tanking|sinks?|" \
+    r"sinking|dips?|dipping|loses?|losing|sells? off|selling off|craters?|cratering|" \
+    r"slides?|sliding|bleeds?|bleeding|crash(?:es|ing)?|plunges?|plunging|red|lower|" \
+    r"slumps?|slumping|tumbles?|shed(?:s|ding)?|gives? back|off)"
+EITHER_MOVE = r"(?:moves?|moving|swings?|swinging|either (?:way|direction)|any direction|" \
+    r"both ways|in either direction|\+/-|±|up or down|down or up|change[sd]?)"
+
+# operator phrases, longest first where they overlap; the condition each one means
+OPERATORS: tuple[tuple[str, str], ...] = (
+    (r"cross(?:es|ed|ing)?\s+(?:back\s+)?(?:above|over|up(?:wards?)?(?:\s+through)?|higher)",
+     "cross_above"),
+    (r"cross(?:es|ed|ing)?\s+(?:back\s+)?(?:below|under|down(?:wards?)?(?:\s+through)?|lower|"
+     r"beneath)", "cross_below"),
+    (r"break(?:s|ing)?\s+(?:out\s+)?(?:above|over|through|out\s+past|past)", "cross_above"),
+    (r"break(?:s|ing)?\s+(?:down\s+)?(?:below|under|beneath)", "cross_below"),
+    (r"(?:breakout|break out)\s+(?:above|over|past|through)?", "cross_above"),
+    (r"(?:breakdown|break down)\s+(?:below|under|through)?", "cross_below"),
+    (r"(?:falls?|drops?|dips?|sinks?|slides?|dumps?|tanks?|goes|gets|trades?|closes?)\s+"
+     r"(?:back\s+)?(?:below|under|beneath|through|thru)", "below"),
+    (r"(?:rises?|rips?|climbs?|goes|gets|trades?|closes?|pops?|runs?|pushes?|moves?)\s+"
+     r"(?:back\s+)?(?:above|over|past|beyond)", "above"),
+    (r"cross(?:es|ed|ing)?(?:\s+(?:either|any)\s+(?:way|direction))?", "cross"),
+    (r"at\s+or\s+(?:above|over|higher)|>=|=>|greater than or equal to", "above"),
+    (r"at\s+or\s+(?:below|under|lower)|<=|=<|less than or equal to", "below"),
+    (r"above|over|>|higher than|greater than|more than|north of|beyond|past|exceeds?|"
+     r"tops?|clears?|reclaims?|\bbreaks?\s+(?=\$?\d+\s*k?\s+(?:to the upside|upside))", "above"),
+    (r"below|under|<|lower than|less than|south of|beneath|sub|loses?|undercuts?", "below"),
+    (rf"{DOWN_MOVE}\s+(?:back\s+)?(?:to|into|toward|towards|near)", "below"),
+    (rf"{UP_MOVE}\s+(?:back\s+)?(?:to|into|toward|towards|near)", "above"),
+    (r"(?:hits?|hitting|reach(?:es|ing)?|touch(?:es|ing)?|tags?|tagging|gets?\s+to|goes\s+to|"
+     r"trades?\s+at|prints?|lands?\s+at|gets?\s+back\s+to)", "level"),
+    (r"at|@|=|is\s+at", "at"),
+)
+_OPS = re.compile(r"(?<![\w])(?:" + "|".join(f"(?P<op{i}>{p})" for i, (p, _) in
+                                           enumerate(OPERATORS)) + r")")
+FREQUENCY = (
+    (r"\b(once (?:a|per) day|once daily|daily(?: max)?|every day|per day|once a session|"
+     r"once per session|max once a day|one per day|1x (?:a|per) day|a day max)\b",
+     "once_per_day"),
+    (r"\b(every ?time|each time|whenever|always|repeatedly|every single time|not just once|"
+     r"keep (?:pinging|alerting|notifying)|every occurrence|recurring|repeat(?:ing)?)\b",
+     "every_time"),
+    (r"\b(only once|just once|one time|one-time|once only|single alert|one and done|once)\b",
+     "once"),
+)
+EXPIRY = re.compile(
+    r"\b(?:(?:until|till|til|thru|through|up to|expir(?:es|ing|y|e)(?: on| at)?|ends?|"
+    r"good till|gtc till|valid (?:until|till|through))\s+(?P<until>.+?)|"
+    r"(?:only |just )?for (?:the )?(?:next )?(?P<span>(?:\d+|a|an|one|two|three|few|couple of)"
+    r"\s*(?:days?|hours?|hrs?|weeks?|d|h|w))|"
+    r"(?P<rest>(?:for )?(?:the )?rest of (?:the )?(?:day|week|session))|"
+    r"(?P<today>today only|just today|only today|for today))"
+    r"(?=$|[,;.]|\s+(?:note|and|pls|please|lmk|thx|thanks|every|once|ping|alert|max)\b)")
+NOTE = re.compile(r"(?:\bnote(?:\s+it)?(?:\s+as)?\s*[:\-]?|\bmemo\s*:|\breason\s*:|"
+                  r"\blabel(?:\s+it)?(?:\s+as)?\s*:?|\btag(?:\s+it)?\s+as\b|\bcomment\s*:|"
+                  r"\badd (?:a |the )?note\s*:?|\bwith (?:a |the )?note\s*:?|\bnotes?\s*:)\s*"
+                  r"(?P<note>.+)$")
+DOLLAR_MOVE = re.compile(
+    rf"\b(?P<dir>{UP_MOVE}|{DOWN_MOVE}|{EITHER_MOVE})\s+(?:by\s+)?(?:another\s+)?"
+    r"(?:\$\s?(?P<a>\d+(?:\.\d+)?)|(?P<b>\d+(?:\.\d+)?)\s*(?:bucks|dollars|usd|points|pts|"
+    r"handles?)|(?P<c>\d+(?:\.\d+)?)\s+(?:off|from)\s+(?:the\s+)?(?:high|low|open))")
+TREND_UP = re.compile(rf"\b{UP_MOVE}\b")
+TREND_DOWN = re.compile(rf"\b{DOWN_MOVE}\b")
+
+
+@dataclass
+class Level:
+    condition: str  # above/below/cross*/level (no direction)
+    value: float
+    start: int
+
+
+@dataclass
+class AlertWords:
+    """The alert parts a message says, before a symbol is attached."""
+
+    levels: list[Level] = field(default_factory=list)
+    frequency: str | None = None
+    expires_at: str | None = None
+    note: str | None = None
+    move: Args | None = None  # a % or $ move (condition, threshold, window)
+
+
+def _number(m: re.Match[str], group: int = 1) -> float:
+    value = float(m.group(group))
+    unit = (m.group(group + 1) or "").lower()
+    return value * (1000 if unit == "k" else 1_000_000 if unit == "m" else 1)
+
+
+def _op_condition(m: re.Match[str]) -> str:
+    for i, (_, condition) in enumerate(OPERATORS):
+        if m.group(f"op{i}") is not None:
+            return condition
+    return "level"
+
+
+def split_note(norm: str) -> tuple[str, str | None]:
+    """The message without its note, and the note ("note: earnings run-up")."""
+    m = NOTE.search(norm)
+    if not m:
+        return norm, None
+    note = re.sub(r"^(?:to|on|for)\s+(?:alert|rule)\s*#?\d+\s*[:\-]?\s*", "", m.group("note"))
+    note = note.strip(" .,;:-—\"'")
+    return norm[:m.start()].strip(" ,;—-"), note or None
+
+
+def expiry(norm: str) -> tuple[str, str | None]:
+    m = EXPIRY.search(norm)
+    if not m:
+        return norm, None
+    if m.group("until"):
+        said = m.group("until").strip()
+    elif m.group("span"):
+        said = "for " + m.group("span")
+    elif m.group("today"):
+        said = "end of day"
+    else:
+        said = "end of week" if "week" in m.group("rest") else "end of day"
+    return (norm[:m.start()] + " " + norm[m.end():]).strip(), said
+
+
+def frequency(norm: str) -> str | None:
+    for pattern, freq in FREQUENCY:
+        if re.search(pattern, norm):
+            return freq
+    return None
+
+
+def read_alert(e: Entities) -> AlertWords:
+    text, note = split_note(e.norm)
+    text, until = expiry(text)
+    words = AlertWords(frequency=frequency(text), expires_at=until, note=note)
+    words.move = _move(text, e)
+    if words.move is None:
+        words.levels = _levels(text)
+    return words
+
+
+def _move(text: str, e: Entities) -> Args | None:
+    """A directional or either-way move by a percentage or a dollar amount."""
+    pct = re.search(r"([+-]?\d+(?:\.\d+)?)\s*(?:%|percent|pct|per cent)", text)
+    if pct:
+        value = float(pct.group(1))
+        before = text[:pct.start()]
+        around = text[max(0, pct.start() - 40): pct.end() + 25]
+        if re.search(EITHER_MOVE, around) or re.search(r"\bmove\b", around):
+            cond = "pct_change"
+        elif value < 0 or re.search(rf"\b{DOWN_MOVE}\b", before[-40:]) or \
+                re.search(rf"^\s*(?:%\s*)?{DOWN_MOVE}\b", text[pct.end():]):
+            cond = "moving_down_pct"
+        elif value > 0 and pct.group(1).startswith("+") or re.search(
+                rf"\b{UP_MOVE}\b", before[-40:]) or re.search(rf"^\s*{UP_MOVE}\b", text[pct.end():]):
+            cond = "moving_up_pct"
+        else:
+            cond = "pct_change"
+        args: Args = {"condition": cond, "threshold": abs(value)}
+        if e.duration_min:
+            args["window_minutes"] = e.duration_min
+        return args
+    m = DOLLAR_MOVE.search(text)
+    if m:
+        value = float(m.group("a") or m.group("b") or m.group("c"))
+        word = m.group("dir")
+        if re.fullmatch(EITHER_MOVE, word):
+            return None  # "moves $5 either way" has no operator here: asked by the caller
+        cond = "moving_down" if re.fullmatch(DOWN_MOVE, word) else "moving_up"
+        args = {"condition": cond, "threshold": value}
+        if e.duration_min:
+            args["window_minutes"] = e.duration_min
+        return args
+    return None
+
+
+def _levels(text: str) -> list[Level]:
+    """Each operator with the number after it ("over 75k or under 68k": two levels); a
+    number after "or"/"and" with no operator of its own shares the one before."""
+    levels: list[Level] = []
+    taken_until = -1
+    for m in _OPS.finditer(text):
+        if m.start() < taken_until:
+            continue
+        after = text[m.end():]
+        num = re.match(rf"\s*(?:the\s+)?(?:\$\s?)?{NUM}", after)
+        if not num:
+            continue
+        value = _number(num)
+        levels.append(Level(_op_condition(m), value, m.start()))
+        taken_until = m.end() + num.end()
+        tail = text[taken_until:]
+        more = re.match(rf"\s*(?:,|or|and|/|&)\s*(?:\$\s?)?{NUM}", tail)
+        if more and not _OPS.match(tail.strip()):
+            levels.append(Level(_op_condition(m), _number(more), taken_until))
+            taken_until += more.end()
+    return levels
+
+
+def resolve_levels(levels: list[Level], norm: str,
+                   price: Callable[[], float | None]) -> list[Level] | Ask:
+    """Give each directionless level a direction: two of them ("240 or 220") are a range
+    (above the higher, below the lower); one said as "hits"/"at" reads the trend words
+    ("ripping, ping me at 275") or else the last price; failing both, a crossing."""
+    undirected = [lv for lv in levels if lv.condition in ("level", "at")]
+    if not undirected:
+        return levels
+    if len(levels) == 2 and len(undirected) == 2 and levels[0].value != levels[1].value:
+        high, low = sorted(levels, key=lambda lv: -lv.value)
+        return [Level("above", high.value, high.start), Level("below", low.value, low.start)]
+    up, down = bool(TREND_UP.search(norm)), bool(TREND_DOWN.search(norm))
+    out = []
+    for lv in levels:
+        if lv.condition in ("level", "at"):
+            if up != down:
+                lv = Level("above" if up else "below", lv.value, lv.start)
+            elif lv.condition == "at":  # "alert at 200": above, below or a cross? ask
+                return Ask(f"Should the alert fire when the price goes above ${lv.value:,.2f}, "
+                           "below it, or on a cross either way?")
+            else:  # "hits 250": from where it is now; unknown price, either way
+                now = price()
+                cond = "cross" if now is None else ("above" if lv.value >= now else "below")
+                lv = Level(cond, lv.value, lv.start)
+        out.append(lv)
+    return out
