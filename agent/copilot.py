@@ -312,7 +312,8 @@ class Copilot:
         dispatcher...), then the scheduled jobs, all under the supervisor. Idempotent."""
         if self._started:
             return
-        self._lease = InstanceLease(self.kernel.db, self.settings.data_dir, self.kernel.clock)
+        self._lease = InstanceLease(self.kernel.db, self.settings.data_dir, self.kernel.clock,
+                                    self.settings.timezone)
         self._lease.acquire()
         self._started = True
         self.kernel.supervisor.spawn("heartbeat", self._heartbeat)

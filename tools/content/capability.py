@@ -92,7 +92,8 @@ class ContentCapability(Capability):
         self.service = ContentService(
             kernel.db, market, alerts, build_publishers(kernel), clock=kernel.clock,
             disclaimer=kernel.settings.disclaimer,
-            polisher=make_polisher(llm) if llm is not None else None)
+            polisher=make_polisher(llm) if llm is not None else None,
+            timezone=kernel.settings.timezone)
         self.service.on_ready = self.on_ready
         self.service.on_delete = self.on_deleted
         # background recovery of drafts left in ``publishing``: first retry after

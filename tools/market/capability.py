@@ -49,7 +49,8 @@ def build_providers(kernel: Kernel) -> tuple[list[MarketProvider], TickSource | 
     providers: list[MarketProvider] = [
         GuardedProvider(p, open_quota(p.name, p.limits, engine=kernel.db,
                                       data_dir=settings.data_dir, clock=clock, label=p.label),
-                        CircuitBreaker(clock), deadline_s=settings.provider_deadline_s)
+                        CircuitBreaker(clock), deadline_s=settings.provider_deadline_s,
+                        timezone=settings.timezone)
         for p in raw
     ]
     if not providers:
@@ -123,7 +124,9 @@ class MarketCapability(Capability):
                 else:
                     part += f", {left} calls left"
                     if blocked > self.kernel.clock():
-                        part += f", blocked until {until_text(blocked, self.kernel.clock())}"
+                        until = until_text(blocked, self.kernel.clock(),
+                                           self.kernel.settings.timezone)
+                        part += f", blocked until {until}"
                     if left == 0:
                         worse("degraded")
             last_error = getattr(p, "last_error", None)

@@ -74,8 +74,7 @@ def status_text(status: MarketStatus, now: float, tz: str) -> str:
     def until(moment: datetime | None) -> str:
         if moment is None:
             return ""
-        same_day = moment.astimezone(status.at.tzinfo).date() == at.date()
-        shown = format_clock(moment, tz) if same_day else format_local(moment, tz)
+        shown = format_local(moment, tz, now=at)
         return f"{shown}, in {format_span((moment - at).total_seconds())}"
 
     name = status.market
