@@ -62,7 +62,8 @@ def build_providers(kernel: Kernel) -> tuple[list[MarketProvider], TickSource | 
 class MarketCapability(Capability):
     name = "market"
     tables = (CacheEntry, SymbolInterest, WatchItem)
-    guest_tools = frozenset({"get_quote", "get_price_history", "price_chart", "market_status"})
+    guest_tools = frozenset({"get_quote", "get_price_history", "price_chart", "compare_returns",
+                             "market_status"})
     grammar = GRAMMAR
 
     def __init__(self, kernel: Kernel, stream_symbols: Callable[[], Iterable[str]] = set) -> None:
