@@ -14,6 +14,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -40,6 +41,7 @@ from core.errors import CopilotError, InvalidInput
 from core.events import DECISION_RAISED, DECISION_RESOLVED, NOTICE
 from core.lease import InstanceLease
 from core.ports import HealthCheck
+from core.scheduler import PlannedRun, plan
 from core.settings import Settings
 from tools.alerts.capability import AlertsCapability
 from tools.alerts.targets import Sender
@@ -284,6 +286,19 @@ class Copilot:
         return await self.decisions.undo(decision_id, caller)
 
     # ---- what front ends read and bring ------------------------------------------------
+    async def job_plan(self) -> list[PlannedRun]:
+        """Every scheduled job (briefings on the exchange clock, content slots, scheduled
+        posts, housekeeping) with its next run seen from now, soonest first."""
+        declared = [(j.name, j.trigger, j.args) for j in self.components.jobs()]
+        stored = await self.kernel.scheduler.stored()
+        armed = {j["id"] for j in stored}
+        # posts scheduled from another process are armed when `copilot run` next starts
+        for d in self.content.service.drafts("scheduled"):
+            if f"content-publish-{d.id}" not in armed and d.scheduled_for is not None:
+                stored.append({"id": f"content-publish-{d.id}", "trigger": "date",
+                               "next_run": datetime.fromtimestamp(d.scheduled_for, UTC)})
+        return plan(declared, stored, self.clock())
+
     def watchlist(self) -> list[str]:
         return self.market.service.watchlist()
 
@@ -312,7 +327,8 @@ class Copilot:
         dispatcher...), then the scheduled jobs, all under the supervisor. Idempotent."""
         if self._started:
             return
-        self._lease = InstanceLease(self.kernel.db, self.settings.data_dir, self.kernel.clock)
+        self._lease = InstanceLease(self.kernel.db, self.settings.data_dir, self.kernel.clock,
+                                    self.settings.timezone)
         self._lease.acquire()
         self._started = True
         self.kernel.supervisor.spawn("heartbeat", self._heartbeat)

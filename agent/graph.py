@@ -18,8 +18,8 @@ answer.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
 from typing import Annotated, Any, TypedDict, cast
 
 from langchain_core.language_models import BaseChatModel
@@ -41,6 +41,7 @@ from langgraph.prebuilt.tool_node import ToolCallRequest, ToolInvocationError
 from langgraph.types import Command
 
 from core.errors import CopilotError
+from core.markettime import DEFAULT_ZONE, format_local
 from prompts import load_prompt
 
 Redact = Callable[[str], str]
@@ -231,17 +232,20 @@ def build_graph(
     redact: Redact | None = None,
     max_turns: int = MAX_WINDOW_TURNS,
     max_tokens: int = MAX_WINDOW_TOKENS,
+    timezone: str = DEFAULT_ZONE,
 ):
     """Compile the agent. Tests pass their own model and checkpointer; the runtime passes
     ``redact`` (``core.logs.Redactor(settings_secrets(settings)).text``). ``max_turns`` and
     ``max_tokens`` bound the window of the thread the model sees (``conversation_window``);
-    the state keeps every message."""
+    the state keeps every message. ``timezone`` is the owner's: the model is told the
+    time on his clock."""
     bound = model.bind_tools(list(tools))
     prompt = system_prompt or load_prompt("system")
 
     async def call_model(state: Any, config: RunnableConfig) -> dict:
         window, dropped = conversation_window(state["messages"], max_turns, max_tokens)
-        text = prompt.replace("{now}", datetime.now(UTC).isoformat(timespec="minutes"))
+        now = f"{format_local(time.time(), timezone, year=True)} ({timezone})"
+        text = prompt.replace("{now}", now)
         system = SystemMessage(text + window_note(dropped))
         try:
             response: BaseMessage = await bound.ainvoke([system, *window], config)

@@ -82,16 +82,17 @@ def build(kernel: Kernel, checkpointer: BaseCheckpointSaver[Any],
     tools = components.tools()
     guest = components.guest_tools()
     redact = Redactor(settings_secrets(settings)).text
+    tz = settings.timezone
     return Copilot(
         kernel=kernel, components=components, market=market, alerts=alerts, content=content,
         health=health, architecture=architecture, decision_center=center, model=model,
-        graph=build_graph(model, tools, checkpointer=checkpointer, redact=redact),
+        graph=build_graph(model, tools, checkpointer=checkpointer, redact=redact, timezone=tz),
         guest_graph=build_graph(model, [t for t in tools if t.name in guest],
-                                checkpointer=checkpointer, redact=redact),
+                                checkpointer=checkpointer, redact=redact, timezone=tz),
         checkpointer=checkpointer,
         # when a configured model fails, the owner's turn is answered offline, labelled
         fallback_graph=None if model is offline else build_graph(
-            offline, tools, checkpointer=checkpointer, redact=redact))
+            offline, tools, checkpointer=checkpointer, redact=redact, timezone=tz))
 
 
 @asynccontextmanager

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import app, with_runtime
+from cli.common import app, load_settings, with_runtime
 
 # an alert number as SQL can hold it: anything else is a usage error, not a crash
 AlertId = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="The alert's number.")]
@@ -73,7 +73,7 @@ def alerts_add(
 
     rule, price = with_runtime(go)
     now = f" ({rule.symbol} is at ${price:,.2f})" if price is not None else ""
-    typer.echo(f"Alert {rule.id} set: {rule.details()}{now}.")
+    typer.echo(f"Alert {rule.id} set: {rule.details(load_settings().timezone)}{now}.")
     if note_ := _misfire_note(rule, price):
         typer.echo(note_)
 
@@ -100,9 +100,10 @@ def alerts_edit(
             window_minutes=window, expires_at=expires, note=note)
 
     rule, before, price = with_runtime(go)
-    typer.echo(f"Alert {rule.id} updated: {rule.details()}.")
-    if before.details() != rule.details():
-        typer.echo(f"Was: {before.details()}.")
+    tz = load_settings().timezone
+    typer.echo(f"Alert {rule.id} updated: {rule.details(tz)}.")
+    if before.details(tz) != rule.details(tz):
+        typer.echo(f"Was: {before.details(tz)}.")
     if note_ := _misfire_note(rule, price):
         typer.echo(note_)
 
@@ -124,17 +125,18 @@ def alerts_history(
         return rt.alerts.service.history(symbol, since, limit=limit)
 
     records, total, start = with_runtime(go)
+    tz = load_settings().timezone
     if not records:
         where = f" on {symbol.upper()}" if symbol else ""
-        period = f" since {fmt_time(start)} UTC" if start is not None else ""
+        period = f" since {fmt_time(start, tz)}" if start is not None else ""
         typer.echo(f"No alerts fired{where}{period}.")
         return
-    table = Table("time (UTC)", "alert", "symbol", "price", "what", "deliveries",
+    table = Table("time", "alert", "symbol", "price", "what", "deliveries",
                   title=f"alert history ({len(records)} of {total}, newest first)")
     for rec in records:
         f = rec.firing
         what = f.message.removeprefix("🔔 ").split(": now ")[0].removeprefix(f.symbol + " ")
-        table.add_row(fmt_time(f.tick_ts), str(f.rule_id), f.symbol, f"{f.price:,.2f}", what,
+        table.add_row(fmt_time(f.tick_ts, tz), str(f.rule_id), f.symbol, f"{f.price:,.2f}", what,
                       ", ".join(d.text() for d in rec.deliveries) or "-")
     Console().print(table)
 
@@ -230,9 +232,10 @@ def alerts_dead(
                   title="dead letters")
     from cli.common import fmt_time
 
+    tz = load_settings().timezone
     for n in out:
         table.add_row(str(n.id), n.target, n.symbol, str(n.attempts), n.last_error,
-                      fmt_time(n.created_at))
+                      fmt_time(n.created_at, tz))
     Console().print(table if out else "No dead letters: every alert was delivered.")
 
 

@@ -148,10 +148,11 @@ def check_inventory(path: str | None) -> None:
         raise typer.Exit(report_error(exc)) from None
 
 
-def fmt_time(ts: float | None) -> str:
-    from datetime import UTC, datetime
+def fmt_time(ts: float | None, tz: str) -> str:
+    """An instant in a table, on the owner's clock (``COPILOT_TIMEZONE``)."""
+    from core.markettime import format_local
 
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M") if ts else ""
+    return format_local(ts, tz, year=True) if ts else ""
 
 
 # ---- the entry point -----------------------------------------------------------------------

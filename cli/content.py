@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import EXIT_CONFIG, app, fail, with_runtime
+from cli.common import EXIT_CONFIG, app, fail, load_settings, with_runtime
 
 # a draft number as SQL can hold it: anything else is a usage error, not a crash
 DraftId = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="The draft's number.")]
@@ -35,8 +35,8 @@ def content_list(status: Annotated[str | None, typer.Option()] = None) -> None:
     async def go(rt):
         return rt.content.service.drafts(status)
 
-    drafts = with_runtime(go)
-    typer.echo("\n".join(d.line() for d in drafts) if drafts else "No drafts.")
+    drafts, tz = with_runtime(go), load_settings().timezone
+    typer.echo("\n".join(d.line(tz) for d in drafts) if drafts else "No drafts.")
 
 
 @content_app.command("show")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import app, fmt_time, with_runtime
+from cli.common import app, fmt_time, load_settings, with_runtime
 
 # a decision number as SQL can hold it: anything else is a usage error, not a crash
 DecisionId = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="The decision's number.")]
@@ -29,10 +29,11 @@ def decisions_list(
         return rt.decisions.recent(status, limit)
 
     rows = with_runtime(go)
+    tz = load_settings().timezone
     table = Table("id", "kind", "title", "status", "chosen", "by", "created", title="decisions")
     for d in rows:
         table.add_row(str(d.id), d.kind, d.title, d.status, d.chosen or "", d.decided_by or "",
-                      fmt_time(d.created_at))
+                      fmt_time(d.created_at, tz))
     Console().print(table if rows else "No decisions yet.")
 
 
@@ -46,13 +47,14 @@ def decisions_show(decision_id: DecisionId) -> None:
         return rt.decisions.get(decision_id), rt.decisions.events(decision_id)
 
     d, events = with_runtime(go)
+    tz = load_settings().timezone
     console = Console()
     console.print(Markdown(d.prompt_text()))
     console.print(f"status: {d.status}  chosen: {d.chosen or '-'}  by: {d.decided_by or '-'}")
     if d.outcome:
         console.print(f"outcome: {d.outcome}")
     for e in reversed(events):
-        console.print(f"  {fmt_time(e.at)}  {e.event:<9} {e.actor:<9} {e.detail}")
+        console.print(f"  {fmt_time(e.at, tz)}  {e.event:<9} {e.actor:<9} {e.detail}")
 
 
 @decisions_app.command("log")
@@ -65,8 +67,9 @@ def decisions_log(limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50) -
         return rt.decisions.events(limit=limit)
 
     table = Table("when", "decision", "event", "actor", "detail", title="decision audit log")
-    for e in with_runtime(go):
-        table.add_row(fmt_time(e.at), str(e.decision_id), e.event, e.actor, e.detail)
+    events, tz = with_runtime(go), load_settings().timezone
+    for e in events:
+        table.add_row(fmt_time(e.at, tz), str(e.decision_id), e.event, e.actor, e.detail)
     Console().print(table)
 
 

@@ -178,7 +178,12 @@ class ExchangeCalendar:
         return MarketStatus(self.label, "closed", at, None, nxt_open, nxt_close, reason)
 
     def rearm_after(self, at: datetime) -> datetime:
-        """When a once-per-session thing may happen again: the next session's open."""
+        """When a once-per-session thing may happen again: the next session's open. The
+        pre-market belongs to the day's session, so what fired there waits for the next
+        day's open, not this morning's."""
+        status = self.status(at)
+        if status.state == "pre-market" and status.session is not None:
+            return self.next_open(status.session.open)
         return self.next_open(at)
 
 

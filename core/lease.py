@@ -15,7 +15,6 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,8 +40,12 @@ class Instance:
     beat_at: float
     tasks: list[dict[str, Any]]
 
-    def describe(self, now: float) -> str:
-        since = datetime.fromtimestamp(self.started_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    def describe(self, now: float, tz: str) -> str:
+        """'pid 4242 on box, running since Tue 24 Nov 2026 09:30 EST' (``tz``: the
+        owner's zone)."""
+        from core.markettime import format_local
+
+        since = format_local(self.started_at, tz, year=True)
         return f"pid {self.pid} on {self.host}, running since {since}"
 
     def alive(self, now: float) -> bool:
@@ -62,8 +65,10 @@ def read_instance(db: Engine) -> Instance | None:
 
 
 class InstanceLease:
-    def __init__(self, db: Engine, data_dir: Path, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, db: Engine, data_dir: Path, clock: Callable[[], float] = time.time,
+                 timezone: str = "America/New_York") -> None:
         self.db = db
+        self.timezone = timezone  # the owner's, for the sentence naming the holder
         self.data_dir = data_dir
         self.clock = clock
         self.started_at = clock()
@@ -78,7 +83,7 @@ class InstanceLease:
             held = self._acquire_file()
         if not held:
             other = read_instance(self.db)
-            who = other.describe(self.clock()) if other else "another process"
+            who = other.describe(self.clock(), self.timezone) if other else "another process"
             raise AlreadyRunning(f"copilot run is already running on this data ({who}); "
                                  "stop it first, or point COPILOT_DATA_DIR/DATABASE_URL "
                                  "elsewhere.")

@@ -81,15 +81,24 @@ def local(moment: datetime | float, tz: str | ZoneInfo | None = None) -> datetim
 
 
 def format_local(moment: datetime | float, tz: str | ZoneInfo | None = None, *,
-                 year: bool = False) -> str:
-    """'Wed 25 Nov 09:30 EST' (with the year when ``year``), in the owner's zone."""
+                 year: bool = False, now: datetime | float | None = None) -> str:
+    """How every time shown to the owner reads: 'Wed 25 Nov 09:30 EST' on his clock (with
+    the year when ``year``); with ``now``, just '09:30 EST' when it is the same day there.
+    Chat, CLI, Discord and notifications all go through here; the database keeps UTC."""
     at = local(moment, tz)
+    if now is not None and local(now, tz).date() == at.date():
+        return at.strftime("%H:%M %Z")
     return at.strftime("%a %d %b %Y %H:%M %Z" if year else "%a %d %b %H:%M %Z")
 
 
 def format_clock(moment: datetime | float, tz: str | ZoneInfo | None = None) -> str:
     """'09:30 EST': a time of day, when the day is clear from the sentence."""
     return local(moment, tz).strftime("%H:%M %Z")
+
+
+def format_day(moment: datetime | float, tz: str | ZoneInfo | None = None) -> str:
+    """'Thu 26 Nov': the owner's date of an instant."""
+    return local(moment, tz).strftime("%a %d %b")
 
 
 def format_span(seconds: float) -> str:

@@ -6,7 +6,9 @@ each name at start-up. Listeners record every run and failure for the health pag
 
 Besides APScheduler's triggers ("interval", "cron", "date") a job may run on the exchange
 clock: trigger "session" with ``event`` ("open" or "close") and ``offset_minutes`` fires
-once per trading session at that moment (holidays skipped, early closes respected)."""
+once per trading session at that moment (holidays skipped, early closes respected), on the
+sessions of ``day_of_week`` ("mon-fri", "fri") when given. Cron jobs run on UTC unless
+they name a ``timezone`` (the owner's, for the times he set)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,23 @@ from core.calendar import calendar_named
 log = structlog.get_logger(__name__)
 
 _REGISTRY: dict[str, Callable[..., Awaitable[Any]]] = {}
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def weekdays(spec: str | None) -> frozenset[int]:
+    """Cron's day-of-week words as weekday numbers: "mon-fri", "mon,wed,fri", "sat-sun",
+    "*" (every day); Monday is 0."""
+    if spec is None or spec.strip() in ("", "*"):
+        return frozenset(range(7))
+    days: set[int] = set()
+    for part in spec.lower().split(","):
+        first, _, last = part.strip().partition("-")
+        if first[:3] not in DAY_NAMES or (last and last[:3] not in DAY_NAMES):
+            raise ValueError(f"{spec!r} is not a day-of-week list such as 'mon-fri' or "
+                             "'mon,wed,fri'")
+        a, b = DAY_NAMES.index(first[:3]), DAY_NAMES.index((last or first)[:3])
+        days.update(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
+    return frozenset(days)
 
 
 async def run_registered(name: str, *args: Any) -> None:
@@ -42,17 +61,24 @@ class SessionTrigger(BaseTrigger):
     by name when the next run is computed."""
 
     def __init__(self, event: str = "open", offset_minutes: float = 0.0,
-                 calendar: str = "XNYS") -> None:
+                 calendar: str = "XNYS", day_of_week: str | None = None) -> None:
         if event not in ("open", "close"):
             raise ValueError(f"event must be 'open' or 'close', not {event!r}")
         self.event, self.offset_minutes, self.calendar = event, float(offset_minutes), calendar
+        self.day_of_week = day_of_week
+        self._days = weekdays(day_of_week)
 
     def next_after(self, at: datetime) -> datetime:
-        """The first fire time strictly after ``at``."""
+        """The first fire time strictly after ``at`` (on a session of ``day_of_week``)."""
         cal = calendar_named(self.calendar)
         offset = timedelta(minutes=self.offset_minutes)
         edge = cal.next_open if self.event == "open" else cal.next_close
-        return edge(at - offset) + offset
+        for _ in range(32):  # a week of sessions at most, whatever the days asked
+            moment = edge(at - offset)
+            if moment.astimezone(cal.zone).weekday() in self._days:
+                return moment + offset
+            at = moment + offset
+        raise ValueError(f"no {self.calendar} session falls on {self.day_of_week!r}")
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime
                            ) -> datetime | None:
@@ -62,21 +88,24 @@ class SessionTrigger(BaseTrigger):
 
     def __getstate__(self) -> dict[str, Any]:
         return {"event": self.event, "offset_minutes": self.offset_minutes,
-                "calendar": self.calendar}
+                "calendar": self.calendar, "day_of_week": self.day_of_week}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.event, self.offset_minutes = state["event"], state["offset_minutes"]
         self.calendar = state.get("calendar", "XNYS")
+        self.day_of_week = state.get("day_of_week")
+        self._days = weekdays(self.day_of_week)
 
     def __str__(self) -> str:
         minutes = self.offset_minutes
         when = (f"{abs(minutes):g} min {'before' if minutes < 0 else 'after'} " if minutes
                 else "at ")
-        return f"session[{when}the {self.event}, {self.calendar}]"
+        days = f", {self.day_of_week}" if self.day_of_week else ""
+        return f"session[{when}the {self.event}{days}, {self.calendar}]"
 
     def __repr__(self) -> str:
         return (f"SessionTrigger(event={self.event!r}, offset_minutes={self.offset_minutes!r}, "
-                f"calendar={self.calendar!r})")
+                f"calendar={self.calendar!r}, day_of_week={self.day_of_week!r})")
 
 
 def make_trigger(trigger: str, **args: Any) -> BaseTrigger:
@@ -91,7 +120,9 @@ def make_trigger(trigger: str, **args: Any) -> BaseTrigger:
                              "date": DateTrigger}
     if trigger not in kinds:
         raise ValueError(f"unknown trigger {trigger!r}")
-    return kinds[trigger](timezone=UTC, **args) if trigger != "date" else kinds[trigger](**args)
+    if trigger == "date":
+        return kinds[trigger](**args)
+    return kinds[trigger](**{"timezone": UTC, **args})
 
 
 def next_run(trigger: str, args: dict[str, Any], now: float) -> datetime | None:

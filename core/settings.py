@@ -121,7 +121,9 @@ class Settings(BaseSettings):
     email_to: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias=_env("EMAIL_TO"))
     discord_webhook_url: SecretStr | None = Field(None, validation_alias=_env("DISCORD_WEBHOOK_URL"))
     content_slots: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["mon-fri 21:30 discord"], validation_alias=_env("COPILOT_CONTENT_SLOTS"))
+        # 30 min after each NYSE session's close; "mon-fri 16:30 discord" is the owner's clock
+        default_factory=lambda: ["mon-fri close+30 discord"],
+        validation_alias=_env("COPILOT_CONTENT_SLOTS"))
 
     # observability
     langsmith_api_key: SecretStr | None = Field(None, validation_alias=_env("LANGSMITH_API_KEY"))

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from core.calendar import MarketCalendar, nyse
 from core.errors import InvalidInput
-from core.markettime import format_clock, format_local, zone
+from core.markettime import format_clock, format_day, zone
 from core.timewords import DAYS, Said, read
 
 __all__ = ["DAYS", "parse_since", "parse_until", "parse_when"]
@@ -108,8 +108,8 @@ def _market(said: Said, now: datetime, cal: MarketCalendar, tz: ZoneInfo, shown:
         assert nxt_session is not None
         moment = nxt_session.open if said.event == "open" else nxt_session.close
         raise InvalidInput(
-            f"The market is closed on {format_local(_day_start(day, cal.zone))[:10]} "
-            f"({why}); do you mean {format_local(moment, tz)[:10]} at the {said.event} "
+            f"The market is closed on {format_day(_day_start(day, cal.zone), cal.zone)} "
+            f"({why}); do you mean {format_day(moment, tz)} at the {said.event} "
             f"({format_clock(moment, tz)})?")
     moment = (session.open if said.event == "open" else session.close) + said.offset
     if moment <= now:

@@ -11,7 +11,7 @@ the store and mends it:
   ``mark_undone`` does), and entries the log does not have are dropped.
 
 Its ``status`` is what the ``memory`` health check reports: "rebuilt 300 decisions from the
-log at 05:40 UTC", degraded while rebuilding, down while unusable."""
+log at 05:40 EST", degraded while rebuilding, down while unusable."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from core.decisions import Decision
+from core.markettime import DEFAULT_ZONE, format_local
 from memory.decisions import DecisionMemory, entry
 from memory.store import DB_FILE, client_is_stale, set_aside
 
@@ -47,14 +48,12 @@ class MemoryStatus:
     progress: tuple[int, int] = (0, 0)
 
 
-def _hhmm(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%H:%M UTC")
-
-
 class MemoryKeeper:
     def __init__(self, memory: DecisionMemory, sql: Engine,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 timezone: str = DEFAULT_ZONE) -> None:
         self.memory = memory
+        self.timezone = timezone  # the owner's, for the times the health check shows
         self.sql = sql
         self.clock = clock
         self.status = MemoryStatus()
@@ -267,7 +266,8 @@ class MemoryKeeper:
         s = self.status
         text = f"{self.memory.embedder.name} embeddings, {s.remembered} decisions remembered"
         if s.rebuilt_at is not None:
-            text += f"; rebuilt {s.rebuilt} decisions from the log at {_hhmm(s.rebuilt_at)}"
+            at = format_local(s.rebuilt_at, self.timezone, now=self.clock())
+            text += f"; rebuilt {s.rebuilt} decisions from the log at {at}"
         if s.set_aside is not None:
             text += f"; the damaged store was kept as {s.set_aside.name}"
         return text

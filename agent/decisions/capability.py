@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -16,8 +15,10 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from agent.decisions.grammar import GRAMMAR
 from agent.decisions.service import FOLLOW_UP, DecisionService
+from core.calendar import NEW_YORK
 from core.capability import Capability, Job, Kernel
 from core.decisions import Decision, DecisionEvent, DecisionKind, Option
+from core.markettime import format_local, local
 from core.ports import BriefingSection, CheckResult, HealthCheck
 from memory.decisions import DecisionMemory
 from memory.embeddings import make_embedder
@@ -56,12 +57,13 @@ class DecisionsCapability(Capability):
             kernel.db, memory, checkpointer, bus=kernel.bus, clock=kernel.clock,
             ttl_hours=settings.decision_ttl_hours, undo_minutes=settings.undo_window_minutes,
             autopilot_n=settings.autopilot_min_agreeing,
-            autopilot_similarity=settings.autopilot_similarity)
+            autopilot_similarity=settings.autopilot_similarity, timezone=settings.timezone)
         self.service.register_kind(DecisionKind("briefing"))
         self.service.register_kind(DecisionKind(
             FOLLOW_UP, description="A chosen option failed: retry, another option, or leave it."))
         # the SQL log is the truth; the keeper mends the vector memory from it
-        self.keeper = MemoryKeeper(memory, kernel.db, clock=kernel.clock)
+        self.keeper = MemoryKeeper(memory, kernel.db, clock=kernel.clock,
+                                   timezone=settings.timezone)
         self.memory_check_s = 60.0  # how often the running instance looks at the store
         self.memory_retry_s = (5.0, 300.0)  # backoff while it is unusable
         self.memory_start_wait_s = 5.0  # how long start waits for a rebuild to finish
@@ -158,7 +160,7 @@ class DecisionsCapability(Capability):
     async def briefing_text(self) -> str:
         """The briefing on demand ("brief me"): the scheduled briefing's sections plus the
         pending decisions grouped by kind. Raises no decision."""
-        when = datetime.fromtimestamp(self.kernel.clock(), UTC).strftime("%a %Y-%m-%d %H:%M UTC")
+        when = format_local(self.kernel.clock(), self.kernel.settings.timezone, year=True)
         lines = [f"**Briefing, {when}**", *await self.section_lines(own=False),
                  *self.pending_by_kind()]
         return "\n".join(lines)
@@ -167,7 +169,8 @@ class DecisionsCapability(Capability):
         """Movers, alerts fired, drafts waiting, pending decisions: whatever each
         capability adds, as one decision to acknowledge (or turn into a recap post)."""
         lines = await self.section_lines()
-        day = datetime.fromtimestamp(self.kernel.clock(), UTC).strftime("%Y-%m-%d")
+        # the session's date on the exchange's clock, wherever the owner lives
+        day = local(self.kernel.clock(), NEW_YORK).strftime("%Y-%m-%d")
         options = [
             Option(id="ack", label="Got it", action="noop", args={"summary": "Briefing read."}),
             Option(id="draft_recap", label="Draft a market recap post", action="draft_content",

@@ -35,6 +35,7 @@ from core.decisions import (
 )
 from core.errors import CopilotError, InvalidInput, NotFound
 from core.events import DECISION_RAISED, DECISION_RESOLVED, NOTICE
+from core.markettime import DEFAULT_ZONE, format_local
 from core.storage import kv_get, kv_set
 from memory.decisions import DecisionMemory, decision_text
 
@@ -49,8 +50,9 @@ class DecisionWorkflow:
     def __init__(self, sql: Any, memory: DecisionMemory | None, checkpointer: Any = None,
                  bus: EventBus | None = None, clock: Callable[[], float] = time.time,
                  ttl_hours: float = 24.0, undo_minutes: float = 30.0, autopilot_n: int = 5,
-                 autopilot_similarity: float = 0.6) -> None:
+                 autopilot_similarity: float = 0.6, timezone: str = DEFAULT_ZONE) -> None:
         self.sql = sql
+        self.timezone = timezone  # the owner's: the times a decision's text shows
         self.memory = memory
         self.bus = bus
         self.clock = clock
@@ -198,8 +200,9 @@ class DecisionWorkflow:
             word = kind.repeat_word if kind is not None else "Raised"
             row.occurrences += 1
             row.last_at, row.title = now, title
-            row.context = (f"{context}\n{word} {row.occurrences} times since "
-                           f"{_hhmm(row.created_at)}, last at {_hhmm(now)}.")
+            since = format_local(row.created_at, self.timezone, now=now)
+            row.context = (f"{context}\n{word} {row.occurrences} times since {since}, "
+                           f"last at {format_local(now, self.timezone, now=now)}.")
             row.expires_at = max(row.expires_at or now, now + (ttl_s or self.ttl_s))
             self._audit(s, row.id or 0, "repeated", detail=source_key or title)
             s.add(row)
@@ -383,12 +386,6 @@ class DecisionWorkflow:
                 return decision  # autopilot answered it while it was raised again
         await self.graph.ainvoke(Command(resume=response), _config(decision))
         return await self._after(self.get(decision.id or 0))
-
-
-def _hhmm(ts: float) -> str:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(ts, UTC).strftime("%H:%M UTC")
 
 
 def _config(decision: Decision) -> dict[str, Any]:

@@ -53,7 +53,9 @@ async def test_an_every_time_rule_firing_20_times_leaves_one_open_decision(setti
         d = open_[0]
         assert d.occurrences == 20 and d.last_at == fixed_clock()
         assert "now $1,020.00" in d.context  # the latest firing's price
-        assert "Fired 20 times since 14:35 UTC, last at 16:10 UTC." in d.context
+        # on the owner's clock (COPILOT_TIMEZONE defaults to America/New_York)
+        assert "(alert 1) at 11:10 EST." in d.context
+        assert "Fired 20 times since 09:35 EST, last at 11:10 EST." in d.context
         assert [o.id for o in d.options] == ["draft", "snooze", "dismiss"]  # it repeats
         # each firing is in the audit trail, once
         assert [e.event for e in rt.decisions.events(d.id)].count("repeated") == 19

@@ -67,7 +67,8 @@ def world(tmp_path, fixed_clock):
     sql = make_engine(f"sqlite:///{tmp_path}/log.sqlite", [Decision])
     embedder = CountingEmbedder()
     memory = DecisionMemory(embedder, path=tmp_path / "chroma")
-    yield sql, memory, embedder, MemoryKeeper(memory, sql, clock=fixed_clock)
+    yield sql, memory, embedder, MemoryKeeper(memory, sql, clock=fixed_clock,
+                                                  timezone="Europe/Berlin")
     close_client(str(tmp_path / "chroma"), None)
     sql.dispose()
 
@@ -78,7 +79,7 @@ def test_an_empty_store_is_rebuilt_from_the_log_and_says_so(world):
     status = keeper.ensure()
     assert status.state == "ok" and status.rebuilt == 300 and status.remembered == 300
     assert status.detail == ("hashing embeddings, 300 decisions remembered; rebuilt 300 "
-                             "decisions from the log at 14:30 UTC")
+                             "decisions from the log at 15:30 CET")  # the owner's clock
     assert memory.state == "ok"
     found = stored(memory)
     assert set(found) == set(range(1, 301))  # pending and expired ones are not choices

@@ -23,6 +23,7 @@ def utc(text: str) -> float:
 @pytest.mark.parametrize("symbol,fired,rearmed", [
     ("AAPL", "2026-11-24 15:00", "2026-11-25 14:30"),  # Tuesday -> Wednesday's open
     ("AAPL", "2026-11-24 23:30", "2026-11-25 14:30"),  # after midnight UTC: same session
+    ("AAPL", "2026-11-25 12:00", "2026-11-27 14:30"),  # pre-market is the day's session
     ("AAPL", "2026-11-25 20:00", "2026-11-27 14:30"),  # Thanksgiving skipped
     ("AAPL", "2026-11-27 18:30", "2026-11-30 14:30"),  # after the early close: Monday
     ("AAPL", "2026-10-30 19:00", "2026-11-02 14:30"),  # over the DST change: 09:30 EST

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.tools import BaseTool
@@ -15,6 +14,7 @@ from core.decisions import ActionResult, Decision, DecisionKind, DecisionPort, O
 from core.errors import ConfigurationError, CopilotError
 from core.events import ALERT_FIRED, AlertFired
 from core.market import MarketData
+from core.markettime import format_local
 from core.ports import BriefingSection, CheckResult, FnCheck, HealthCheck
 from core.storage import kv_get
 from tools.alerts.console import ConsoleNotice, ConsoleTarget
@@ -56,7 +56,8 @@ class AlertsCapability(Capability):
                                   on_outbox=self.dispatcher.wake)
         self.service = AlertService(kernel.db, market, self.engine, clock=kernel.clock,
                                     default_targets=tuple(defaults),
-                                    cooldown_s=settings.alert_cooldown_s)
+                                    cooldown_s=settings.alert_cooldown_s,
+                                    timezone=settings.timezone)
         self._unsubscribe: list[Callable[[], None]] = []
 
     def register_sender(self, name: str, sender: Sender) -> None:
@@ -228,7 +229,7 @@ class AlertsCapability(Capability):
 
     async def on_fired(self, alert: AlertFired) -> Decision:
         """An alert fired: draft a post about it, snooze the rule, or dismiss."""
-        when = datetime.fromtimestamp(alert.ts, UTC).strftime("%H:%M UTC")
+        when = format_local(alert.ts, self.kernel.settings.timezone, now=self.kernel.clock())
         context = f"{alert.message.removeprefix('🔔 ')} at {when}."
         options = [
             Option(id="draft", label=f"Draft a Discord post about {alert.symbol}",

@@ -10,8 +10,10 @@ from typing import Any
 from pydantic import BaseModel, field_validator, model_validator
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
+from core.calendar import is_crypto
 from core.errors import InvalidInput
 from core.market import normalize_symbol
+from core.markettime import format_local
 
 
 class Condition(StrEnum):
@@ -56,7 +58,8 @@ def money(value: float) -> str:
     return "$" + (text if len(text.split(".")[1]) >= 2 else f"{value:.2f}")
 
 
-FREQUENCY_WORDS = {"once": "fires once", "once_per_day": "fires at most once a day",
+FREQUENCY_WORDS = {"once": "fires once",
+                   "once_per_day": "fires at most once per trading session",
                    "every_time": "fires every time"}
 
 
@@ -79,8 +82,9 @@ def condition_text(symbol: str, condition: str, threshold: float,
     }[condition]
 
 
-def when_text(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%a %d %b %Y %H:%M UTC")
+def when_text(ts: float, tz: str) -> str:
+    """An instant on the owner's clock: 'Fri 27 Nov 2026 23:59 EST'."""
+    return format_local(ts, tz, year=True)
 
 
 def already_holds(symbol: str, condition: str, threshold: float,
@@ -134,15 +138,18 @@ class AlertRule(SQLModel, table=True):
         text = condition_text(self.symbol, self.condition, self.threshold, self.window_minutes)
         return text + ("" if self.frequency == "once" else f" ({self.frequency.replace('_', ' ')})")
 
-    def details(self) -> str:
-        """Every slot in words: condition, level, window, frequency, expiry, note."""
+    def details(self, tz: str) -> str:
+        """Every slot in words: condition, level, window, frequency, expiry (on the
+        owner's clock, ``tz``), note."""
         parts = [condition_text(self.symbol, self.condition, self.threshold,
                                 self.window_minutes)]
         freq = FREQUENCY_WORDS.get(self.frequency, self.frequency)
+        if self.frequency == "once_per_day" and is_crypto(self.symbol):
+            freq = "fires at most once per UTC day"  # crypto never closes
         if self.frequency == "every_time":
             freq += f", at most once per {self.cooldown_s / 60:g} min"
         parts.append(freq)
-        parts.append(f"until {when_text(self.expires_at)}" if self.expires_at else "no expiry")
+        parts.append(f"until {when_text(self.expires_at, tz)}" if self.expires_at else "no expiry")
         if self.note:
             parts.append(f"note: {self.note}")
         return "; ".join(parts)

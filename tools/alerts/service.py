@@ -17,8 +17,10 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from core.calendar import CRYPTO, is_crypto
 from core.errors import InvalidInput, NotFound
 from core.market import MarketData, normalize_symbol
+from core.markettime import DEFAULT_ZONE
 from core.storage import kv_get, kv_set, update_row
 from core.when import parse_since, parse_until
 from tools.alerts.engine import VERSION_KEY, AlertEngine
@@ -49,20 +51,23 @@ class AlertService:
                  alert_engine: AlertEngine | None = None,
                  clock: Callable[[], float] = time.time,
                  default_targets: tuple[str, ...] = ("console",),
-                 cooldown_s: float = 300.0) -> None:
+                 cooldown_s: float = 300.0, timezone: str = DEFAULT_ZONE) -> None:
         self.sql = engine
         self.market = market
         self.alert_engine = alert_engine
         self.clock = clock
         self.default_targets = default_targets
         self.cooldown_s = cooldown_s
+        self.timezone = timezone  # the owner's: phrases are read and times shown on it
 
     def _bump(self) -> None:
         kv_set(self.sql, VERSION_KEY, str(int(kv_get(self.sql, VERSION_KEY, "0") or 0) + 1))
 
-    def _expiry(self, expires_at: str | datetime | None, action: str) -> datetime | None:
-        """An ISO date-time or a natural phrase ("friday", "eod", "for 2 days") as an
-        aware UTC datetime; past or unreadable is one sentence."""
+    def _expiry(self, expires_at: str | datetime | None, action: str,
+                symbol: str | None = None) -> datetime | None:
+        """An ISO date-time or a natural phrase ("friday", "eod", "friday's close", "for 2
+        days"), read on the owner's clock and the symbol's exchange calendar, as an aware
+        UTC datetime; past or unreadable is one sentence."""
         if expires_at is None or isinstance(expires_at, datetime):
             return expires_at
         if not isinstance(expires_at, str):
@@ -71,7 +76,9 @@ class AlertService:
         if not expires_at.strip():
             return None
         try:
-            ts = parse_until(expires_at, self.clock())
+            # the NYSE calendar unless crypto (built only when a phrase names the open/close)
+            ts = parse_until(expires_at, self.clock(), tz=self.timezone,
+                             calendar=CRYPTO if symbol and is_crypto(symbol) else None)
         except InvalidInput as exc:
             reason = str(exc)
             if reason.startswith("'"):
@@ -96,7 +103,7 @@ class AlertService:
         spec: AlertSpec = parse_spec(
             symbol=symbol, condition=condition, threshold=threshold,
             window_minutes=window_minutes, frequency=frequency,
-            expires_at=self._expiry(expires_at, "create"), note=(note or "").strip(),
+            expires_at=self._expiry(expires_at, "create", symbol), note=(note or "").strip(),
         )
         if spec.expires_at is not None and spec.expires_at.timestamp() <= self.clock():
             raise InvalidInput("Can't create that alert: expires_at is in the past.")
@@ -150,7 +157,7 @@ class AlertService:
             expiry = (datetime.fromtimestamp(before.expires_at, UTC)
                       if before.expires_at is not None else None)
         else:
-            expiry = self._expiry(expires_at, "update")
+            expiry = self._expiry(expires_at, "update", before.symbol)
             if expiry is not None and expiry.timestamp() <= self.clock():
                 raise InvalidInput("Can't update that alert: expires_at is in the past.")
         window = window_minutes if window_minutes is not None else before.window_minutes
@@ -271,7 +278,7 @@ class AlertService:
         if since is None or (isinstance(since, str) and not since.strip()):
             start = None
         elif isinstance(since, str):
-            start = parse_since(since, self.clock())
+            start = parse_since(since, self.clock(), tz=self.timezone)
         else:
             start = float(since)
         sym = normalize_symbol(symbol) if symbol else None

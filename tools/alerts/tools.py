@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
@@ -11,6 +10,7 @@ from langchain_core.tools import BaseTool, tool
 
 from core.auth import caller_from_config, require_owner
 from core.errors import InvalidInput
+from core.markettime import format_local
 from tools.alerts.models import AlertRule, money
 from tools.alerts.service import AlertService, WouldMisfire
 
@@ -22,16 +22,17 @@ ConfirmDelete = Callable[[str, list[AlertRule]], Awaitable[dict[str, Any]]]
 HISTORY_LINES = 20
 
 
-def _when(ts: float | None) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC") if ts else ""
-
-
 def _now(symbol: str, price: float | None) -> str:
     return f" ({symbol} is at {money(price)} now)" if price is not None else ""
 
 
 def make_alert_tools(service: AlertService,
                      confirm_delete: ConfirmDelete | None = None) -> list[BaseTool]:
+    tz = service.timezone
+
+    def _when(ts: float | None) -> str:
+        return format_local(ts, tz, year=True) if ts else ""
+
     @tool
     async def create_alert(
         symbol: str,
@@ -70,7 +71,7 @@ def make_alert_tools(service: AlertService,
             return {"summary": str(exc), "created": False, "needs_confirmation": True,
                     "current_price": exc.price,
                     "proposed": {k: v for k, v in proposed.items() if v is not None}}
-        return {"summary": f"Alert {rule.id} set: {rule.details()}"
+        return {"summary": f"Alert {rule.id} set: {rule.details(tz)}"
                            f"{_now(rule.symbol, price)}.",
                 "alert_id": rule.id, "created": True, "current_price": price,
                 "alert": rule.model_dump()}
@@ -104,8 +105,8 @@ def make_alert_tools(service: AlertService,
             return {"summary": str(exc), "updated": False, "needs_confirmation": True,
                     "current_price": exc.price,
                     "proposed": {k: v for k, v in proposed.items() if v is not None}}
-        was = "" if before.details() == rule.details() else f" (was: {before.details()})"
-        return {"summary": f"Alert {rule.id} updated: {rule.details()}{was}"
+        was = "" if before.details(tz) == rule.details(tz) else f" (was: {before.details(tz)})"
+        return {"summary": f"Alert {rule.id} updated: {rule.details(tz)}{was}"
                            f"{_now(rule.symbol, price)}.",
                 "alert_id": rule.id, "updated": True, "current_price": price,
                 "alert": rule.model_dump()}

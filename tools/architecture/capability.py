@@ -37,6 +37,7 @@ class ArchitectureCapability(Capability):
     def __init__(self, kernel: Kernel, decisions: DecisionPort,
                  llm: TextModel | None = None) -> None:
         self.decisions = decisions
+        self.timezone = kernel.settings.timezone
         self.reviewer = ArchitectureReviewer(
             kernel.db, kernel.settings.inventory_path,
             make_narrator(llm) if llm is not None else None, clock=kernel.clock)
@@ -56,8 +57,10 @@ class ArchitectureCapability(Capability):
         async def weekly() -> None:
             await self.reviewer.weekly(self.raise_finding)
 
+        # Sunday evening on the owner's clock
         return [Job("architecture_weekly", weekly, "cron",
-                    {"day_of_week": "sun", "hour": 18, "minute": 0})]
+                    {"day_of_week": "sun", "hour": 18, "minute": 0,
+                     "timezone": self.timezone})]
 
     async def raise_finding(self, finding: Finding, review: Review) -> Decision:
         """A new finding becomes a decision: plan it, accept it, or dismiss."""

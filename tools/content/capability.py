@@ -92,7 +92,8 @@ class ContentCapability(Capability):
         self.service = ContentService(
             kernel.db, market, alerts, build_publishers(kernel), clock=kernel.clock,
             disclaimer=kernel.settings.disclaimer,
-            polisher=make_polisher(llm) if llm is not None else None)
+            polisher=make_polisher(llm) if llm is not None else None,
+            timezone=kernel.settings.timezone)
         self.service.on_ready = self.on_ready
         self.service.on_delete = self.on_deleted
         # background recovery of drafts left in ``publishing``: first retry after
@@ -290,14 +291,14 @@ class ContentCapability(Capability):
     # ---- the editorial calendar and scheduled posts ------------------------------------
     def jobs(self) -> list[Job]:
         jobs = [Job("content_due", self.publish_due, "interval", {"minutes": 5})]
-        for i, slot in enumerate(self.kernel.settings.content_slots):
-            days, (hour, minute), channel = parse_slot(slot)
+        for i, text in enumerate(self.kernel.settings.content_slots):
+            slot = parse_slot(text)
 
-            async def run_slot(channel: str = channel) -> None:
+            async def run_slot(channel: str = slot.channel) -> None:
                 await draft_from_signals(self.service, self.market, self.alerts, channel)
 
-            jobs.append(Job(f"content_slot_{i}", run_slot, "cron",
-                            {"day_of_week": days, "hour": hour, "minute": minute}))
+            trigger, args = slot.job(self.kernel.settings.timezone)
+            jobs.append(Job(f"content_slot_{i}", run_slot, trigger, args))
         return jobs
 
     def _schedule_publish(self, draft: ContentDraft) -> None:

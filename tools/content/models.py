@@ -58,13 +58,14 @@ class ContentDraft(SQLModel, table=True):
     def source(self) -> dict[str, Any]:
         return json.loads(self.source_json)
 
-    def line(self) -> str:
+    def line(self, tz: str) -> str:
+        """'#3 [blog] NVDA earnings — scheduled for Tue 01 Dec 2026 09:00 EST' (``tz``: the
+        owner's zone)."""
         when = ""
         if self.status == "scheduled" and self.scheduled_for:
-            from datetime import UTC, datetime
+            from core.markettime import format_local
 
-            when = " for " + datetime.fromtimestamp(self.scheduled_for, UTC).strftime(
-                "%Y-%m-%d %H:%M UTC")
+            when = " for " + format_local(self.scheduled_for, tz, year=True)
         return f"#{self.id} [{self.channel}] {self.title or self.topic} — {self.status}{when}"
 
 

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from core.errors import InvalidInput, NotFound
 from core.market import MarketData
+from core.markettime import DEFAULT_ZONE
 from core.ports import AlertFeed
 from core.storage import update_row
 from core.when import parse_when
@@ -115,8 +116,9 @@ class ContentService(Editing, Publishing):
                  alerts: AlertFeed | None = None,
                  publishers: dict[str, Publisher] | None = None,
                  clock: Callable[[], float] = time.time, disclaimer: str = "Not financial advice.",
-                 polisher: Polisher | None = None) -> None:
+                 polisher: Polisher | None = None, timezone: str = DEFAULT_ZONE) -> None:
         self.sql = sql
+        self.timezone = timezone  # the owner's: "tomorrow 9am" is read on his clock
         self.market = market
         self.alerts = alerts
         self.publishers = publishers or {}
@@ -243,7 +245,7 @@ class ContentService(Editing, Publishing):
 
     def schedule(self, draft_id: int, when: str) -> ContentDraft:
         self._unpublished(draft_id, "scheduled")
-        at = parse_when(when, self.clock())
+        at = parse_when(when, self.clock(), tz=self.timezone)
         row = self._set(draft_id, status=Status.scheduled.value, scheduled_for=at)
         if self.on_schedule is not None:
             self.on_schedule(row)

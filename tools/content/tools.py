@@ -3,32 +3,29 @@ model tokens, publishing posts publicly, and unpublished drafts are private."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, tool
 
 from core.auth import caller_from_config, require_owner
+from core.markettime import format_local
 from tools.content.editing import Revision
 from tools.content.models import ContentDraft
 from tools.content.service import ContentService
 
 
-def _utc(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def describe(d: ContentDraft) -> str:
-    """A draft for the owner: what it is, where it stands, then its text."""
+def describe(d: ContentDraft, tz: str) -> str:
+    """A draft for the owner: what it is, where it stands (times on his clock, ``tz``),
+    then its text."""
     head = f"Draft {d.id} · {d.channel} · {d.status} · {d.tone} tone"
     lines = [head, f"Title: {d.title or d.topic}"]
     if d.symbol:
         lines.append(f"About: {d.symbol}")
     if d.status == "scheduled" and d.scheduled_for:
-        lines.append(f"Scheduled for {_utc(d.scheduled_for)}")
+        lines.append(f"Scheduled for {format_local(d.scheduled_for, tz, year=True)}")
     if d.status == "published":
-        when = f" on {_utc(d.published_at)}" if d.published_at else ""
+        when = f" on {format_local(d.published_at, tz, year=True)}" if d.published_at else ""
         lines.append(f"Published{when}" + (f": {d.external_url}" if d.external_url else ""))
     if d.last_error:
         lines.append(f"Note: {d.last_error}")
@@ -53,6 +50,7 @@ def revision_summary(rev: Revision) -> str:
 
 
 def make_content_tools(service: ContentService) -> list[BaseTool]:
+    tz = service.timezone
     @tool
     async def draft_content(topic: str, config: RunnableConfig,
                             channel: Literal["discord", "blog", "email"] = "discord",
@@ -85,17 +83,19 @@ def make_content_tools(service: ContentService) -> list[BaseTool]:
         if not drafts:
             return {"summary": "No drafts" + (f" with status {status}." if status else "."),
                     "drafts": []}
-        return {"summary": "Drafts:\n" + "\n".join(d.line() for d in drafts),
+        return {"summary": "Drafts:\n" + "\n".join(d.line(tz) for d in drafts),
                 "drafts": [{"id": d.id, "channel": d.channel, "title": d.title,
                             "status": d.status} for d in drafts]}
 
     @tool
     def schedule_content(draft_id: int, when: str, config: RunnableConfig) -> dict[str, Any]:
         """Schedule a draft to be published at `when` ("tomorrow 9am", "in 2 hours",
-        "2026-12-01 14:30"; times are UTC)."""
+        "next monday at the open", "friday 4pm ET", "2026-12-01 14:30"; read on the owner's
+        clock unless a zone is named; a past or ambiguous time is answered with a
+        question)."""
         require_owner(caller_from_config(config), "schedule content")
         d = service.schedule(draft_id, when)
-        return {"summary": f"Scheduled: {d.line()}.", "draft_id": d.id,
+        return {"summary": f"Scheduled: {d.line(tz)}.", "draft_id": d.id,
                 "scheduled_for": d.scheduled_for}
 
     @tool
@@ -124,7 +124,7 @@ def make_content_tools(service: ContentService) -> list[BaseTool]:
         """Show one draft: its text, status, channel, tone and when it is scheduled."""
         require_owner(caller_from_config(config), "see drafts")
         d = service.get(draft_id)
-        return {"summary": describe(d), **draft_info(d)}
+        return {"summary": describe(d, tz), **draft_info(d)}
 
     @tool
     async def edit_draft(draft_id: int, config: RunnableConfig, instruction: str | None = None,

@@ -64,10 +64,11 @@ class HealthCapability(Capability):
                  others: Callable[[], list[HealthCheck]] = list) -> None:
         self.kernel = kernel
         self.decisions = decisions
+        tz = kernel.settings.timezone
         own = [checks.database_check(kernel.db),
-               checks.scheduler_check(lambda: kernel.scheduler, kernel.db),
+               checks.scheduler_check(lambda: kernel.scheduler, kernel.db, tz),
                checks.bus_check(kernel.bus), checks.disk_check(kernel.settings.data_dir),
-               checks.tasks_check(kernel.supervisor, kernel.db), *endpoint_checks(kernel)]
+               checks.tasks_check(kernel.supervisor, kernel.db, tz), *endpoint_checks(kernel)]
         self.monitor = HealthMonitor(kernel.db, own, threshold=kernel.settings.incident_threshold,
                                      clock=kernel.clock, sources=others)
         self.monitor.on_incident = self.on_incident
@@ -76,7 +77,7 @@ class HealthCapability(Capability):
     def tools(self) -> list[BaseTool]:
         from tools.health.tools import make_health_tools
 
-        return make_health_tools(self.monitor)
+        return make_health_tools(self.monitor, self.kernel.settings.timezone)
 
     def jobs(self) -> list[Job]:
         jobs = []

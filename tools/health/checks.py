@@ -56,11 +56,12 @@ def database_check(engine: Any) -> FnCheck:
     return FnCheck("database", run)
 
 
-def scheduler_check(scheduler_ref: Callable[[], Any], db: Any = None) -> FnCheck:
+def scheduler_check(scheduler_ref: Callable[[], Any], db: Any = None,
+                    tz: str = "America/New_York") -> FnCheck:
     def run() -> CheckResult:
         scheduler = scheduler_ref()
         if scheduler is None or not scheduler.running:
-            return running_instance(db, "the scheduler")
+            return running_instance(db, "the scheduler", tz)
         failing = {name: st for name, st in scheduler.stats.items() if st.consecutive_failures}
         if failing:
             name, st = next(iter(failing.items()))
@@ -73,7 +74,7 @@ def scheduler_check(scheduler_ref: Callable[[], Any], db: Any = None) -> FnCheck
     return FnCheck("scheduler", run)
 
 
-def running_instance(db: Any, what: str) -> CheckResult:
+def running_instance(db: Any, what: str, tz: str) -> CheckResult:
     """From a one-shot command: what the running `copilot run` last said about itself."""
     from core.lease import read_instance
 
@@ -83,7 +84,7 @@ def running_instance(db: Any, what: str) -> CheckResult:
         return CheckResult("down", "no copilot run is running: alerts are not evaluated or "
                                    "delivered and jobs do not run")
     bad = [t for t in instance.tasks if t.get("state") not in ("starting", "running", "done")]
-    head = f"{what} runs in copilot run ({instance.describe(now)}, heartbeat " \
+    head = f"{what} runs in copilot run ({instance.describe(now, tz)}, heartbeat " \
            f"{now - instance.beat_at:.0f} s ago)"
     if bad:
         t = bad[0]
@@ -126,14 +127,14 @@ def discord_check(bot_ref: Callable[[], Any]) -> FnCheck:
     return FnCheck("discord", run)
 
 
-def tasks_check(supervisor: Any, db: Any = None) -> FnCheck:
+def tasks_check(supervisor: Any, db: Any = None, tz: str = "America/New_York") -> FnCheck:
     """The supervised background tasks: a crash restarts a task, and shows here. From a
     one-shot command, the running instance's tasks (its heartbeat)."""
 
     def run() -> CheckResult:
         states = supervisor.snapshot()
         if not states:
-            return running_instance(db, "background work")
+            return running_instance(db, "background work", tz)
         failed = [s for s in states if s.state == "failed"]
         restarting = [s for s in states if s.state == "restarting"]
         restarted = [s for s in states if s.restarts]

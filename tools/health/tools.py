@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.tools import BaseTool, tool
 
+from core.markettime import DEFAULT_ZONE, format_clock, format_local
 from tools.health.monitor import HealthMonitor
 
 ICON = {"ok": "✅", "degraded": "⚠️", "down": "❌", "unknown": "❔"}
 
 
-def make_health_tools(monitor: HealthMonitor) -> list[BaseTool]:
+def make_health_tools(monitor: HealthMonitor, tz: str = DEFAULT_ZONE) -> list[BaseTool]:
+    """``tz``: the owner's zone, which every time shown is in."""
+
     @tool
     async def system_health(component: str | None = None) -> dict[str, Any]:
         """Check how the owner's services and the co-pilot's parts are doing now
@@ -30,7 +32,7 @@ def make_health_tools(monitor: HealthMonitor) -> list[BaseTool]:
                  for r in runs]
         incidents = [i for i in monitor.incidents("open") if i.component in names]
         for i in incidents:
-            since = datetime.fromtimestamp(i.opened_at, UTC).strftime("%H:%M UTC")
+            since = format_local(i.opened_at, tz, now=monitor.clock())
             lines.append(f"Open incident {i.id}: {i.component} down since {since} "
                          f"({i.last_error})")
         worst = "down" if any(r.status == "down" for r in runs) else (
@@ -51,7 +53,7 @@ def make_health_tools(monitor: HealthMonitor) -> list[BaseTool]:
             where = f" from {component}" if component else ""
             return {"summary": f"No warnings or errors{where} in the last {since_minutes} min.",
                     "errors": []}
-        lines = [f"{datetime.fromtimestamp(e.at, UTC):%H:%M} {e.level.upper()} {e.component}: "
+        lines = [f"{format_clock(e.at, tz)} {e.level.upper()} {e.component}: "
                  f"{e.event}" for e in entries[:15]]
         more = f"\n…and {len(entries) - 15} more." if len(entries) > 15 else ""
         return {"summary": f"{len(entries)} warnings/errors in the last {since_minutes} min:\n"

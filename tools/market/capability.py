@@ -49,7 +49,8 @@ def build_providers(kernel: Kernel) -> tuple[list[MarketProvider], TickSource | 
     providers: list[MarketProvider] = [
         GuardedProvider(p, open_quota(p.name, p.limits, engine=kernel.db,
                                       data_dir=settings.data_dir, clock=clock, label=p.label),
-                        CircuitBreaker(clock), deadline_s=settings.provider_deadline_s)
+                        CircuitBreaker(clock), deadline_s=settings.provider_deadline_s,
+                        timezone=settings.timezone)
         for p in raw
     ]
     if not providers:
@@ -61,7 +62,8 @@ def build_providers(kernel: Kernel) -> tuple[list[MarketProvider], TickSource | 
 class MarketCapability(Capability):
     name = "market"
     tables = (CacheEntry, SymbolInterest, WatchItem)
-    guest_tools = frozenset({"get_quote", "get_price_history", "price_chart", "market_status"})
+    guest_tools = frozenset({"get_quote", "get_price_history", "price_chart", "compare_returns",
+                             "market_status"})
     grammar = GRAMMAR
 
     def __init__(self, kernel: Kernel, stream_symbols: Callable[[], Iterable[str]] = set) -> None:
@@ -123,7 +125,9 @@ class MarketCapability(Capability):
                 else:
                     part += f", {left} calls left"
                     if blocked > self.kernel.clock():
-                        part += f", blocked until {until_text(blocked, self.kernel.clock())}"
+                        until = until_text(blocked, self.kernel.clock(),
+                                           self.kernel.settings.timezone)
+                        part += f", blocked until {until}"
                     if left == 0:
                         worse("degraded")
             last_error = getattr(p, "last_error", None)

@@ -26,7 +26,14 @@ from tools.market.cache import InterestTracker, MarketCache
 from tools.market.errors import SymbolNotFound
 from tools.market.format import age_text
 from tools.market.providers.base import MarketProvider
-from tools.market.sessions import PeriodHistory, cut, market_today, period_sessions, resolve_period
+from tools.market.sessions import (
+    PeriodHistory,
+    base_bar,
+    cut,
+    market_today,
+    period_sessions,
+    resolve_period,
+)
 from tools.market.tables import WatchItem
 
 log = structlog.get_logger(__name__)
@@ -292,27 +299,36 @@ class MarketService:
         # enough bars to reach back to the period's first session, whatever came after
         # (with room for a provider that also dates bars on holidays, as demo data does)
         since = len(cal.sessions(asked.start, market_today(cal, self.clock())))
-        bars = cut(await self.history(symbol, min(3650, since + since // 10 + 10)), asked,
-                   sessions)
+        every = await self.history(symbol, min(3650, since + since // 10 + 10))
+        bars = cut(every, asked, sessions)
         if not bars:
             raise ProviderError(f"No daily prices for {symbol} {asked.label} "
                                 f"({asked.start} to {asked.end}) yet.")
-        return PeriodHistory(symbol, asked, bars, sessions, cal.label)
+        return PeriodHistory(symbol, asked, bars, sessions, cal.label,
+                             base_bar(every, cal, asked))
 
     @contained
     async def chart(self, raw_symbol: str, days: int = 90, period: str | None = None) -> Path:
-        from tools.market.chart import render_chart
-
+        """A PNG of the last ``days`` sessions, or of exactly the calendar ``period``."""
         symbol = normalize_symbol(raw_symbol)
         if period:
-            found = await self.history_period(symbol, period)
-            bars, tag = found.bars, f"{found.period.start}_{found.period.end}"
-        else:
-            bars, tag = await self.history(raw_symbol, days), f"{days}d"
+            return await self.chart_period(await self.history_period(symbol, period))
+        bars = await self.history(raw_symbol, days)
+        return await self._draw(symbol, bars, f"{days}d", f"last {len(bars)} sessions")
+
+    @contained
+    async def chart_period(self, found: PeriodHistory) -> Path:
+        p = found.period
+        return await self._draw(found.symbol, found.bars, f"{p.start}_{p.end}",
+                                f"{p.label}, {found.used}")
+
+    async def _draw(self, symbol: str, bars: list[Bar], tag: str, span: str) -> Path:
+        from tools.market.chart import render_chart
+
         if self.charts_dir is None:
             raise ProviderError("No charts directory is configured.")
         path = self.charts_dir / f"{symbol}-{tag}-{bars[-1].day.isoformat()}.png"
-        await asyncio.to_thread(render_chart, symbol, bars, path, self.demo)
+        await asyncio.to_thread(render_chart, symbol, bars, path, self.demo, span)
         return path
 
     @contained

@@ -24,6 +24,18 @@ class PeriodHistory:
     bars: list[Bar]
     sessions: list[date]  # the trading sessions of the period the calendar knows of
     market: str
+    base: Bar | None = None  # the last close before the period: what its return is from
+
+    @property
+    def reference(self) -> Bar:
+        """The close the period's return is measured from: the session before the
+        period (a year to date starts from last year's close), else its first bar."""
+        return self.base or self.bars[0]
+
+    @property
+    def change_pct(self) -> float:
+        ref, last = self.reference.close, self.bars[-1].close
+        return (last - ref) / ref * 100
 
     @property
     def used(self) -> str:
@@ -60,6 +72,15 @@ def period_sessions(cal: MarketCalendar, period: Period) -> list[date]:
     return [s.day for s in cal.sessions(period.start, period.end)]
 
 
+def base_bar(bars: list[Bar], cal: MarketCalendar, period: Period) -> Bar | None:
+    """The bar of the last session before the period, when the provider has it."""
+    try:
+        before = cal.session_on_or_before(period.start - timedelta(days=1)).day
+    except InvalidInput:
+        return None
+    return next((b for b in reversed(bars) if b.day == before), None)
+
+
 def cut(bars: list[Bar], period: Period, sessions: list[date]) -> list[Bar]:
     """The bars dated inside the period on a trading session (a demo bar dated on a
     holiday is not a session)."""
@@ -74,8 +95,7 @@ def status_text(status: MarketStatus, now: float, tz: str) -> str:
     def until(moment: datetime | None) -> str:
         if moment is None:
             return ""
-        same_day = moment.astimezone(status.at.tzinfo).date() == at.date()
-        shown = format_clock(moment, tz) if same_day else format_local(moment, tz)
+        shown = format_local(moment, tz, now=at)
         return f"{shown}, in {format_span((moment - at).total_seconds())}"
 
     name = status.market

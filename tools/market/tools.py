@@ -10,6 +10,7 @@ from core.calendar import calendar_for, utc
 from core.errors import InvalidInput
 from core.market import Quote
 from core.markettime import format_local
+from tools.market.compare import compare, overlay_chart, table_text
 from tools.market.format import age_text, money
 from tools.market.service import MarketService
 from tools.market.sessions import PeriodHistory, next_session_note, quote_session, status_text
@@ -31,9 +32,12 @@ def quote_summary(q: Quote, age_s: float, tz: str, note: str = "") -> str:
 
 
 def period_summary(found: PeriodHistory, demo: bool) -> str:
+    """'AAPL year to date (2026-01-01 to 2026-11-25): $250.10 on 2025-12-31 to $231.95 on
+    2026-11-24 (-7.26%), high …, low …; 227 sessions, 2026-01-02 to 2026-11-24 (NYSE).'
+    The change runs from the close before the period (its reference)."""
     bars = found.bars
-    first, last = bars[0], bars[-1]
-    change = (last.close - first.close) / first.close * 100
+    first, last = found.reference, bars[-1]
+    change = found.change_pct
     high = max(bars, key=lambda b: b.high)
     low = min(bars, key=lambda b: b.low)
     p = found.period
@@ -42,6 +46,10 @@ def period_summary(found: PeriodHistory, demo: bool) -> str:
             f"{money(last.close)} on {last.day} ({change:+.2f}%), high {money(high.high)} on "
             f"{high.day}, low {money(low.low)} on {low.day}; {found.used} ({found.market})"
             f"{' — demo data' if demo else ''}.")
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def make_market_tools(service: MarketService) -> list[BaseTool]:
@@ -74,7 +82,10 @@ def make_market_tools(service: MarketService) -> list[BaseTool]:
             summary = period_summary(found, service.demo)
             extra: dict[str, Any] = {"period": found.period.label,
                                      "start": found.period.start.isoformat(),
-                                     "end": found.period.end.isoformat()}
+                                     "end": found.period.end.isoformat(),
+                                     "change_pct": round(found.change_pct, 2),
+                                     "from_close": [found.reference.day.isoformat(),
+                                                    found.reference.close]}
         else:
             bars = await service.history(symbol, days)
             first, last = bars[0], bars[-1]
@@ -101,10 +112,38 @@ def make_market_tools(service: MarketService) -> list[BaseTool]:
         """Draw a PNG chart of a ticker's daily close and volume for the last `days`
         sessions (default 90), or for a calendar `period` ("3 months", "ytd", "52-week",
         "since jan 1"). Returns the file path."""
-        path = await service.chart(symbol, days, period)
-        span = period if period else f"{days} days"
+        if period:
+            found = await service.history_period(symbol, period)
+            path = await service.chart_period(found)
+            p = found.period
+            span = f"{p.label} ({p.start} to {p.end}; {found.used})"
+        else:
+            path = await service.chart(symbol, days)
+            span = f"the last {days} sessions"
         return {"summary": f"Chart of {symbol.upper()} for {span} saved to {path}.",
                 "path": str(path)}
+
+    @tool
+    async def compare_returns(symbols: list[str], period: str = "1 month",
+                              versus: str | None = None, chart: bool = False
+                              ) -> dict[str, Any]:
+        """Compare how tickers did: a table of returns over one calendar `period` ("this
+        week", "today", "ytd", "3 months", "52-week", "since jan 1"; default "1 month"),
+        best first. Several `symbols` for "how did NVDA do this week vs AMD" (NVDA and
+        AMD over "this week"); one symbol and a second period `versus` for "AAPL this week
+        vs last week". Each return runs from the close before the period to its last
+        close. chart=True also draws one overlay chart of the returns (first period)."""
+        found = await compare(service, symbols, period, versus)
+        out: dict[str, Any] = {
+            "summary": table_text(found, service.demo), "periods": found.labels,
+            "returns": [{"symbol": r.symbol, **{label: _rounded(r.change(i))
+                                                for i, label in enumerate(found.labels)}}
+                        for r in found.best_first()]}
+        if chart:
+            path = await overlay_chart(service, found)
+            out["path"] = str(path)
+            out["summary"] += f"\nChart saved to {path}."
+        return out
 
     @tool
     async def market_status(symbol: str | None = None) -> dict[str, Any]:
@@ -144,4 +183,5 @@ def make_market_tools(service: MarketService) -> list[BaseTool]:
             f"{symbol.upper()} was not on your watchlist."
         return {"summary": text, "symbols": service.watchlist()}
 
-    return [get_quote, get_price_history, price_chart, watchlist, market_status]
+    return [get_quote, get_price_history, price_chart, compare_returns, watchlist,
+            market_status]

@@ -87,7 +87,7 @@ async def test_old_conditions_keep_working(harness):
 async def test_conditions_in_words(harness, condition, threshold, words):
     rule = await harness.add(symbol="SPY", condition=condition, threshold=threshold)
     assert rule.describe() == words
-    assert rule.details().startswith(words + "; fires once; no expiry")
+    assert rule.details("America/New_York").startswith(words + "; fires once; no expiry")
 
 
 async def test_fired_messages_say_the_direction(harness):

@@ -90,16 +90,18 @@ async def test_the_answer_confirms_every_slot(harness, tools):
          "frequency": "every_time", "expires_at": "until friday", "note": "earnings"}, OWNER)
     assert out["summary"] == (
         "Alert 1 set: AAPL falls 2% from its high within 30 min; fires every time, at most "
-        "once per 5 min; until Fri 27 Nov 2026 23:59 UTC; note: earnings (AAPL is at "
+        "once per 5 min; until Fri 27 Nov 2026 23:59 EST; note: earnings (AAPL is at "
         "$231.50 now).")
     rule = harness.service.get(1)
-    assert rule.expires_at == datetime(2026, 11, 27, 23, 59, 59, tzinfo=UTC).timestamp()
+    # the end of Friday on the owner's clock (COPILOT_TIMEZONE, America/New_York here)
+    assert rule.expires_at == datetime(2026, 11, 28, 4, 59, 59, tzinfo=UTC).timestamp()
 
 
-@pytest.mark.parametrize("phrase,expected", [
-    ("eod", "2026-11-24 23:59:59"), ("end of day", "2026-11-24 23:59:59"),
+@pytest.mark.parametrize("phrase,expected", [  # UTC instants, read on a New York clock
+    ("eod", "2026-11-25 04:59:59"), ("end of day", "2026-11-25 04:59:59"),
     ("for 2 days", "2026-11-26 14:30:00"), ("in 3 hours", "2026-11-24 17:30:00"),
-    ("friday", "2026-11-27 23:59:59"), ("2026-12-01T15:00:00", "2026-12-01 15:00:00"),
+    ("friday", "2026-11-28 04:59:59"), ("2026-12-01T15:00:00", "2026-12-01 20:00:00"),
+    ("2026-12-01T15:00:00Z", "2026-12-01 15:00:00"), ("friday's close", "2026-11-27 18:00:00"),
 ])
 async def test_expiries_read_natural_phrases(harness, tools, phrase, expected):
     out = await tools["create_alert"].ainvoke(
@@ -130,7 +132,7 @@ async def test_update_edits_in_place_and_the_engine_follows(harness, tools):
         {"alert_id": rule.id, "threshold": 260, "expires_at": "eod", "note": "new"}, OWNER)
     assert out["summary"].startswith(
         "Alert 1 updated: TSLA at or above $260.00; fires once; until Tue 24 Nov 2026 23:59 "
-        "UTC; note: new (was: TSLA at or above $300.00; fires once; no expiry; note: old)")
+        "EST; note: new (was: TSLA at or above $300.00; fires once; no expiry; note: old)")
     assert [r.id for r in harness.service.rules()] == [rule.id]  # the same rule, edited
     assert await harness.tick("TSLA", 270) == [rule.id]  # the new level, at once
 
@@ -235,7 +237,7 @@ async def test_history_newest_first_with_each_delivery_state(harness, tools):
         "console": "sent", "webhook": "retrying"}
     lines = out["summary"].splitlines()
     assert lines[0] == "2 alerts fired, newest first:"
-    assert lines[1].startswith("2026-11-24 15:30 UTC — MSFT is at or below $50.00")
+    assert lines[1].startswith("Tue 24 Nov 2026 10:30 EST — MSFT is at or below $50.00")
     assert "console sent, webhook retrying (1 tries: webhook answered HTTP 500)" in lines[2]
     harness.clock.advance(7200)
     await d.step()  # past max age: the webhook copy is a dead letter
@@ -252,9 +254,11 @@ async def test_history_since_and_nothing_fired(harness, tools):
     assert (await tools["alert_history"].ainvoke({"since": "24h"}, OWNER))["total"] == 1
     assert (await tools["alert_history"].ainvoke({"since": "3d"}, OWNER))["total"] == 2
     today = await tools["alert_history"].ainvoke({"since": "today"}, OWNER)
-    assert today["total"] == 1 and today["since"] == datetime(2026, 11, 26, tzinfo=UTC).timestamp()
+    # "today" starts at the owner's midnight: 00:00 EST is 05:00 UTC
+    assert today["total"] == 1 and today["since"] == datetime(2026, 11, 26, 5,
+                                                              tzinfo=UTC).timestamp()
     none = await tools["alert_history"].ainvoke({"symbol": "TSLA", "since": "1h"}, OWNER)
-    assert none["summary"] == "No alerts fired on TSLA since 2026-11-26 13:30 UTC."
+    assert none["summary"] == "No alerts fired on TSLA since Thu 26 Nov 2026 08:30 EST."
     with pytest.raises(InvalidInput, match="can't read 'whenever'"):
         await tools["alert_history"].ainvoke({"since": "whenever"}, OWNER)
     with pytest.raises(PermissionDenied):

@@ -213,9 +213,15 @@ async def test_feedback_sentiment_and_stats(settings, monkeypatch):
 async def test_calendar_slot_drafts_from_the_latest_signal(settings):
     from tools.content.calendar import draft_from_signals, parse_slot
 
-    assert parse_slot("mon-fri 21:30 discord") == ("mon-fri", (21, 30), "discord")
-    with pytest.raises(InvalidInput):
-        parse_slot("every day")
+    assert parse_slot("mon-fri 21:30 discord").job("Europe/Berlin") == ("cron", {
+        "day_of_week": "mon-fri", "hour": 21, "minute": 30, "timezone": "Europe/Berlin"})
+    for phrase in ("close+30", "at the close +30", "30 min after the close"):
+        assert parse_slot(f"mon-fri {phrase} blog").job("UTC") == ("session", {
+            "event": "close", "offset_minutes": 30, "day_of_week": "mon-fri"})
+    assert parse_slot("fri 15 min before the open email").offset_minutes == -15
+    for bad in ("every day", "someday 21:30 discord", "mon-fri 25:00 blog", "mon lunch blog"):
+        with pytest.raises(InvalidInput, match="Content slot"):
+            parse_slot(bad)
     async with open_runtime(settings) as rt:
         price = (await rt.market.service.quote("AMD")).quote.price
         await rt.alerts.service.create(symbol="AMD", condition="above", threshold=price / 2)

@@ -49,7 +49,9 @@ async def test_show_draft_gives_text_status_channel_and_schedule(settings):
         assert "Title: AAPL breakout" in shown["summary"] and d.body.strip() in shown["summary"]
         rt.content.service.schedule(d.id, "2099-06-01 14:30")
         shown = await tool(rt, "show_draft").ainvoke({"draft_id": d.id}, OWNER)
-        assert "Scheduled for 2099-06-01 14:30 UTC" in shown["summary"]
+        # a time without a zone is on the owner's clock, and shown on it
+        assert "Scheduled for Mon 01 Jun 2099 14:30 EDT" in shown["summary"]
+        assert rt.content.service.get(d.id).scheduled_for == 4084021800.0  # 18:30 UTC
         assert shown["status"] == "scheduled" and shown["channel"] == "discord"
         with pytest.raises(PermissionDenied):
             await tool(rt, "show_draft").ainvoke({"draft_id": d.id}, GUEST)

@@ -108,12 +108,12 @@ async def test_retry_after_3600_is_rate_limited_at_once_and_blocks(fixed_clock):
     inner = Fake(fail=TooManyRequests("Fake is rate limiting us (HTTP 429).", retry_after=3600),
                  clock=fixed_clock)
     p = guard(inner, fixed_clock, sleep=sleeps)
-    with pytest.raises(RateLimited, match="Fake is rate limiting us until 15:30 UTC") as err:
+    with pytest.raises(RateLimited, match="Fake is rate limiting us until 10:30 EST") as err:
         await p.quote("AAPL")
     assert inner.calls == 1 and sleeps == []
     assert err.value.retry_at == fixed_clock() + 3600
     assert p.limiter.remaining() == 0 and p.breaker.failures == 0  # limited, not broken
-    with pytest.raises(RateLimited, match="rate limited until 15:30 UTC"):
+    with pytest.raises(RateLimited, match="rate limited until 10:30 EST"):
         await p.quote("AAPL")
     assert inner.calls == 1  # the block is honoured without asking
 

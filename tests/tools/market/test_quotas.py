@@ -176,9 +176,10 @@ async def test_service_says_rate_limited_until_with_a_shared_quota(settings, fix
 
     engine = make_engine(settings.db_url, MarketCapability.tables)
     limiter = quota("alphavantage", [(2, 86400.0)], clock=fixed_clock)
-    svc = MarketService([GuardedProvider(Fake(), limiter, CircuitBreaker(fixed_clock))],
+    svc = MarketService([GuardedProvider(Fake(), limiter, CircuitBreaker(fixed_clock),
+                                         timezone="Europe/Berlin")],
                         engine=engine, clock=fixed_clock)
     await svc.quote("AAPL")
     await svc.quote("MSFT")
-    with pytest.raises(RateLimited, match=r"Alpha Vantage is rate limited until Wed 14:30 UTC"):
+    with pytest.raises(RateLimited, match=r"Alpha Vantage is rate limited until Wed 25 Nov 15:30 CET"):
         await svc.quote("NVDA")

@@ -101,7 +101,7 @@ async def test_rate_limited_without_cache_says_until_when(engine, fixed_clock):
     guarded = GuardedProvider(CountingProvider(fixed_clock), limiter, CircuitBreaker(fixed_clock))
     svc = service_with(guarded, engine, fixed_clock)
     await svc.quote("AAPL")
-    with pytest.raises(RateLimited, match=r"rate limited until 14:31 UTC"):
+    with pytest.raises(RateLimited, match=r"rate limited until 09:31 EST"):
         await svc.quote("MSFT")
 
 

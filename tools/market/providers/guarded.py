@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import TypeVar
 
 import structlog
@@ -20,6 +19,7 @@ from core.limits import (
     with_retries,
 )
 from core.market import Bar, Quote, SymbolInfo
+from core.markettime import DEFAULT_ZONE, format_local
 from tools.market.errors import NoAccess, ProviderError, RateLimited, SymbolNotFound
 from tools.market.providers.base import MarketProvider
 from tools.market.providers.http import TooManyRequests
@@ -31,12 +31,10 @@ MAX_BLOCK_S = 86400.0  # a Retry-After longer than a day is not believed
 MAX_QUEUE_S = 2.0  # wait at most this long for a free slot in our own windows
 
 
-def until_text(ts: float, now: float | None = None) -> str:
-    """'15:31 UTC', or 'Wed 15:31 UTC' when that is not today (``now``'s day)."""
-    when = datetime.fromtimestamp(ts, UTC)
-    if now is not None and when.date() != datetime.fromtimestamp(now, UTC).date():
-        return when.strftime("%a %H:%M UTC")
-    return when.strftime("%H:%M UTC")
+def until_text(ts: float, now: float, tz: str) -> str:
+    """'10:31 EST' on the owner's clock (``tz``), or 'Wed 25 Nov 10:31 EST' when that is
+    not ``now``'s day there."""
+    return format_local(ts, tz, now=now)
 
 
 class GuardedProvider:
@@ -49,8 +47,10 @@ class GuardedProvider:
 
     def __init__(self, inner: MarketProvider, limiter: Quota, breaker: CircuitBreaker,
                  sleep: Callable[[float], Awaitable[None]] | None = None,
-                 attempts: int = 3, deadline_s: float = 10.0) -> None:
+                 attempts: int = 3, deadline_s: float = 10.0,
+                 timezone: str = DEFAULT_ZONE) -> None:
         self.inner = inner
+        self.timezone = timezone  # the owner's: "rate limited until 10:31 EST"
         self.name = inner.name
         self.label: str = getattr(inner, "label", inner.name)
         self.limiter = limiter
@@ -64,6 +64,9 @@ class GuardedProvider:
     def _now(self) -> float:
         return self.breaker.clock()
 
+    def _until(self, ts: float) -> str:
+        return until_text(ts, self._now(), self.timezone)
+
     async def _acquire(self, deadline: Deadline) -> None:
         """A slot in the quota, waiting a little if a short window is full."""
         for _ in range(2):
@@ -75,7 +78,7 @@ class GuardedProvider:
                 break
             await (self._sleep or asyncio.sleep)(max(0.0, wait))
         at = self.limiter.next_free_at()
-        raise RateLimited(f"{self.label} is rate limited until {until_text(at, self._now())}.",
+        raise RateLimited(f"{self.label} is rate limited until {self._until(at)}.",
                           retry_at=at)
 
     def _block(self, seconds: float) -> float:
@@ -90,7 +93,7 @@ class GuardedProvider:
         if not self.breaker.allow():
             again = (self.breaker.opened_at or self._now()) + self.breaker.reset_s
             raise ProviderError(f"{self.label} keeps failing, so I'm giving it a break "
-                                f"until {until_text(again, self._now())}.")
+                                f"until {self._until(again)}.")
         with deadline_scope(self.deadline_s) as deadline:
 
             async def attempt() -> T:
@@ -133,7 +136,7 @@ class GuardedProvider:
             if exc.retry_after is not None:
                 at = self._block(exc.retry_after)
                 out = RateLimited(f"{self.label} is rate limiting us until "
-                                  f"{until_text(at, self._now())}.", retry_at=at)
+                                  f"{self._until(at)}.", retry_at=at)
             else:
                 out = RateLimited(f"{self.label} is rate limiting us; try again in a minute.")
         elif isinstance(exc, SymbolNotFound | NoAccess):
