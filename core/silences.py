@@ -183,14 +183,19 @@ class SilenceBook:
 
     def lift(self, silence_id: int, reason: str = "lifted by the owner") -> Silence:
         """End a silence or acknowledgement now (no "it ended" notice follows)."""
-        now = self.clock()
+        return self.end(silence_id, reason)
+
+    def end(self, silence_id: int, reason: str, at: float | None = None) -> Silence:
+        """End one silence or acknowledgement at ``at`` (default now); its end needs no
+        notice. Ending one that has ended already changes nothing."""
+        when = self.clock() if at is None else at
         with Session(self.sql) as s:
             row = s.get(Silence, silence_id)
             if row is None:
                 raise NotFound(f"There is no silence {silence_id}.")
-            if row.active_at(now):
-                row.ended_at, row.end_reason = now, reason
-            row.told_at = row.told_at or now
+            if row.active_at(when):
+                row.ended_at, row.end_reason = when, reason
+            row.told_at = row.told_at or when
             s.add(row)
             s.commit()
             s.refresh(row)
@@ -198,8 +203,9 @@ class SilenceBook:
 
     def resolve(self, labels: Mapping[str, str], reason: str, at: float | None = None
                 ) -> list[Silence]:
-        """The problem behind ``labels`` was resolved or changed: acknowledgements that
-        match it end (at ``at``, default now)."""
+        """The problem behind ``labels`` was resolved or changed: the acknowledgements
+        that match it end (at ``at``, default now). ``{"rule": "12"}`` ends only those
+        about alert 12; a TSLA-wide one needs ``{"symbol": "TSLA", "rule": "12"}``."""
         when = self.clock() if at is None else at
         ended = []
         with Session(self.sql) as s:
@@ -221,8 +227,11 @@ class SilenceBook:
         ``labels`` (all when None); timed silences first."""
         when = self.clock() if at is None else at
         with Session(self.sql) as s:
-            rows = s.exec(select(Silence).where(col(Silence.starts_at) <= when)
-                          .order_by(col(Silence.id))).all()
+            rows = s.exec(select(Silence).where(
+                col(Silence.starts_at) <= when,
+                col(Silence.ends_at).is_(None) | (col(Silence.ends_at) > when),
+                col(Silence.ended_at).is_(None) | (col(Silence.ended_at) > when))
+                .order_by(col(Silence.id))).all()
         found = [r for r in rows if r.active_at(when) and (labels is None or r.matches(labels))]
         return sorted(found, key=lambda r: (r.kind != "silence", r.id or 0))
 

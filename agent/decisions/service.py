@@ -57,7 +57,7 @@ class DecisionService(DecisionWorkflow):
                 log.exception("alternatives failed", decision=row.id)
         options += [o for o in row.options if o.id != row.chosen]
         if not any(o.action == "noop" for o in options):
-            options.append(Option(id="skip", label="Leave it", action="noop",
+            options.append(Option(id="leave", label="Leave it", action="noop",
                                   args={"summary": "Left as it is."}))
         default = next(o.id for o in options if o.action == "noop")
         # its own kind: what the owner does after a failure is not a choice about the

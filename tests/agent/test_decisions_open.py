@@ -54,7 +54,7 @@ async def test_an_every_time_rule_firing_20_times_leaves_one_open_decision(setti
         assert d.occurrences == 20 and d.last_at == fixed_clock()
         assert "now $1,020.00" in d.context  # the latest firing's price
         assert "Fired 20 times since 14:35 UTC, last at 16:10 UTC." in d.context
-        assert [o.id for o in d.options] == ["draft", "snooze", "dismiss"]  # it repeats
+        assert [o.id for o in d.options] == ["draft", "snooze", "acknowledge", "dismiss"]
         # each firing is in the audit trail, once
         assert [e.event for e in rt.decisions.events(d.id)].count("repeated") == 19
         # answered, the next firing opens a new one

@@ -205,10 +205,24 @@ class ContentCapability(Capability):
                 return str(exc)
             return f"draft {d.id} is already published" if d.status == "published" else None
 
+        async def elsewhere(args: dict[str, Any]) -> list[Option]:
+            """A publish that failed can go out on another configured channel: drafted
+            again for it (each channel has its own shape), then asked as usual."""
+            try:
+                d = content.get(int(args["draft_id"]))
+            except CopilotError:
+                return []
+            return [Option(id=f"draft_{channel}", label=f"Draft it for {channel} instead",
+                           action="draft_content",
+                           args={"topic": d.topic, "channel": channel, "symbol": d.symbol,
+                                 "tone": d.tone})
+                    for channel in content.publishers if channel != d.channel]
+
         return [DecisionKind("content_ready", {"draft_content": draft, "publish_content": publish,
                                                "skip_draft": skip, "unskip_draft": unskip},
                              preconditions={"publish_content": publishable,
-                                            "skip_draft": skippable})]
+                                            "skip_draft": skippable},
+                             alternatives={"publish_content": elsewhere})]
 
     async def on_ready(self, draft: ContentDraft) -> Decision:
         for pending in self.decisions.pending("content_ready"):
