@@ -20,7 +20,7 @@ from agent.decisions.service import FOLLOW_UP, DecisionService
 from agent.decisions.silencing import silence_actions
 from core.capability import Capability, Job, Kernel
 from core.decisions import Decision, DecisionEvent, DecisionKind, Option
-from core.ports import BriefingSection, CheckResult, HealthCheck
+from core.ports import BriefingSection, CheckResult, HealthCheck, TextModel
 from core.silences import Silence
 from memory.decisions import DecisionMemory
 from memory.embeddings import make_embedder
@@ -44,7 +44,8 @@ class DecisionsCapability(Capability):
     grammar = GRAMMAR
 
     def __init__(self, kernel: Kernel, checkpointer: BaseCheckpointSaver[Any],
-                 sections: Callable[[], list[BriefingSection]] = list) -> None:
+                 sections: Callable[[], list[BriefingSection]] = list,
+                 llm: TextModel | None = None) -> None:
         self.kernel = kernel
         settings = kernel.settings
         self.sections = sections  # every capability's part of the briefing
@@ -53,7 +54,7 @@ class DecisionsCapability(Capability):
             kernel.db, memory, checkpointer, bus=kernel.bus, clock=kernel.clock,
             ttl_hours=settings.decision_ttl_hours, undo_minutes=settings.undo_window_minutes,
             autopilot_n=settings.autopilot_min_agreeing,
-            autopilot_similarity=settings.autopilot_similarity)
+            autopilot_similarity=settings.autopilot_similarity, llm=llm)
         self.service.register_kind(DecisionKind("briefing"))
         self.service.register_kind(DecisionKind(
             FOLLOW_UP, description="A chosen option failed: retry, another option, or leave it."))

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from agent.decisions.graph import build_decision_graph
 from agent.decisions.inbox import as_response, interpret, interrupt_request, match_option
+from agent.decisions.instruct import read_instruction
 from agent.decisions.recommend import Recommendation, Recommender
 from agent.decisions.records import DecisionRecords
 from core.auth import Caller, require_owner
@@ -38,6 +39,7 @@ from core.decisions import (
 )
 from core.errors import CopilotError, InvalidInput
 from core.events import DECISION_RAISED, DECISION_RESOLVED, NOTICE
+from core.ports import TextModel
 from core.silences import at_text
 from memory.decisions import DecisionMemory, decision_text
 
@@ -52,8 +54,9 @@ class DecisionWorkflow(DecisionRecords):
     def __init__(self, sql: Any, memory: DecisionMemory | None, checkpointer: Any = None,
                  bus: EventBus | None = None, clock: Callable[[], float] = time.time,
                  ttl_hours: float = 24.0, undo_minutes: float = 30.0, autopilot_n: int = 5,
-                 autopilot_similarity: float = 0.6) -> None:
+                 autopilot_similarity: float = 0.6, llm: TextModel | None = None) -> None:
         self.sql = sql
+        self.llm = llm  # with one, a free-text answer that clearly means an option runs it
         self.memory = memory
         self.bus = bus
         self.clock = clock
@@ -231,8 +234,16 @@ class DecisionWorkflow(DecisionRecords):
 
     async def act(self, request: HumanInterrupt, response: HumanResponse) -> dict[str, Any]:
         answer = interpret(request, response)
+        said = ""
         if answer.instruction is not None:
-            return {"instruction": answer.instruction}
+            meant = None
+            if self.llm is not None and response.get("type") == "response":
+                meant = await read_instruction(self.llm, request["action_request"]["args"],
+                                               request["description"] or "",
+                                               answer.instruction)
+            if meant is None:
+                return {"instruction": answer.instruction}
+            answer.option, said = meant, f"As you said (“{answer.instruction}”): "
         option = answer.option
         if option is None:
             return {"option": None, "summary": response.get("note") or
@@ -245,7 +256,7 @@ class DecisionWorkflow(DecisionRecords):
         except CopilotError as exc:  # the choice stands; the owner sees why it didn't work
             return {"option": option["id"], "summary": f"{FAILED}{exc}", "undo": None,
                     "error": str(exc)}
-        return {"option": option["id"], "summary": outcome.summary,
+        return {"option": option["id"], "summary": said + outcome.summary,
                 "undo": list(outcome.undo) if outcome.undo else None}
 
     async def note(self, decision_id: int, response: HumanResponse, instruction: str) -> None:
