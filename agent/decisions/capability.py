@@ -149,13 +149,17 @@ class DecisionsCapability(Capability):
         when = datetime.fromtimestamp(self.kernel.clock(), UTC).strftime("%a %Y-%m-%d %H:%M UTC")
         return "\n".join([f"**Briefing, {when}**", *await self.section_lines()])
 
-    async def digest_text(self, undo: str = "undo {id}") -> str:
+    async def digest_text(self, hours: float | None = None, undo: str = "undo {id}") -> str:
         """What's waiting (by kind, with counts) and what happened without the owner
-        today (autopilot's choices with their undo, expiries, questions gone)."""
+        today, or in the last ``hours`` (autopilot's choices with their undo, expiries,
+        questions gone)."""
         now = self.kernel.clock()
-        since = start_of_day(now, self.kernel.settings.timezone)
+        if hours is None:
+            since, word = start_of_day(now, self.kernel.settings.timezone), "today"
+        else:
+            since, word = now - hours * 3600, f"in the last {hours:g} h"
         return "\n".join([*self.pending_by_kind(),
-                          *activity_lines(self.service.resolved_since(since), "today", undo)])
+                          *activity_lines(self.service.resolved_since(since), word, undo)])
 
     async def briefing_decision(self, session: str) -> Decision:
         """Movers, alerts fired, drafts waiting, pending decisions: whatever each

@@ -36,16 +36,24 @@ def pending_lines(groups: dict[str, list[Decision]]) -> list[str]:
     return lines
 
 
-def activity_lines(resolved: list[Decision], since_word: str, undo: str) -> list[str]:
-    """Autopilot's choices, expiries and questions that went away since ``since_word``."""
-    auto = [d for d in resolved if d.decided_by == "autopilot"]
-    expired = [d for d in resolved if d.status == "expired"]
-    closed = [d for d in resolved if d.status == "closed"]
+def activity_lines(resolved: list[tuple[str, Decision]], since_word: str,
+                   undo: str) -> list[str]:
+    """Autopilot's choices (with their undo while open), expiries and questions that
+    went away since ``since_word``; ``resolved`` is (event, decision now) pairs."""
+    auto = [d for event, d in resolved if event == "auto"]
+    expired = [d for event, d in resolved if event == "expired"]
+    closed = [d for event, d in resolved if event == "closed"]
     lines = [f"**Autopilot {since_word}:** " + (f"{len(auto)} decision"
                                                  f"{'s' if len(auto) != 1 else ''}"
                                                  if auto else "nothing")]
-    lines += [f"- {d.told(undo)}" + (" (undone since)" if d.status == "undone" else "")
-              for d in auto]
+    for d in auto:
+        if d.decided_by == "autopilot" and d.status == "auto":
+            lines.append(f"- {d.told(undo)}")
+        else:  # undone since (and maybe answered by the owner)
+            now = f"; now {d.status}" + (f" by you: {d.outcome}" if d.decided_by == "owner"
+                                         else "")
+            lines.append(f"- 🤖 Autopilot's choice on decision {d.id} ({d.title}) was undone"
+                         f"{now}.")
     if expired:
         lines.append(f"**Expired unanswered {since_word}:** {len(expired)}: "
                      + "; ".join(f"#{d.id} {d.title}" for d in expired))

@@ -37,7 +37,8 @@ async def read_instruction(llm: TextModel, request_args: dict[str, Any], descrip
     picked = options.get(str(answer.get("option"))) if isinstance(answer, dict) else None
     if picked is None:
         return None
-    given = answer.get("args") if isinstance(answer.get("args"), dict) else {}
+    raw = answer.get("args")
+    given: dict[str, Any] = raw if isinstance(raw, dict) else {}
     changed = {k: v for k, v in given.items()
                if k in picked["args"] and not FIXED.search(k)
                and type(v) in (int, float, str, bool) and type(picked["args"][k]) in (

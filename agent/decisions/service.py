@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from agent.decisions.inbox import match_option
 from agent.decisions.workflow import DecisionWorkflow
 from core.auth import Caller, require_owner
-from core.decisions import FAILED, REOPEN, Decision, Option
+from core.decisions import FAILED, REOPEN, Decision, DecisionEvent, Option
 from core.errors import InvalidInput
 from core.events import DECISION_RAISED, NOTICE
 
@@ -208,15 +208,17 @@ class DecisionService(DecisionWorkflow):
             groups.setdefault(d.kind, []).append(d)
         return dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])))
 
-    def resolved_since(self, since: float) -> list[Decision]:
-        """Decisions resolved without the owner since ``since`` (autopilot's choices,
-        expiries, questions that went away), oldest first."""
+    def resolved_since(self, since: float) -> list[tuple[str, Decision]]:
+        """What was resolved without the owner since ``since``, from the audit trail
+        (so an autopilot choice undone since is still there): (event, the decision as it
+        is now) for each autopilot choice, expiry and question that went away."""
         with Session(self.sql) as s:
-            rows = s.exec(select(Decision).where(col(Decision.decided_at) >= since,
-                                                 col(Decision.decided_by).in_(["autopilot",
-                                                                               "system"]))
-                          .order_by(col(Decision.decided_at))).all()
-        return list(rows)
+            rows = s.exec(select(DecisionEvent, Decision)
+                          .join(Decision, col(Decision.id) == col(DecisionEvent.decision_id))
+                          .where(col(DecisionEvent.at) >= since,
+                                 col(DecisionEvent.event).in_(["auto", "expired", "closed"]))
+                          .order_by(col(DecisionEvent.at), col(DecisionEvent.id))).all()
+        return [(e.event, d) for e, d in rows]
 
     # ---- housekeeping -----------------------------------------------------------------
     async def expire_stale(self) -> list[int]:

@@ -19,7 +19,7 @@ NOTHING_TO_UNDO = ("There's nothing to undo: no decision of the last {minutes:g}
 
 def make_decision_tools(service: DecisionService,
                         briefing: Callable[[], Awaitable[str]] | None = None,
-                        digest: Callable[[], Awaitable[str]] | None = None
+                        digest: Callable[[int | None], Awaitable[str]] | None = None
                         ) -> list[BaseTool]:
     @tool
     def pending_decisions() -> dict[str, Any]:
@@ -134,13 +134,17 @@ def make_decision_tools(service: DecisionService,
         tools.append(briefing_tool)
     if digest is not None:
         @tool("digest")
-        async def digest_tool(config: RunnableConfig) -> dict[str, Any]:
+        async def digest_tool(config: RunnableConfig,
+                              hours: int | None = None) -> dict[str, Any]:
             """What's pending, grouped by kind with counts, and what happened without you
-            today: autopilot's choices (with their undo), expiries, decisions that closed
-            by themselves ("what did autopilot do today", "decision digest")."""
+            today (or in the last `hours`): autopilot's choices with their undo, expiries,
+            decisions that closed by themselves ("what did autopilot do today", "what
+            happened in the last 3 hours")."""
             require_owner(caller_from_config(config), "see the digest")
             assert digest is not None
-            return {"summary": await digest(), "pending": len(service.pending())}
+            if hours is not None and not 1 <= hours <= 24 * 30:
+                raise InvalidInput("The digest looks back 1 hour to 30 days.")
+            return {"summary": await digest(hours), "pending": len(service.pending())}
 
         tools.append(digest_tool)
     return tools
