@@ -213,7 +213,7 @@ class DecisionWorkflow(DecisionRecords):
         default = self._defaults.get(decision_id, d.recommended)
         text = decision_text(d.kind, d.title, d.context, d.symbol)
         rec: Recommendation = await asyncio.to_thread(
-            self.recommender.recommend, d.kind, text, d.options, default, d.symbol)
+            self.recommender.recommend, d.kind, text, d.options, default, d.symbol, d.id)
         with Session(self.sql) as s:
             row = s.get(Decision, decision_id)
             assert row is not None

@@ -8,7 +8,7 @@ import pytest
 
 from agent.runtime import open_runtime
 from core.auth import Caller
-from core.events import NOTICE
+from core.events import DECISION_RAISED, NOTICE
 from core.settings import Settings
 from tests.helpers.smtp import SMTPSink
 from tests.helpers.wordpress import FakeWordPress
@@ -89,3 +89,36 @@ async def test_an_unconfigured_channel_is_never_offered(settings):
         assert [o.id for o in ask.options] == ["skip"]
         assert ("Not offered: Publish to blog (no blog channel is configured (set "
                 "WORDPRESS_URL, WORDPRESS_USER and WORDPRESS_APP_PASSWORD))") in ask.context
+
+
+async def test_a_failed_scheduled_publish_is_told_and_a_published_draft_closes_its_decision(
+        channels, fixed_clock):
+    wp, _smtp = channels
+    async with open_runtime(Settings(), clock=fixed_clock) as rt:
+        async def no_sleep(_s: float) -> None:
+            pass
+
+        rt.content.service.sleep = no_sleep
+        told: list[str] = []
+        rt.kernel.bus.subscribe(DECISION_RAISED, lambda d: told.append(d.title), name="t-r")
+        rt.kernel.bus.start()
+        draft = await rt.content.service.draft("TSLA deliveries", "blog", "TSLA")
+        rt.content.service.schedule(draft.id, "in 5 minutes")
+        fixed_clock.advance(6 * 60)
+        assert await rt.content.publish_due() == []  # WordPress answers HTTP 500
+        await rt.kernel.bus.drain()
+        assert told == [f"Draft {draft.id} ready: TSLA deliveries",
+                        f"Scheduled publish of draft {draft.id} to blog failed"]
+        first, ask = [d for d in rt.decisions.recent() if d.kind == "content_ready"][::-1]
+        assert first.status == "closed" and rt.decisions.pending("content_ready") == [ask]
+        assert [o.id for o in ask.options] == ["publish", "draft_email", "skip"]
+        assert "HTTP 500" in ask.context
+        # published some other way (`copilot content publish`, another process): the
+        # decision about it closes itself at the next look
+        wp.fail_first = 0
+        await rt.content.service.publish(draft.id)
+        await rt.content.publish_due()
+        closed = rt.decisions.get(ask.id)
+        assert closed.status == "closed" and closed.outcome.startswith(
+            f"Draft {draft.id} was published to blog already: http://127.0.0.1/?p=")
+    assert len(wp.posts) == 1

@@ -50,6 +50,8 @@ async def autopilot_dismisses(rt, clock):  # noqa: ANN001
     rt.decisions.set_autopilot("alert_fired", True, OWNER)
     auto = await fire(rt, clock)
     assert (auto.status, auto.decided_by, auto.chosen) == ("auto", "autopilot", "dismiss")
+    assert auto.rationale == ("You chose “Dismiss” for 5 of the last 5 similar TSLA "
+                              "decisions (#6, #5, #4, #3, #2).")  # #1, NVDA's, still waits
     return auto
 
 
@@ -118,7 +120,9 @@ async def test_discord_dms_autopilot_with_an_undo_button_that_survives_a_restart
         click = FakeInteraction(bot2, OWNER_ID, FakeMessage())
         button = await cls.from_custom_id(click, SimpleNamespace(label="Undo"), match)
         await button.callback(click)
-        assert rt.decisions.get(auto.id).status == "pending"  # asked again
+        reopened = rt.decisions.get(auto.id)
+        assert reopened.status == "pending"  # asked again, never citing itself
+        assert reopened.rationale == auto.rationale
         assert click.followup.sent[0][0].startswith(f"Undid decision {auto.id} (autopilot's)")
         # bulk and digest as slash commands
         cog = bot2.get_cog("CopilotCommands")

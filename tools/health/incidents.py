@@ -89,7 +89,10 @@ class IncidentPolicy:
             return
         if self.silences.muted(labels(c)) is not None:
             return
-        if now - (incident.notified_at or incident.opened_at) >= self.repeat_s:
+        if incident.notified_at is None:  # opened while muted, and the mute was lifted
+            await self.tell(incident, f"{c} is down", self._since(incident),
+                            f"incident:{incident.id}:unmuted:{int(now)}")
+        elif now - incident.notified_at >= self.repeat_s:
             await self.tell(incident, f"{c} is still down",
                             f"Still down after {(now - incident.opened_at) / 3600:.1f} h: "
                             f"{self._since(incident)}", f"incident:{incident.id}:repeat:{int(now)}")

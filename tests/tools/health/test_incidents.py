@@ -128,9 +128,9 @@ async def test_silence_by_component_before_the_incident_and_lift_it(website, fix
         assert listed["summary"] == "#1 website: silenced until 16:30 UTC"
         lifted = await tools["unsilence"].ainvoke({"silence_id": 1}, OWNER)
         assert lifted["summary"] == "Lifted #1 on website; you will be told again."
-        # lifted by the owner: no "it ended" notice; the repeat interval counts from the
-        # opening, since nothing was told
+        # lifted by the owner: the incident nobody was told about is told at the next check
         await checks_every(rt, fixed_clock, 60, 10)
-        assert await told.take() == []
-        await checks_every(rt, fixed_clock, 3600, 4)
-        assert await told.take() == ["website is still down"]
+        assert await told.take() == ["website is down"]
+        (d,) = rt.decisions.pending("health_incident")
+        assert d.context == ("website down since 14:31 UTC, 6 failed checks in a row: "
+                             "HTTP 500, expected 200")
