@@ -77,8 +77,9 @@ class NoticeInbox:
     """What a console-like front end shows between turns: alert messages, decisions
     raised, autopilot outcomes and notices, in arrival order."""
 
-    def __init__(self, copilot: Copilot) -> None:
+    def __init__(self, copilot: Copilot, undo: str = "undo {id}") -> None:
         self.items: deque[Notice] = deque()  # no cap: a console drains it as it arrives
+        self.undo = undo  # how the front end says "undo decision {id}"
         self._copilot = copilot
         self._changed = asyncio.Event()
         bus = copilot.kernel.bus
@@ -104,9 +105,10 @@ class NoticeInbox:
                          "or `/d` to list decisions._", decision.id))
 
     def _resolved(self, decision: Decision) -> None:
+        """What happened without the owner (autopilot, expiry, a question gone), with
+        its undo while the window is open."""
         if decision.decided_by in ("autopilot", "system"):
-            self._add(Notice(f"Decision {decision.id} ({decision.status} by "
-                             f"{decision.decided_by}): {decision.outcome}"))
+            self._add(Notice(decision.told(self.undo)))
 
     def drain(self) -> list[Notice]:
         out = [Notice(text) for text in self._copilot.alerts.console.drain()]
@@ -310,8 +312,10 @@ class Copilot:
         """Notices for a front end: DECISION_RAISED, DECISION_RESOLVED, NOTICE."""
         return self.kernel.bus.subscribe(topic, handler, name=name)
 
-    def notices(self) -> NoticeInbox:
-        return NoticeInbox(self)
+    def notices(self, undo: str = "undo {id}") -> NoticeInbox:
+        """What a console-like front end shows between turns; ``undo`` is how it lets
+        the owner undo a decision ("/undo {id}")."""
+        return NoticeInbox(self, undo)
 
     def register_alert_sender(self, name: str, sender: Sender) -> None:
         """An alert delivery target a front end brings (the Discord bot's DMs)."""

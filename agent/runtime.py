@@ -60,7 +60,7 @@ def build(kernel: Kernel, checkpointer: BaseCheckpointSaver[Any],
         model = make_chat_model(settings)
         llm = ChatTextModel(model)
     components = Components()
-    center = DecisionsCapability(kernel, checkpointer, sections=components.briefing)
+    center = DecisionsCapability(kernel, checkpointer, sections=components.briefing, llm=llm)
     decisions = center.service
     market = MarketCapability(kernel, stream_symbols=components.stream_symbols)
     alerts = AlertsCapability(kernel, market=market.service, decisions=decisions)

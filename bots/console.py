@@ -22,7 +22,7 @@ from rich.panel import Panel
 
 from agent.copilot import Copilot, NoticeInbox
 from core.auth import Caller
-from core.errors import CopilotError
+from core.errors import CopilotError, InvalidInput
 
 log = structlog.get_logger(__name__)
 
@@ -31,8 +31,14 @@ Ask in plain English, for example:
   what's AAPL at?                  chart NVDA for 3 months
   alert me when TSLA crosses 250   list my alerts
   draft a discord post about NVDA  how are my systems?
-Alerts and decisions appear as they happen; answer a decision with its option number.
-Commands: /help  /quit (or Ctrl-D)  /new (fresh conversation)  /d (pending decisions)"""
+  dismiss all alert decisions      silence TSLA for an hour
+Alerts and decisions appear as they happen; answer the latest with its option number.
+Commands: /help  /quit (or Ctrl-D)  /new (fresh conversation)
+  /d                     pending decisions        /d 12 2    answer decision 12 with option 2
+  /all dismiss alerts    answer many at once      /all snooze TSLA 120   (minutes)
+  /undo [12]             undo (the latest)        /digest    pending + what autopilot did today
+  /silences              what is silenced or acknowledged"""
+CONSOLE_UNDO = "/undo {id}"  # how the console's notices say undo
 
 
 def render(text: str) -> Markdown:
@@ -145,6 +151,8 @@ class ConsoleChat:
                 self.console.print(HELP)
             elif line == "/d":
                 await self.turn("what needs my attention")
+            elif line.startswith("/") and line.split()[0] in COMMANDS:
+                await self.command(line)
             elif line.isdigit():
                 if self.open_decision is not None:
                     await self.answer_decision(self.open_decision, line)
@@ -155,6 +163,21 @@ class ConsoleChat:
                 self.console.print("[dim]New conversation.[/]")
             else:
                 await self.turn(line)
+
+    async def command(self, line: str) -> None:
+        """`/d ID OPTION`, `/all OPTION [KIND|TICKER] [MINUTES]`, `/undo [ID]`, `/digest`,
+        `/silences`: each runs the tool the agent would, for the owner."""
+        name, *words = line.split()
+        try:
+            tool, args = COMMANDS[name](words)
+            if tool == "decide":
+                await self.answer_decision(args["decision_id"], args["option"])
+                return
+            result = await self.rt.run_tool(tool, args, Caller.local_owner())
+        except CopilotError as exc:
+            self.console.print(f"[red]{exc}[/]")
+            return
+        self.console.print(render(str(result.get("summary", ""))))
 
     async def answer_decision(self, decision_id: int, option: str) -> None:
         try:
@@ -188,3 +211,42 @@ class ConsoleChat:
         self.console.print(render(result.answer or "(no answer)"))
         for path in result.attachments:
             self.console.print(f"[green]chart saved:[/] {path}")
+
+
+def _usage(text: str) -> InvalidInput:
+    return InvalidInput(f"Usage: {text}")
+
+
+def _answer(words: list[str]) -> tuple[str, dict[str, Any]]:
+    if len(words) != 2 or not words[0].lstrip("#").isdigit():
+        raise _usage("/d ID OPTION, e.g. /d 12 2 (or /d alone to list them)")
+    return "decide", {"decision_id": int(words[0].lstrip("#")), "option": words[1]}
+
+
+def _all(words: list[str]) -> tuple[str, dict[str, Any]]:
+    """`/all dismiss alerts`, `/all snooze TSLA 120`: a kind word or else a ticker."""
+    from agent.decisions.service import KIND_WORDS
+
+    if not words:
+        raise _usage("/all OPTION [KIND|TICKER] [MINUTES], e.g. /all dismiss alerts")
+    args: dict[str, Any] = {"option": words[0]}
+    for word in words[1:]:
+        if word.isdigit():
+            args["minutes"] = int(word)
+        elif word.lower() in KIND_WORDS:
+            args["kind"] = word.lower()
+        else:
+            args["symbol"] = word
+    return "decide_all", args
+
+
+def _undo(words: list[str]) -> tuple[str, dict[str, Any]]:
+    if len(words) > 1 or (words and not words[0].lstrip("#").isdigit()):
+        raise _usage("/undo [ID]")
+    return "undo", {"decision_id": int(words[0].lstrip("#"))} if words else {}
+
+
+COMMANDS: dict[str, Callable[[list[str]], tuple[str, dict[str, Any]]]] = {
+    "/d": _answer, "/all": _all, "/undo": _undo,
+    "/digest": lambda _w: ("digest", {}), "/silences": lambda _w: ("silences", {}),
+}

@@ -11,8 +11,9 @@ from cli.common import app, fmt_time, load_settings, with_runtime
 # a decision number as SQL can hold it: anything else is a usage error, not a crash
 DecisionId = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="The decision's number.")]
 
-decisions_app = typer.Typer(help="Decisions: list, show, log (the audit log), undo.",
-                            no_args_is_help=True)
+decisions_app = typer.Typer(
+    help="Decisions: list, show, answer, all (many at once), undo, digest, log (the audit log).",
+    no_args_is_help=True)
 app.add_typer(decisions_app, name="decisions")
 
 
@@ -26,14 +27,19 @@ def decisions_list(
     from rich.table import Table
 
     async def go(rt):
-        return rt.decisions.recent(status, limit)
+        return rt.decisions.recent(status, limit), rt.clock()
 
-    rows = with_runtime(go)
+    rows, now = with_runtime(go)
     tz = load_settings().timezone
-    table = Table("id", "kind", "title", "status", "chosen", "by", "created", title="decisions")
+    table = Table("id", "kind", "title", "status", "chosen", "by", "created", "undo until",
+                  title="decisions")
     for d in rows:
-        table.add_row(str(d.id), d.kind, d.title, d.status, d.chosen or "", d.decided_by or "",
-                      fmt_time(d.created_at, tz))
+        undo = fmt_time(d.undo_until, tz) if d.undo_json and d.undo_until and \
+            d.undo_until > now and d.status in ("decided", "auto") else ""
+        table.add_row(str(d.id), d.kind, d.title + (f" (×{d.occurrences})"
+                                                     if d.occurrences > 1 else ""),
+                      d.status, d.chosen or "", d.decided_by or "", fmt_time(d.created_at, tz),
+                      undo)
     Console().print(table if rows else "No decisions yet.")
 
 
@@ -88,3 +94,50 @@ def decisions_undo(
         return await rt.run_tool("undo", {"decision_id": decision_id}, Caller.local_owner())
 
     typer.echo(with_runtime(go)["summary"])
+
+
+def _owner_tool(name: str, args: dict) -> str:
+    from core.auth import Caller
+
+    async def go(rt):
+        return await rt.run_tool(name, args, Caller.local_owner())
+
+    return str(with_runtime(go)["summary"]).replace("**", "")
+
+
+@decisions_app.command("answer")
+def decisions_answer(
+    decision_id: DecisionId,
+    option: Annotated[str, typer.Argument(help="The option's id, number or label.")],
+) -> None:
+    """Answer one pending decision with one of its options."""
+    typer.echo(_owner_tool("decide", {"decision_id": decision_id, "option": option}))
+
+
+@decisions_app.command("all")
+def decisions_all(
+    option: Annotated[str, typer.Argument(help="dismiss, or an option they offer (snooze...)")],
+    kind: Annotated[str | None, typer.Option(
+        help="Only this kind: alerts, drafts, incidents, findings, follow-ups...")] = None,
+    symbol: Annotated[str | None, typer.Option(help="Only this ticker.")] = None,
+    minutes: Annotated[int | None, typer.Option(
+        min=1, max=43200, help="A duration for the option (snooze for 120 min).")] = None,
+) -> None:
+    """Answer every matching pending decision the same way.
+
+    E.g. `copilot decisions all dismiss --kind alerts`, `copilot decisions all snooze
+    --symbol TSLA --minutes 60`."""
+    typer.echo(_owner_tool("decide_all", {"option": option, "kind": kind, "symbol": symbol,
+                                          "minutes": minutes}))
+
+
+@decisions_app.command("digest")
+def decisions_digest(
+    hours: Annotated[int | None, typer.Option(
+        min=1, max=720, help="Look back this many hours instead of since midnight.")] = None,
+) -> None:
+    """What's pending, and what autopilot did today.
+
+    Pending decisions by kind with counts; autopilot's choices (with their undo while it
+    is open), expiries and decisions that closed by themselves today."""
+    typer.echo(_owner_tool("digest", {"hours": hours}))

@@ -56,9 +56,9 @@ async def serve(settings: Settings, console: bool = True) -> int:
 
             rt.kernel.supervisor.spawn("discord", discord)
         elif console and sys.stdin.isatty():
-            from bots.console import ConsoleChat
+            from bots.console import CONSOLE_UNDO, ConsoleChat
 
-            chat = ConsoleChat(rt, notices=rt.notices())
+            chat = ConsoleChat(rt, notices=rt.notices(CONSOLE_UNDO))
             ui = asyncio.create_task(chat.run())
             ui.add_done_callback(lambda _: stop.set())
         else:

@@ -25,6 +25,7 @@ from core.grammar import Grammar
 from core.ports import BriefingSection, HealthCheck
 from core.scheduler import Scheduler
 from core.settings import Settings
+from core.silences import SilenceBook
 from core.supervisor import Supervisor
 
 if TYPE_CHECKING:
@@ -56,6 +57,11 @@ class Kernel:
     scheduler: Scheduler
     http: httpx.AsyncClient
     clock: Clock = time.time
+    # silences and acknowledgements: what not to tell the owner (Alertmanager's matchers)
+    silences: SilenceBook = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.silences = SilenceBook(self.db, self.clock, self.settings.timezone)
 
 
 class Capability:

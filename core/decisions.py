@@ -36,7 +36,11 @@ class ActionResult:
 Action = Callable[[dict[str, Any]], Awaitable[ActionResult]]
 # why an option cannot work right now (a sentence for the owner), or None when it can
 Precondition = Callable[[dict[str, Any]], Awaitable[str | None]]
+# other ways to get what a failed option meant (publish on another channel): its args in,
+# options out (each is checked like any option before it is offered)
+Alternatives = Callable[[dict[str, Any]], Awaitable[list["Option"]]]
 FAILED = "That didn't work: "  # how a failed action's outcome begins (memory reads it)
+REOPEN = "reopen"  # the undo of a choice that ran no action: the question is asked again
 
 
 @dataclass
@@ -51,6 +55,8 @@ class DecisionKind:
     # again when it is chosen (the choice fails, says why and raises a follow-up)
     preconditions: dict[str, Precondition] = field(default_factory=dict)
     repeat_word: str = "Raised"  # "Fired 8 times since 09:42 UTC"
+    # per action name: what a follow-up offers besides "retry" when that action failed
+    alternatives: dict[str, Alternatives] = field(default_factory=dict)
 
 
 # ---- Agent Inbox payloads (langgraph's HumanInterrupt / HumanResponse) -----------------
@@ -139,6 +145,33 @@ class Decision(SQLModel, table=True):
     def failed(self) -> bool:
         return self.outcome.startswith(FAILED)
 
+    @property
+    def reopens(self) -> bool:
+        """Its undo asks the question again (the choice itself ran no action)."""
+        return bool(self.undo_json) and json.loads(self.undo_json or "[]")[:1] == [REOPEN]
+
+    def told(self, undo: str = "undo {id}") -> str:
+        """One line telling an outcome nobody watched happen (autopilot, expiry, a
+        question that went away), with its undo while the window is open; ``undo`` is
+        how the front end says it (``/undo {id}``)."""
+        picked = self.option(self.chosen) if self.chosen else None
+        label = picked.label if picked is not None else None
+        head = f"Decision {self.id} ({self.title})"
+        if self.status == "expired":
+            return f"⌛ {head} expired unanswered; nothing was done."
+        if self.status == "closed":
+            return f"{head} closed: {self.outcome}"
+        who = "🤖 Autopilot" if self.decided_by == "autopilot" else "You"
+        line = f"{who} chose “{label or 'Dismiss'}” on {head[0].lower()}{head[1:]}: " \
+               f"{self.outcome}"
+        if self.undo_json and self.undo_until is not None:
+            from core.silences import at_text
+
+            again = " (asks it again)" if self.reopens else ""
+            line += f" Undo until {at_text(self.undo_until)}{again}: " \
+                    f"`{undo.format(id=self.id)}`."
+        return line
+
     def prompt_text(self) -> str:
         """Markdown shown to the owner (console, Discord, inbox tooling)."""
         lines = [f"**Decision {self.id}: {self.title}**"]
@@ -173,10 +206,11 @@ class DecisionPort(Protocol):
                              context: str = "", symbol: str | None = None,
                              source_key: str | None = None, default: str | None = None,
                              allow_edit: bool = False, ttl_s: float | None = None,
-                             group_key: str | None = None) -> Decision:
+                             group_key: str | None = None, renotify: bool = False) -> Decision:
         """Raise a decision (the same ``source_key`` never raises two) and park it at its
         interrupt; autopilot may resolve it at once. While a decision of the same
-        ``group_key`` is pending, it is updated (count, latest context) instead."""
+        ``group_key`` is pending, it is updated (count, latest context) instead, and with
+        ``renotify`` shown to the owner again (a reminder)."""
         ...
 
     async def close(self, decision_id: int, reason: str) -> Decision:

@@ -134,6 +134,9 @@ class Settings(BaseSettings):
     )
     inventory_path: Path | None = Field(None, validation_alias=_env("COPILOT_INVENTORY"))
     incident_threshold: int = Field(3, validation_alias=_env("COPILOT_INCIDENT_THRESHOLD"))
+    # how often an open incident nobody acknowledged or silenced is told again
+    incident_repeat_hours: float = Field(4.0, gt=0,
+                                         validation_alias=_env("COPILOT_INCIDENT_REPEAT_HOURS"))
 
     @field_validator("content_slots", mode="before")
     @classmethod

@@ -13,25 +13,22 @@ import structlog
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
+from agent.decisions.digest import activity_lines, pending_lines, start_of_day
 from agent.decisions.grammar import GRAMMAR
 from agent.decisions.service import FOLLOW_UP, DecisionService
+from agent.decisions.silencing import silence_actions
 from core.calendar import NEW_YORK
 from core.capability import Capability, Job, Kernel
 from core.decisions import Decision, DecisionEvent, DecisionKind, Option
 from core.markettime import format_local, local
-from core.ports import BriefingSection, CheckResult, HealthCheck
+from core.ports import BriefingSection, CheckResult, HealthCheck, TextModel
+from core.silences import Silence
 from memory.decisions import DecisionMemory
 from memory.embeddings import make_embedder
 from memory.rebuild import MemoryKeeper, MemoryStatus
 
 # what the memory keeper's state means for the ``memory`` health check
 CHECK_STATUS = {"ok": "ok", "down": "down"}
-KIND_LABELS = {
-    "alert_fired": "Alerts fired", "content_ready": "Drafts ready to publish",
-    "health_incident": "Health incidents", "architecture_finding": "Architecture findings",
-    "briefing": "Briefings", "delivery_failed": "Undelivered alerts",
-    "follow_up": "Follow-ups of choices that failed",
-}
 log = structlog.get_logger(__name__)
 
 
@@ -44,11 +41,12 @@ def build_memory(kernel: Kernel) -> DecisionMemory:
 
 class DecisionsCapability(Capability):
     name = "decisions"
-    tables = (Decision, DecisionEvent)
+    tables = (Decision, DecisionEvent, Silence)  # silences: the kernel's book, kept here
     grammar = GRAMMAR
 
     def __init__(self, kernel: Kernel, checkpointer: BaseCheckpointSaver[Any],
-                 sections: Callable[[], list[BriefingSection]] = list) -> None:
+                 sections: Callable[[], list[BriefingSection]] = list,
+                 llm: TextModel | None = None) -> None:
         self.kernel = kernel
         settings = kernel.settings
         self.sections = sections  # every capability's part of the briefing
@@ -57,10 +55,13 @@ class DecisionsCapability(Capability):
             kernel.db, memory, checkpointer, bus=kernel.bus, clock=kernel.clock,
             ttl_hours=settings.decision_ttl_hours, undo_minutes=settings.undo_window_minutes,
             autopilot_n=settings.autopilot_min_agreeing,
-            autopilot_similarity=settings.autopilot_similarity, timezone=settings.timezone)
+            autopilot_similarity=settings.autopilot_similarity, llm=llm,
+            timezone=settings.timezone)
         self.service.register_kind(DecisionKind("briefing"))
         self.service.register_kind(DecisionKind(
             FOLLOW_UP, description="A chosen option failed: retry, another option, or leave it."))
+        # "Silence for 1 hour", "Acknowledge" and their undo, for every kind's options
+        self.service.register_actions(*silence_actions(kernel.silences))
         # the SQL log is the truth; the keeper mends the vector memory from it
         self.keeper = MemoryKeeper(memory, kernel.db, clock=kernel.clock,
                                    timezone=settings.timezone)
@@ -71,9 +72,12 @@ class DecisionsCapability(Capability):
         self._memory_pass: asyncio.Event | None = None
 
     def tools(self) -> list[BaseTool]:
+        from agent.decisions.silencing import make_silence_tools
         from agent.decisions.tools import make_decision_tools
 
-        return make_decision_tools(self.service, briefing=self.briefing_text)
+        return [*make_decision_tools(self.service, briefing=self.briefing_text,
+                                     digest=self.digest_text),
+                *make_silence_tools(self.kernel.silences)]
 
     def checks(self) -> list[HealthCheck]:
         from core.ports import FnCheck
@@ -122,16 +126,13 @@ class DecisionsCapability(Capability):
         return [self.pending_section]
 
     async def pending_section(self) -> str:
-        return f"**Pending decisions:** {len(self.service.pending())}"
+        return "\n".join(self.pending_by_kind())
 
-    async def section_lines(self, own: bool = True) -> list[str]:
+    async def section_lines(self) -> list[str]:
         """Every capability's part of the briefing, in build order; a section that fails
-        is left out (and logged), never the whole briefing. ``own=False`` leaves out this
-        component's pending-decisions line (the on-demand briefing details it instead)."""
+        is left out (and logged), never the whole briefing."""
         lines = []
         for section in self.sections():
-            if not own and section == self.pending_section:
-                continue
             try:
                 text = await section()
             except Exception:  # noqa: BLE001 - one capability must not cancel the briefing
@@ -143,27 +144,25 @@ class DecisionsCapability(Capability):
 
     def pending_by_kind(self) -> list[str]:
         """The pending decisions grouped by kind, biggest group first, with counts."""
-        pending = self.service.pending()
-        if not pending:
-            return ["**Pending decisions:** none"]
-        groups: dict[str, list[Decision]] = {}
-        for d in pending:
-            groups.setdefault(d.kind, []).append(d)
-        lines = [f"**Pending decisions:** {len(pending)}"]
-        for kind, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-            shown = "; ".join(f"#{d.id} {d.title}" for d in items[:3])
-            more = f"; and {len(items) - 3} more" if len(items) > 3 else ""
-            lines.append(f"- {KIND_LABELS.get(kind, kind.replace('_', ' ').capitalize())} "
-                         f"({len(items)}): {shown}{more}")
-        return lines
+        return pending_lines(self.service.by_kind(self.service.pending()))
 
     async def briefing_text(self) -> str:
-        """The briefing on demand ("brief me"): the scheduled briefing's sections plus the
-        pending decisions grouped by kind. Raises no decision."""
+        """The briefing on demand ("brief me"): the scheduled briefing's sections, the
+        pending decisions grouped by kind among them. Raises no decision."""
         when = format_local(self.kernel.clock(), self.kernel.settings.timezone, year=True)
-        lines = [f"**Briefing, {when}**", *await self.section_lines(own=False),
-                 *self.pending_by_kind()]
-        return "\n".join(lines)
+        return "\n".join([f"**Briefing, {when}**", *await self.section_lines()])
+
+    async def digest_text(self, hours: float | None = None, undo: str = "undo {id}") -> str:
+        """What's waiting (by kind, with counts) and what happened without the owner
+        today, or in the last ``hours`` (autopilot's choices with their undo, expiries,
+        questions gone)."""
+        now = self.kernel.clock()
+        if hours is None:
+            since, word = start_of_day(now, self.kernel.settings.timezone), "today"
+        else:
+            since, word = now - hours * 3600, f"in the last {hours:g} h"
+        return "\n".join([*self.pending_by_kind(),
+                          *activity_lines(self.service.resolved_since(since), word, undo)])
 
     async def briefing_decision(self, session: str) -> Decision:
         """Movers, alerts fired, drafts waiting, pending decisions: whatever each

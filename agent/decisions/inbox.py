@@ -12,6 +12,7 @@ Inbox's list). The buttons, the console, the CLI and Agent Inbox mean the same t
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,7 +81,10 @@ def interpret(request: HumanInterrupt, response: HumanResponse) -> Answer:
             return Answer(instruction="accept (nothing is recommended: choose an option)")
         return Answer(dict(picked))
     if kind == "edit":
-        return Answer(_edited(args, options, given if isinstance(given, dict) else {}))
+        picked = _edited(args, options, given if isinstance(given, dict) else {})
+        if picked is None:
+            return Answer(instruction=f"edit (not understood: {str(given)[:200]})")
+        return Answer(picked)
     option_id = match_option(list(options.values()), given if given is not None else "")
     if option_id is not None:
         return Answer(dict(options[option_id]))
@@ -91,7 +95,10 @@ def interpret(request: HumanInterrupt, response: HumanResponse) -> Answer:
 def _edited(args: dict[str, Any], options: dict[str, dict[str, Any]],
             edit: dict[str, Any]) -> dict[str, Any] | None:
     if "action" in edit and isinstance(edit.get("args"), dict):  # Agent Inbox's ActionRequest
-        inner: dict[str, Any] = edit["args"]
+        # Agent Inbox sends every field the owner edited as a string ("options" as JSON)
+        inner: dict[str, Any] = {k: _unstring(k, v) for k, v in edit["args"].items()}
+        if any(isinstance(inner.get(k), str) for k in ("options", "args")):
+            return None  # an edit that is not JSON: said back, the decision stays open
         option_id = str(inner.get("option") or inner.get("recommended")
                         or args.get("recommended") or "")
         changed: dict[str, Any] = {}
@@ -109,3 +116,13 @@ def _edited(args: dict[str, Any], options: dict[str, dict[str, Any]],
     if base is None:
         return None
     return {**base, "args": {**base.get("args", {}), **changed}}
+
+
+def _unstring(key: str, value: Any) -> Any:
+    """A field Agent Inbox turned into text, back to what it was (JSON), when it can be."""
+    if key in ("options", "args") and isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value

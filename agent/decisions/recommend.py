@@ -76,9 +76,11 @@ class Recommender:
         return _newest(close), words, f" (none for {symbol} yet)" if symbol else ""
 
     def recommend(self, kind: str, text: str, options: list[Option],
-                  default: str | None = None, symbol: str | None = None) -> Recommendation:
+                  default: str | None = None, symbol: str | None = None,
+                  exclude: int | None = None) -> Recommendation:
         """Never raises: without a readable memory the default is recommended, saying so,
-        so a decision is always raised."""
+        so a decision is always raised. ``exclude``: the decision itself (asked again
+        after an undo), which never counts for or against itself."""
         ids = {o.id for o in options}
         labels = {o.id: o.label for o in options}
         fallback = default if default in ids else (options[0].id if options else None)
@@ -90,6 +92,7 @@ class Recommender:
             return Recommendation(
                 fallback, "The memory of past decisions is unavailable right now, so this "
                 "is the default." if fallback else "", memory_ok=False)
+        past = [p for p in past if p.decision_id != exclude]
         state = getattr(self.memory, "state", "ok")
         rebuilding = state in ("checking", "rebuilding", "down")
         owned = [p for p in past if p.decided_by == "owner" and not p.failed

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, tool
 
+from agent.decisions.digest import kind_label
 from agent.decisions.service import DecisionService
 from core.auth import caller_from_config, require_owner
 from core.errors import InvalidInput
@@ -17,15 +18,19 @@ NOTHING_TO_UNDO = ("There's nothing to undo: no decision of the last {minutes:g}
 
 
 def make_decision_tools(service: DecisionService,
-                        briefing: Callable[[], Awaitable[str]] | None = None
+                        briefing: Callable[[], Awaitable[str]] | None = None,
+                        digest: Callable[[int | None], Awaitable[str]] | None = None
                         ) -> list[BaseTool]:
     @tool
     def pending_decisions() -> dict[str, Any]:
-        """Decisions waiting for the owner, with their options and the recommendation."""
+        """Decisions waiting for the owner ("what's pending"): counts by kind, then each
+        with its options and the recommendation."""
         items = service.pending()
         if not items:
             return {"summary": "Nothing is waiting for you.", "decisions": []}
-        return {"summary": "\n\n".join(d.prompt_text() for d in items),
+        counts = ", ".join(f"{kind_label(k)} {len(v)}" for k, v in service.by_kind(items).items())
+        head = f"{len(items)} waiting for you ({counts})."
+        return {"summary": head + "\n\n" + "\n\n".join(d.prompt_text() for d in items),
                 "decisions": [d.as_dict() for d in items]}
 
     @tool
@@ -37,13 +42,16 @@ def make_decision_tools(service: DecisionService,
 
     @tool
     async def decide_all(option: str, config: RunnableConfig, kind: str | None = None,
-                         symbol: str | None = None) -> dict[str, Any]:
+                         symbol: str | None = None, minutes: int | None = None
+                         ) -> dict[str, Any]:
         """Answer every pending decision of one kind (alert_fired, content_ready,
-        health_incident, ...) and/or one symbol the same way: option "dismiss" closes them
-        without action ("dismiss all alert decisions"); any other option (e.g. "snooze")
-        runs where a decision offers it ("snooze all TSLA")."""
+        health_incident, ...; "alerts", "drafts", "incidents" work too) and/or one symbol
+        the same way: option "dismiss" closes them without action ("dismiss all alert
+        decisions"); any other option (e.g. "snooze") runs where a decision offers it,
+        `minutes` setting its duration ("snooze all TSLA for an hour": option "snooze",
+        symbol "TSLA", minutes 60)."""
         done, skipped = await service.decide_all(option, caller_from_config(config), kind,
-                                                  symbol)
+                                                  symbol, minutes)
         what = " ".join(x for x in (symbol.upper() if symbol else "",
                                     kind.replace("_", " ") if kind else "") if x)
         if not done and not skipped:
@@ -103,8 +111,11 @@ def make_decision_tools(service: DecisionService,
             decision_id = latest.id
         before = service.get(decision_id)
         d = await service.undo(decision_id, caller)
-        what = d.outcome.rsplit("Undone: ", 1)[-1]
         by = " (autopilot's)" if before.decided_by == "autopilot" else ""
+        if d.status == "pending":  # the choice ran nothing: the question is open again
+            return {"summary": f"Undid decision {d.id}{by}, “{d.title}”: it is open again.\n"
+                               + d.prompt_text(), "decision": d.as_dict()}
+        what = d.outcome.rsplit("Undone: ", 1)[-1]
         return {"summary": f"Undid decision {d.id}{by}, “{d.title}”: {what}",
                 "decision": d.as_dict()}
 
@@ -121,4 +132,19 @@ def make_decision_tools(service: DecisionService,
             return {"summary": text, "pending": len(service.pending())}
 
         tools.append(briefing_tool)
+    if digest is not None:
+        @tool("digest")
+        async def digest_tool(config: RunnableConfig,
+                              hours: int | None = None) -> dict[str, Any]:
+            """What's pending, grouped by kind with counts, and what happened without you
+            today (or in the last `hours`): autopilot's choices with their undo, expiries,
+            decisions that closed by themselves ("what did autopilot do today", "what
+            happened in the last 3 hours")."""
+            require_owner(caller_from_config(config), "see the digest")
+            assert digest is not None
+            if hours is not None and not 1 <= hours <= 24 * 30:
+                raise InvalidInput("The digest looks back 1 hour to 30 days.")
+            return {"summary": await digest(hours), "pending": len(service.pending())}
+
+        tools.append(digest_tool)
     return tools

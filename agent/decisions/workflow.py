@@ -14,17 +14,21 @@ from typing import Any
 
 import structlog
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from agent.decisions.graph import build_decision_graph
 from agent.decisions.inbox import as_response, interpret, interrupt_request, match_option
+from agent.decisions.instruct import read_instruction
 from agent.decisions.recommend import Recommendation, Recommender
+from agent.decisions.records import DecisionRecords
 from core.auth import Caller, require_owner
 from core.bus import EventBus
 from core.decisions import (
     FAILED,
+    REOPEN,
     Action,
     ActionResult,
+    Alternatives,
     Decision,
     DecisionEvent,
     DecisionKind,
@@ -33,10 +37,10 @@ from core.decisions import (
     Option,
     Precondition,
 )
-from core.errors import CopilotError, InvalidInput, NotFound
+from core.errors import CopilotError, InvalidInput
 from core.events import DECISION_RAISED, DECISION_RESOLVED, NOTICE
 from core.markettime import DEFAULT_ZONE, format_local
-from core.storage import kv_get, kv_set
+from core.ports import TextModel
 from memory.decisions import DecisionMemory, decision_text
 
 log = structlog.get_logger(__name__)
@@ -46,12 +50,14 @@ async def _noop(args: dict[str, Any]) -> ActionResult:
     return ActionResult(args.get("summary", "Noted; nothing else to do."))
 
 
-class DecisionWorkflow:
+class DecisionWorkflow(DecisionRecords):
     def __init__(self, sql: Any, memory: DecisionMemory | None, checkpointer: Any = None,
                  bus: EventBus | None = None, clock: Callable[[], float] = time.time,
                  ttl_hours: float = 24.0, undo_minutes: float = 30.0, autopilot_n: int = 5,
-                 autopilot_similarity: float = 0.6, timezone: str = DEFAULT_ZONE) -> None:
+                 autopilot_similarity: float = 0.6, llm: TextModel | None = None,
+                 timezone: str = DEFAULT_ZONE) -> None:
         self.sql = sql
+        self.llm = llm  # with one, a free-text answer that clearly means an option runs it
         self.timezone = timezone  # the owner's: the times a decision's text shows
         self.memory = memory
         self.bus = bus
@@ -62,6 +68,7 @@ class DecisionWorkflow:
         self.kinds: dict[str, DecisionKind] = {}
         self.actions: dict[str, Action] = {"noop": _noop}
         self.preconditions: dict[str, Precondition] = {}
+        self.alternatives: dict[str, Alternatives] = {}
         self._group_lock = asyncio.Lock()  # one open decision per group, in this process
         self.graph = build_decision_graph(self, checkpointer)
         self._defaults: dict[int, str | None] = {}
@@ -69,64 +76,27 @@ class DecisionWorkflow:
     # ---- the port: kinds and records --------------------------------------------------
     def register_kind(self, kind: DecisionKind) -> None:
         self.kinds[kind.name] = kind
-        self.actions.update(kind.actions)
-        self.preconditions.update(kind.preconditions)
+        self.register_actions(kind.actions, kind.preconditions)
+        self.alternatives.update(kind.alternatives)
 
-    def _audit(self, s: Session, decision_id: int, event: str, actor: str = "system",
-               detail: str = "") -> None:
-        s.add(DecisionEvent(decision_id=decision_id, at=self.clock(), event=event, actor=actor,
-                            detail=detail))
-
-    def get(self, decision_id: int) -> Decision:
-        with Session(self.sql) as s:
-            d = s.get(Decision, decision_id)
-        if d is None:
-            raise NotFound(f"There is no decision {decision_id}.")
-        return d
-
-    def recent(self, status: str | None = None, limit: int = 50) -> list[Decision]:
-        with Session(self.sql) as s:
-            q = select(Decision).order_by(col(Decision.id).desc()).limit(limit)
-            if status:
-                q = q.where(Decision.status == status)
-            return list(s.exec(q).all())
-
-    def pending(self, kind: str | None = None) -> list[Decision]:
-        rows = sorted(self.recent("pending", limit=200), key=lambda d: d.id or 0)
-        return [d for d in rows if kind in (None, d.kind)]
-
-    def events(self, decision_id: int | None = None, limit: int = 100) -> list[DecisionEvent]:
-        with Session(self.sql) as s:
-            q = select(DecisionEvent).order_by(col(DecisionEvent.id).desc()).limit(limit)
-            if decision_id is not None:
-                q = q.where(DecisionEvent.decision_id == decision_id)
-            return list(s.exec(q).all())
-
-    # ---- autopilot switches -------------------------------------------------------
-    def autopilot_enabled(self, kind: str) -> bool:
-        return kv_get(self.sql, f"autopilot:{kind}", "off") == "on"
-
-    def set_autopilot(self, kind: str, on: bool, caller: Caller) -> None:
-        require_owner(caller, "change autopilot")
-        if kind not in self.kinds:
-            raise InvalidInput(f"Unknown decision kind {kind!r}; use one of "
-                               f"{', '.join(self.kinds)}.")
-        kv_set(self.sql, f"autopilot:{kind}", "on" if on else "off")
-
-    def autopilot_status(self) -> dict[str, bool]:
-        return {k: self.autopilot_enabled(k) for k in self.kinds}
+    def register_actions(self, actions: dict[str, Action],
+                         preconditions: dict[str, Precondition] | None = None) -> None:
+        """Actions any kind's options may run, without a kind of their own."""
+        self.actions.update(actions)
+        self.preconditions.update(preconditions or {})
 
     # ---- raise ----------------------------------------------------------------------
     async def raise_decision(self, kind: str, title: str, options: Sequence[Option], *,
                              context: str = "", symbol: str | None = None,
                              source_key: str | None = None, default: str | None = None,
                              allow_edit: bool = False, ttl_s: float | None = None,
-                             group_key: str | None = None,
+                             group_key: str | None = None, renotify: bool = False,
                              follow_up_of: int | None = None) -> Decision:
         """Create the row, then run the workflow up to its interrupt (or to the end, when
         autopilot decides). The same ``source_key`` never raises two decisions; while a
         decision of the same ``group_key`` is pending, a new raise updates it instead
-        (how many times, since when, the latest context)."""
+        (how many times, since when, the latest context) and, with ``renotify``, shown
+        again."""
         if source_key:
             existing = self._by_source(source_key)
             if existing is not None:
@@ -141,9 +111,15 @@ class DecisionWorkflow:
         if group_key is not None:
             async with self._group_lock:  # the check and the insert, never the workflow
                 open_ = self._open_in_group(group_key)
-                if open_ is not None:
-                    return self._repeat(open_, title, context, source_key, ttl_s)
-                inserted = self._insert(decision, source_key)
+                repeated = None if open_ is None else \
+                    self._repeat(open_, title, context, source_key, ttl_s)
+                if repeated is None:
+                    inserted = self._insert(decision, source_key)
+            if repeated is not None:
+                counted, row = repeated
+                if counted and renotify and self.bus is not None:
+                    await self.bus.publish(DECISION_RAISED, row)
+                return row
         else:
             inserted = self._insert(decision, source_key)
         if inserted.id != decision.id or inserted.status != "pending":
@@ -179,15 +155,10 @@ class DecisionWorkflow:
             return existing
         return decision
 
-    def _open_in_group(self, group_key: str) -> Decision | None:
-        with Session(self.sql) as s:
-            return s.exec(select(Decision).where(Decision.group_key == group_key,
-                                                 Decision.status == "pending")
-                          .order_by(col(Decision.id))).first()
-
     def _repeat(self, decision: Decision, title: str, context: str, source_key: str | None,
-                ttl_s: float | None) -> Decision:
-        """The subject happened again while its decision is open: count it there."""
+                ttl_s: float | None) -> tuple[bool, Decision]:
+        """The subject happened again while its decision is open: count it there (False
+        when this very occurrence was counted already)."""
         now = self.clock()
         with Session(self.sql) as s:
             row = s.get(Decision, decision.id)
@@ -195,7 +166,7 @@ class DecisionWorkflow:
             if source_key and s.exec(select(DecisionEvent).where(
                     DecisionEvent.decision_id == row.id, DecisionEvent.event == "repeated",
                     DecisionEvent.detail == source_key)).first() is not None:
-                return row  # the same occurrence told twice counts once
+                return False, row  # the same occurrence told twice counts once
             kind = self.kinds.get(row.kind)
             word = kind.repeat_word if kind is not None else "Raised"
             row.occurrences += 1
@@ -208,7 +179,7 @@ class DecisionWorkflow:
             s.add(row)
             s.commit()
             s.refresh(row)
-            return row
+            return True, row
 
     async def _after(self, row: Decision) -> Decision:
         """What follows a resolved decision (the service follows up failed choices)."""
@@ -225,10 +196,6 @@ class DecisionWorkflow:
             return await check(option.args)
         except CopilotError as exc:
             return str(exc)
-
-    def _by_source(self, source_key: str) -> Decision | None:
-        with Session(self.sql) as s:
-            return s.exec(select(Decision).where(Decision.source_key == source_key)).first()
 
     async def _start(self, decision: Decision) -> Decision:
         decision_id = decision.id or 0
@@ -249,7 +216,7 @@ class DecisionWorkflow:
         default = self._defaults.get(decision_id, d.recommended)
         text = decision_text(d.kind, d.title, d.context, d.symbol)
         rec: Recommendation = await asyncio.to_thread(
-            self.recommender.recommend, d.kind, text, d.options, default, d.symbol)
+            self.recommender.recommend, d.kind, text, d.options, default, d.symbol, d.id)
         with Session(self.sql) as s:
             row = s.get(Decision, decision_id)
             assert row is not None
@@ -258,15 +225,28 @@ class DecisionWorkflow:
             s.add(row)
             s.commit()
             s.refresh(row)
-        # a follow-up (the chosen option failed) always waits for the owner
+        # a follow-up (the chosen option failed) and a question asked again after an undo
+        # always wait for the owner
         autopilot = (row.follow_up_of is None and self.autopilot_enabled(row.kind)
+                     and not self._reopened(decision_id)
                      and self.recommender.autopilot_agrees(rec))
         return interrupt_request(row, allow_edit), autopilot
 
+    def _reopened(self, decision_id: int) -> bool:
+        return any(e.event == "reopened" for e in self.events(decision_id, limit=500))
+
     async def act(self, request: HumanInterrupt, response: HumanResponse) -> dict[str, Any]:
         answer = interpret(request, response)
+        said = ""
         if answer.instruction is not None:
-            return {"instruction": answer.instruction}
+            meant = None
+            if self.llm is not None and response.get("type") == "response":
+                meant = await read_instruction(self.llm, request["action_request"]["args"],
+                                               request["description"] or "",
+                                               answer.instruction)
+            if meant is None:
+                return {"instruction": answer.instruction}
+            answer.option, said = meant, f"As you said (“{answer.instruction}”): "
         option = answer.option
         if option is None:
             return {"option": None, "summary": response.get("note") or
@@ -279,7 +259,7 @@ class DecisionWorkflow:
         except CopilotError as exc:  # the choice stands; the owner sees why it didn't work
             return {"option": option["id"], "summary": f"{FAILED}{exc}", "undo": None,
                     "error": str(exc)}
-        return {"option": option["id"], "summary": outcome.summary,
+        return {"option": option["id"], "summary": said + outcome.summary,
                 "undo": list(outcome.undo) if outcome.undo else None}
 
     async def note(self, decision_id: int, response: HumanResponse, instruction: str) -> None:
@@ -312,8 +292,12 @@ class DecisionWorkflow:
                 note = f"Autopilot: {row.rationale}"
             row.status, row.chosen, row.decided_by = status, chosen, by
             row.decided_at, row.outcome = now, result.get("summary", "")
-            if result.get("undo"):
-                row.undo_json = json.dumps(result["undo"])
+            undo = result.get("undo")
+            if undo is None and by in ("owner", "autopilot") and not row.failed and \
+                    self._ran_nothing(row, chosen):
+                undo = [REOPEN, {}]  # a dismissal is undone by asking the question again
+            if undo:
+                row.undo_json = json.dumps(undo)
                 row.undo_until = now + self.undo_s
             self._audit(s, decision_id, status, actor=by,
                         detail=f"{chosen or 'no action'}: {row.outcome}" + (f" ({note})" if note else ""))
@@ -328,6 +312,10 @@ class DecisionWorkflow:
                 outcome=row.outcome, created_at=row.created_at)
         if self.bus is not None:
             await self.bus.publish(DECISION_RESOLVED, row)
+
+    def _ran_nothing(self, row: Decision, chosen: str | None) -> bool:
+        option = row.option(chosen) if chosen else None
+        return chosen is None or (option is not None and option.action == "noop")
 
     # ---- answers ----------------------------------------------------------------------
     def _option_id(self, decision: Decision, option: str) -> str:

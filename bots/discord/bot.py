@@ -34,7 +34,7 @@ from agent.turns import TurnResult
 from bots.discord.access import AccessPolicy, conversation_key, thread_id
 from bots.discord.gateway import GatewayState, gateway_check, keep_connected
 from bots.discord.render import AUTOCOMPLETE_LIMIT, MESSAGE_LIMIT, decision_embed, split_message
-from bots.discord.views import DecisionButton, EditDraftButton, decision_view
+from bots.discord.views import DecisionButton, EditDraftButton, UndoButton, decision_view, outcome_view
 from core.errors import CopilotError, InvalidInput
 from core.events import DECISION_RAISED, DECISION_RESOLVED, NOTICE
 
@@ -88,7 +88,7 @@ class CopilotBot(commands.Bot):
         from bots.discord.commands import CopilotCommands
 
         # persistent buttons: any copilot:decision:* custom_id resolves after a restart
-        self.add_dynamic_items(DecisionButton, EditDraftButton)
+        self.add_dynamic_items(DecisionButton, EditDraftButton, UndoButton)
         await self.add_cog(CopilotCommands(self))
         self.rt.register_alert_sender("discord", self.send_alert)
         self.rt.register_check(gateway_check(self.gateway))
@@ -353,10 +353,12 @@ class CopilotBot(commands.Bot):
     async def update_decision(self, decision: Any) -> None:
         """Autopilot and expiry resolve decisions too: tell the owner what happened."""
         if decision.decided_by in ("autopilot", "system"):
+            view = outcome_view(decision)  # autopilot's choice: its Undo button
             for owner_id in self.policy.owner_ids:
                 try:
                     user = self.get_user(owner_id) or await self.fetch_user(owner_id)
-                    await user.send(embed=decision_embed(decision))
+                    await user.send(embed=decision_embed(decision),
+                                    view=view)  # type: ignore[arg-type] # None: no buttons
                 except discord.HTTPException as exc:
                     log.warning("could not DM an outcome", owner=owner_id, error=str(exc))
 

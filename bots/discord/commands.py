@@ -20,6 +20,8 @@ AlertCondition = Literal["above", "below", "cross_above", "cross_below", "cross"
 REFUSED = "Sorry, I only answer my owner here."
 MAX_ID = 2**53  # ids as Discord's integer options can carry them
 DIALOG_LIMIT = 4000  # a dialog's text field holds at most this much
+DecisionKindName = Literal["alert_fired", "content_ready", "health_incident",
+                           "architecture_finding", "briefing", "follow_up", "delivery_failed"]
 DraftTone = Literal["neutral", "bullish", "bearish", "cautious", "educational", "hype", "casual"]
 
 
@@ -271,6 +273,53 @@ class CopilotCommands(commands.Cog):
     async def undo(self, interaction: discord.Interaction,
                    decision_id: app_commands.Range[int, 1, MAX_ID] | None = None) -> None:
         await self._run(interaction, "undo", {"decision_id": decision_id}, "Undo")
+
+    @app_commands.command(name="decide_all",
+                          description="Answer many decisions at once (dismiss all alerts...)")
+    @app_commands.describe(option="dismiss, or an option they offer (snooze, acknowledge...)",
+                           kind="Only this kind", symbol="Only this ticker",
+                           minutes="A duration for the option (snooze all TSLA for 120 min)")
+    @app_commands.autocomplete(symbol=ticker_autocomplete)
+    async def decide_all(self, interaction: discord.Interaction, option: str,
+                         kind: DecisionKindName | None = None, symbol: str | None = None,
+                         minutes: app_commands.Range[int, 1, 43200] | None = None) -> None:
+        await self._run(interaction, "decide_all", {"option": option, "kind": kind,
+                                                    "symbol": symbol, "minutes": minutes},
+                        "Decisions")
+
+    @app_commands.command(name="digest",
+                          description="What's pending, and what autopilot did today")
+    async def digest(self, interaction: discord.Interaction) -> None:
+        await self._run(interaction, "digest", {}, "Digest")
+
+    @app_commands.command(name="silence",
+                          description="Silence a component, a ticker or an alert for a while")
+    @app_commands.autocomplete(symbol=ticker_autocomplete)
+    async def silence(self, interaction: discord.Interaction,
+                      minutes: app_commands.Range[int, 1, 43200] = 60,
+                      component: str | None = None, symbol: str | None = None,
+                      alert_id: app_commands.Range[int, 1, MAX_ID] | None = None) -> None:
+        await self._run(interaction, "silence", {"minutes": minutes, "component": component,
+                                                 "symbol": symbol, "alert_id": alert_id},
+                        "Silence")
+
+    @app_commands.command(name="ack",
+                          description="Acknowledge: no reminders until resolved or changed")
+    @app_commands.autocomplete(symbol=ticker_autocomplete)
+    async def ack(self, interaction: discord.Interaction, component: str | None = None,
+                  symbol: str | None = None,
+                  alert_id: app_commands.Range[int, 1, MAX_ID] | None = None) -> None:
+        await self._run(interaction, "acknowledge", {"component": component, "symbol": symbol,
+                                                     "alert_id": alert_id}, "Acknowledged")
+
+    @app_commands.command(name="silences", description="What is silenced or acknowledged")
+    async def silences(self, interaction: discord.Interaction) -> None:
+        await self._run(interaction, "silences", {}, "Silences")
+
+    @app_commands.command(name="unsilence", description="Lift a silence or acknowledgement")
+    async def unsilence(self, interaction: discord.Interaction,
+                        silence_id: app_commands.Range[int, 1, MAX_ID]) -> None:
+        await self._run(interaction, "unsilence", {"silence_id": silence_id}, "Silences")
 
     @app_commands.command(name="briefing",
                           description="The briefing now: movers, alerts, drafts, decisions")

@@ -100,6 +100,13 @@ def decision_embed(decision: Any) -> Any:
         by = f" by {decision.decided_by}" if decision.decided_by else ""
         embed.add_field(name=f"{decision.status.capitalize()}{by}",
                         value=(decision.outcome or "—")[:1024], inline=False)
+    if decision.status in ("decided", "auto") and decision.undo_json and decision.undo_until:
+        from core.silences import at_text
+
+        again = " (asks it again)" if decision.reopens else ""
+        embed.add_field(name="Undo", value=f"until {at_text(decision.undo_until)}{again}: "
+                                           f"the button, or `/undo {decision.id}`",
+                        inline=False)
     embed.set_footer(text=decision.kind)
     return embed
 

@@ -1,8 +1,9 @@
 """Decision prompts as persistent Discord UI.
 
 Buttons are ``DynamicItem``s: the custom_id carries the decision id and the option
-(``copilot:decision:<id>:<option>``), and the bot registers the templates in
-``setup_hook``, so a button pressed after a restart still resolves its decision."""
+(``copilot:decision:<id>:<option>``, ``copilot:undo:<id>``), and the bot registers the
+templates in ``setup_hook``, so a button pressed after a restart still resolves its
+decision, or undoes it for as long as its undo window is open."""
 
 from __future__ import annotations
 
@@ -76,6 +77,47 @@ class EditDraftModal(discord.ui.Modal, title="Edit the draft"):
                                   edits={"body": self.body.value})
 
 
+class UndoButton(discord.ui.DynamicItem[discord.ui.Button],
+                 template=r"copilot:undo:(?P<id>[0-9]+)"):
+    """Undo what a decision did (the owner's or autopilot's), within its window."""
+
+    def __init__(self, decision_id: int) -> None:
+        super().__init__(discord.ui.Button(label="Undo", style=discord.ButtonStyle.danger,
+                                           custom_id=f"copilot:undo:{decision_id}"))
+        self.decision_id = decision_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str]) -> UndoButton:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: Any = interaction.client
+        if not bot.policy.is_owner(interaction.user.id):
+            await interaction.response.send_message("Only the owner can undo.", ephemeral=True)
+            return
+        await interaction.response.defer()
+        try:
+            result = await bot.run_tool("undo", {"decision_id": self.decision_id},
+                                        interaction.user.id)
+        except CopilotError as exc:
+            await interaction.followup.send(str(exc), ephemeral=True)
+            return
+        decision = bot.rt.decision(self.decision_id)
+        if interaction.message is not None:  # the outcome, without its undo now
+            await interaction.message.edit(embed=decision_embed(decision), view=None)
+        await interaction.followup.send(str(result.get("summary", ""))[:2000], ephemeral=True)
+
+
+def outcome_view(decision: Any) -> discord.ui.View | None:
+    """An outcome's Undo button while its window is open."""
+    if decision.status not in ("decided", "auto") or not decision.undo_json:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(UndoButton(decision.id))
+    return view
+
+
 def decision_view(decision: Any) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for option in decision.options[:MAX_BUTTONS]:
@@ -101,7 +143,8 @@ async def resolve_from_button(interaction: discord.Interaction, decision_id: int
     except CopilotError as exc:
         await interaction.followup.send(str(exc), ephemeral=True)
         return
+    view = outcome_view(decision)
     if interaction.message is not None:
-        await interaction.message.edit(embed=decision_embed(decision), view=None)
+        await interaction.message.edit(embed=decision_embed(decision), view=view)
     else:
-        await interaction.edit_original_response(embed=decision_embed(decision), view=None)
+        await interaction.edit_original_response(embed=decision_embed(decision), view=view)

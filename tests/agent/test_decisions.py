@@ -217,9 +217,16 @@ async def test_undo_without_an_id_takes_the_latest_undoable_decision(settings, f
         await rt.decisions.decide(b.id, "snooze", OWNER)
         fixed_clock.advance(60)
         c = await rt.alerts.on_fired(fired(first.id, 3))
-        await rt.decisions.decide(c.id, "dismiss", OWNER)  # nothing to undo in a dismissal
+        await rt.decisions.decide(c.id, "dismiss", OWNER)
         with pytest.raises(PermissionDenied):
             await undo.ainvoke({}, {"configurable": {"caller": Caller("g", False)}})
+        # a dismissal ran nothing: its undo asks the question again
+        reopened = await undo.ainvoke({}, owner)
+        assert reopened["summary"].startswith(f"Undid decision {c.id}, “TSLA alert {first.id} "
+                                              "fired”: it is open again.")
+        assert rt.decisions.get(c.id).status == "pending"
+        assert [e.event for e in rt.decisions.events(c.id)][:2] == ["reopened", "undone"]
+        await rt.decisions.decide(c.id, "draft", OWNER)  # drafting has no undo
         latest = await undo.ainvoke({}, owner)
         assert latest["summary"] == (f"Undid decision {b.id}, “NVDA alert {second.id} fired”: "
                                      f"Alert {second.id} is live again.")
@@ -290,5 +297,5 @@ async def test_briefing_survives_a_failing_section_and_the_scheduled_one_is_unch
         text = await center.briefing_text()
         assert "**Pending decisions:** none" in text and "**Drafts waiting:**" not in text
         d = await center.briefing_decision("pre-open")
-        assert d.kind == "briefing" and "**Pending decisions:** 0" in d.context
+        assert d.kind == "briefing" and "**Pending decisions:** none" in d.context
         assert "**Watchlist movers:**" in d.context

@@ -1,5 +1,5 @@
 """Recommendations that tell the truth (#17, item 1) and Agent Inbox's answers resuming a
-decision for real (item 6), through the real runtime."""
+decision (item 6; resumed from real firings in test_decisions_inbox.py)."""
 
 from __future__ import annotations
 
@@ -91,27 +91,6 @@ async def test_similar_means_the_same_symbol_first_then_its_asset_class(settings
                                              f"similar AMD decisions (#{amd_first.id})")
         crypto = await rt.alerts.on_fired(fired(btc.id, 902, "BTC-USD"))
         assert "similar crypto" not in crypto.rationale and "AAPL" not in crypto.rationale
-
-
-async def test_agent_inbox_accept_runs_the_recommended_option(settings):
-    async with open_runtime(settings) as rt:
-        rule = await make_rule(rt)
-        f = Firings()
-        for _ in range(3):
-            await f.decide(rt, rule, "snooze")
-        rt.alerts.service.set_snooze(rule.id, None)
-        d = await rt.alerts.on_fired(fired(rule.id, 50))
-        assert d.recommended == "snooze"
-        state = await rt.decisions.graph.aget_state({"configurable": {"thread_id": d.thread_id}})
-        request = state.tasks[0].interrupts[0].value
-        # exactly what Agent Inbox sends: a list of one HumanResponse, on the thread
-        await rt.decisions.graph.ainvoke(
-            Command(resume=[{"type": "accept", "args": request["action_request"]}]),
-            {"configurable": {"thread_id": d.thread_id}})
-        done = rt.decisions.get(d.id)
-        assert done.status == "decided" and done.chosen == "snooze"
-        assert done.outcome == f"Snoozed alert {rule.id} for 60 min."
-        assert rt.alerts.service.get(rule.id).snoozed_until is not None
 
 
 async def test_agent_inbox_response_edit_and_ignore(settings):

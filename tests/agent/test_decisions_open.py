@@ -56,7 +56,7 @@ async def test_an_every_time_rule_firing_20_times_leaves_one_open_decision(setti
         # on the owner's clock (COPILOT_TIMEZONE defaults to America/New_York)
         assert "(alert 1) at 11:10 EST." in d.context
         assert "Fired 20 times since 09:35 EST, last at 11:10 EST." in d.context
-        assert [o.id for o in d.options] == ["draft", "snooze", "dismiss"]  # it repeats
+        assert [o.id for o in d.options] == ["draft", "snooze", "acknowledge", "dismiss"]
         # each firing is in the audit trail, once
         assert [e.event for e in rt.decisions.events(d.id)].count("repeated") == 19
         # answered, the next firing opens a new one

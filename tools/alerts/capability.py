@@ -9,19 +9,21 @@ from typing import Any
 
 from langchain_core.tools import BaseTool
 
-from core.capability import Capability, Kernel
+from core.capability import Capability, Job, Kernel
 from core.decisions import ActionResult, Decision, DecisionKind, DecisionPort, Option
 from core.errors import ConfigurationError, CopilotError
-from core.events import ALERT_FIRED, AlertFired
-from core.market import MarketData
+from core.events import ALERT_FIRED, NOTICE, AlertFired
+from core.market import MarketData, normalize_symbol
 from core.markettime import format_local
 from core.ports import BriefingSection, CheckResult, FnCheck, HealthCheck
+from core.silences import Label
 from core.storage import kv_get
 from tools.alerts.console import ConsoleNotice, ConsoleTarget
 from tools.alerts.dispatcher import Dispatcher
 from tools.alerts.engine import VERSION_KEY, AlertEngine
 from tools.alerts.grammar import GRAMMAR
 from tools.alerts.models import AlertRule, Delivery, Firing, Notification
+from tools.alerts.muting import AlertMuting
 from tools.alerts.service import AlertService
 from tools.alerts.targets import DeliveryTarget, Sender, SenderTarget, WebhookTarget
 
@@ -51,14 +53,42 @@ class AlertsCapability(Capability):
         self.dispatcher = Dispatcher(kernel.db, self.targets, clock=kernel.clock,
                                      group_wait_s=settings.alert_group_wait_s,
                                      retry_max_s=settings.alert_retry_max_s,
-                                     max_age_s=settings.alert_max_age_s, on_dead=self.on_dead)
+                                     max_age_s=settings.alert_max_age_s, on_dead=self.on_dead,
+                                     mute=self._mute)
         self.engine = AlertEngine(kernel.db, bus=kernel.bus, clock=kernel.clock,
                                   on_outbox=self.dispatcher.wake)
         self.service = AlertService(kernel.db, market, self.engine, clock=kernel.clock,
                                     default_targets=tuple(defaults),
                                     cooldown_s=settings.alert_cooldown_s,
                                     timezone=settings.timezone)
+        # silences and acknowledgements by ticker or by alert (Alertmanager's matchers)
+        book = kernel.silences
+        book.register(Label("symbol", "ticker", normalize=normalize_symbol))
+        book.register(Label("rule", "alert", normalize=lambda v: v.strip().lstrip("#"),
+                            known=lambda: {str(r.id) for r in self.service.rules()}))
+        self.muting = AlertMuting(kernel.db, book, self._rule)
+        self.service.on_changed = lambda rule: book.resolve({"rule": str(rule.id)},
+                                                            "the alert was edited")
         self._unsubscribe: list[Callable[[], None]] = []
+
+    def _rule(self, rule_id: int) -> AlertRule | None:
+        try:
+            return self.service.get(rule_id)
+        except CopilotError:
+            return None
+
+    def _mute(self, firing: Firing) -> tuple[str, str] | None:
+        verdict = self.muting.verdict(firing.rule_id, firing.symbol, firing.tick_ts)
+        return None if verdict is None else (verdict.state, verdict.reason)
+
+    async def silences_ended(self) -> None:
+        """Silences over tickers or alerts that ran out: said once when they held
+        firings back."""
+        for line in await asyncio.to_thread(self.muting.ended_notices):
+            await self.kernel.bus.publish(NOTICE, line)
+
+    def jobs(self) -> list[Job]:
+        return [Job("alert_silences_ended", self.silences_ended, "interval", {"seconds": 60})]
 
     def register_sender(self, name: str, sender: Sender) -> None:
         """A front end's way to deliver alerts (the Discord bot DMs the owner)."""
@@ -227,8 +257,13 @@ class AlertsCapability(Capability):
                     "COPILOT_ALERT_WEBHOOK_URL is not a usable http(s) URL (check the scheme, "
                     "host and port); fix it or unset it.")
 
-    async def on_fired(self, alert: AlertFired) -> Decision:
-        """An alert fired: draft a post about it, snooze the rule, or dismiss."""
+    async def on_fired(self, alert: AlertFired) -> Decision | None:
+        """An alert fired: draft a post about it, snooze the rule, acknowledge it (an
+        every-time rule), or dismiss. Nothing while a silence or an acknowledgement
+        covers it (the firing stays in the history)."""
+        muted = self.muting.verdict(alert.rule_id, alert.symbol, alert.ts, settle=True)
+        if muted is not None:
+            return None
         when = format_local(alert.ts, self.kernel.settings.timezone, now=self.kernel.clock())
         context = f"{alert.message.removeprefix('🔔 ')} at {when}."
         options = [
@@ -242,6 +277,11 @@ class AlertsCapability(Capability):
             Option(id="dismiss", label="Dismiss", action="noop",
                    args={"summary": "Dismissed the alert."}),
         ]
+        rule = self._rule(alert.rule_id)
+        if rule is not None and rule.frequency == "every_time":
+            options.insert(2, Option(
+                id="acknowledge", label="Acknowledge: no more notices until it stops firing",
+                action="acknowledge", args={"matchers": {"rule": str(alert.rule_id)}}))
         return await self.decisions.raise_decision(
             "alert_fired", f"{alert.symbol} alert {alert.rule_id} fired", options,
             context=context, symbol=alert.symbol, source_key=f"firing:{alert.firing_id}",

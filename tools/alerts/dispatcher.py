@@ -37,7 +37,8 @@ class Dispatcher:
                  clock: Callable[[], float] = time.time, group_wait_s: float = 2.0,
                  base_backoff_s: float = 1.0, retry_max_s: float = 300.0,
                  max_age_s: float = 86400.0, rng: random.Random | None = None,
-                 on_dead: Callable[[list[Notification]], Awaitable[Any]] | None = None) -> None:
+                 on_dead: Callable[[list[Notification]], Awaitable[Any]] | None = None,
+                 mute: Callable[[Firing], tuple[str, str] | None] | None = None) -> None:
         self.sql = engine
         self.targets = targets
         self.clock = clock
@@ -47,6 +48,7 @@ class Dispatcher:
         self.max_age_s = max_age_s
         self.rng = rng or random.Random()
         self.on_dead = on_dead
+        self.mute = mute  # (status, why) for a firing not to tell, None to tell it
         self._wake = asyncio.Event()
         self._senders: dict[str, asyncio.Task[None]] = {}
         self.sent = 0
@@ -58,7 +60,11 @@ class Dispatcher:
 
     # ---- claim: deliveries -> notifications (one transaction) ------------------------
     def claim(self, flush: bool = False) -> int:
+        """Group due deliveries per target and symbol into notifications; firings a
+        silence or an acknowledgement covers (``mute``) go into one that is never sent,
+        its status saying why (silenced / acknowledged)."""
         now = self.clock()
+        verdicts: dict[int, tuple[str, str] | None] = {}  # per firing, once per claim
         with Session(self.sql) as s:
             groups = s.exec(
                 select(Delivery.target, Delivery.symbol, func.min(Delivery.created_at))
@@ -75,25 +81,22 @@ class Dispatcher:
                            Delivery.symbol == symbol)
                     .order_by(col(Delivery.id))
                 ).all()
-                firings: list[dict[str, Any]] = [
-                    {"firing_id": f.id, "rule_id": f.rule_id, "symbol": f.symbol,
-                     "price": f.price, "ts": f.tick_ts, "message": f.message}
-                    for _, f in rows
-                ]
-                text = firings[0]["message"] if len(firings) == 1 else (
-                    f"🔔 {len(firings)} alerts on {symbol}:\n"
-                    + "\n".join(f"• {f['message'].removeprefix('🔔 ')}" for f in firings)
-                )
-                note = Notification(target=target, symbol=symbol, created_at=now,
-                                    next_attempt_at=now,
-                                    body=json.dumps({"symbol": symbol, "text": text,
-                                                     "firings": firings}))
-                s.add(note)
-                s.flush()
-                for delivery, _ in rows:
-                    delivery.notification_id = note.id
-                    s.add(delivery)
-                made += 1
+                batches: dict[tuple[str, str] | None, list[tuple[Delivery, Firing]]] = {}
+                for delivery, firing in rows:
+                    fid = firing.id or 0
+                    if fid not in verdicts:
+                        verdicts[fid] = self.mute(firing) if self.mute is not None else None
+                    batches.setdefault(verdicts[fid], []).append((delivery, firing))
+                for muted, batch in batches.items():
+                    note = _notification(target, symbol, [f for _, f in batch], now)
+                    if muted is not None:
+                        note.status, note.last_error = muted
+                    s.add(note)
+                    s.flush()
+                    for delivery, _ in batch:
+                        delivery.notification_id = note.id
+                        s.add(delivery)
+                    made += muted is None
             s.commit()
         return made
 
@@ -269,3 +272,15 @@ class Dispatcher:
                 task.cancel()
             await asyncio.gather(*self._senders.values(), return_exceptions=True)
             self._senders.clear()
+
+
+def _notification(target: str, symbol: str, rows: list[Firing], now: float) -> Notification:
+    """One message for these firings, its payload frozen now."""
+    firings: list[dict[str, Any]] = [
+        {"firing_id": f.id, "rule_id": f.rule_id, "symbol": f.symbol,
+         "price": f.price, "ts": f.tick_ts, "message": f.message} for f in rows]
+    text = firings[0]["message"] if len(firings) == 1 else (
+        f"🔔 {len(firings)} alerts on {symbol}:\n"
+        + "\n".join(f"• {f['message'].removeprefix('🔔 ')}" for f in firings))
+    return Notification(target=target, symbol=symbol, created_at=now, next_attempt_at=now,
+                        body=json.dumps({"symbol": symbol, "text": text, "firings": firings}))

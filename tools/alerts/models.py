@@ -177,7 +177,8 @@ class Notification(SQLModel, table=True):
     target: str
     symbol: str
     body: str  # JSON payload, frozen at claim time
-    status: str = "pending"  # pending -> sent | dead
+    # pending -> sent | dead (-> dropped); silenced | acknowledged: muted, never sent
+    status: str = "pending"
     attempts: int = 0
     next_attempt_at: float = 0.0
     last_error: str = ""

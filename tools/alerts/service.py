@@ -59,6 +59,7 @@ class AlertService:
         self.default_targets = default_targets
         self.cooldown_s = cooldown_s
         self.timezone = timezone  # the owner's: phrases are read and times shown on it
+        self.on_changed: Callable[[AlertRule], Any] | None = None  # a rule was edited
 
     def _bump(self) -> None:
         kv_set(self.sql, VERSION_KEY, str(int(kv_get(self.sql, VERSION_KEY, "0") or 0) + 1))
@@ -182,6 +183,8 @@ class AlertService:
         self._bump()
         if self.alert_engine is not None:
             self.alert_engine.add(rule)
+        if self.on_changed is not None:  # an acknowledgement of the old alert ends
+            self.on_changed(rule)
         return rule, before, price
 
     def rules(self, symbol: str | None = None, include_inactive: bool = False) -> list[AlertRule]:
@@ -327,7 +330,7 @@ class WouldMisfire(InvalidInput):
 @dataclass
 class DeliveryState:
     target: str
-    state: str  # queued | sent | retrying | dead | dropped
+    state: str  # queued | sent | retrying | dead | dropped | silenced | acknowledged
     attempts: int = 0
     error: str = ""
     at: float | None = None  # sent at
@@ -336,6 +339,8 @@ class DeliveryState:
         extra = ""
         if self.state in ("retrying", "dead") and self.error:
             extra = f" ({self.attempts} tries: {self.error[:80]})"
+        elif self.state in ("silenced", "acknowledged") and self.error:
+            extra = f" ({self.error})"
         return f"{self.target} {self.state}{extra}"
 
 

@@ -206,10 +206,26 @@ class ContentCapability(Capability):
                 return str(exc)
             return f"draft {d.id} is already published" if d.status == "published" else None
 
+        async def elsewhere(args: dict[str, Any]) -> list[Option]:
+            return self.other_channels(int(args["draft_id"]))
+
         return [DecisionKind("content_ready", {"draft_content": draft, "publish_content": publish,
                                                "skip_draft": skip, "unskip_draft": unskip},
                              preconditions={"publish_content": publishable,
-                                            "skip_draft": skippable})]
+                                            "skip_draft": skippable},
+                             alternatives={"publish_content": elsewhere})]
+
+    def other_channels(self, draft_id: int) -> list[Option]:
+        """A publish that failed can go out on another configured channel: drafted again
+        for it (each channel has its own shape), then asked as usual."""
+        try:
+            d = self.service.get(draft_id)
+        except CopilotError:
+            return []
+        return [Option(id=f"draft_{channel}", label=f"Draft it for {channel} instead",
+                       action="draft_content", args={"topic": d.topic, "channel": channel,
+                                                     "symbol": d.symbol, "tone": d.tone})
+                for channel in self.service.publishers if channel != d.channel]
 
     async def on_ready(self, draft: ContentDraft) -> Decision:
         for pending in self.decisions.pending("content_ready"):
@@ -264,10 +280,14 @@ class ContentCapability(Capability):
         if d.status in ("published", "publishing"):  # in doubt: recovery settles and tells
             return
         error = d.last_error or await self._why_unpublished(d)
+        # its open question (publish it?) is out of date: this one replaces it
+        await self.decisions.close_group(f"draft:{d.id}", "Its scheduled publish failed; "
+                                                          "a new question asks what to do.")
         await self.decisions.raise_decision(
             "content_ready", f"Scheduled publish of draft {d.id} to {d.channel} failed", [
                 Option(id="publish", label=f"Retry: publish to {d.channel}",
                        action="publish_content", args={"draft_id": d.id}),
+                *self.other_channels(draft_id),
                 Option(id="skip", label="Skip it", action="skip_draft",
                        args={"draft_id": d.id})],
             context=f"{error}\n\n{d.title}", symbol=d.symbol, default="skip",

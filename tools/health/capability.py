@@ -1,6 +1,7 @@
 """The health capability: checks of the kernel's parts, of the owner's endpoints and of
 every other capability (each declares its own), history, incidents, and the policy that
-turns an incident into a decision and a recovery into a notice."""
+tells them (``incidents.py``: decisions, repeats, silences and acknowledgements by
+component, recovery notices)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from typing import Any
 from langchain_core.tools import BaseTool
 
 from core.capability import Capability, Job, Kernel
-from core.decisions import ActionResult, DecisionKind, DecisionPort, Option
+from core.decisions import ActionResult, DecisionKind, DecisionPort
 from core.errors import InvalidInput, ProviderError
-from core.events import NOTICE
 from core.ports import HealthCheck
+from core.silences import Label
 from tools.health import checks
 from tools.health.grammar import GRAMMAR
+from tools.health.incidents import IncidentPolicy
 from tools.health.models import CheckRun, Incident
 from tools.health.monitor import HealthMonitor
 
@@ -71,8 +73,12 @@ class HealthCapability(Capability):
                checks.tasks_check(kernel.supervisor, kernel.db, tz), *endpoint_checks(kernel)]
         self.monitor = HealthMonitor(kernel.db, own, threshold=kernel.settings.incident_threshold,
                                      clock=kernel.clock, sources=others)
-        self.monitor.on_incident = self.on_incident
-        self.monitor.on_recovery = self.on_recovery
+        self.incidents = IncidentPolicy(
+            self.monitor, decisions, kernel.silences, kernel.bus.publish,
+            repeat_s=kernel.settings.incident_repeat_hours * 3600)
+        # silences and acknowledgements may match a component by its check's name
+        kernel.silences.register(Label("component", "health check",
+                                       known=lambda: set(self.monitor.checks)))
 
     def tools(self) -> list[BaseTool]:
         from tools.health.tools import make_health_tools
@@ -89,43 +95,12 @@ class HealthCapability(Capability):
                             {"seconds": max(10.0, check.interval_s)}))
         return jobs
 
-    # ---- incidents become decisions --------------------------------------------------
+    # ---- incidents become decisions (told by ``incidents.py``) -------------------------
     def decision_kinds(self) -> list[DecisionKind]:
-        return [DecisionKind("health_incident", {"silence_component": self._silence,
-                                                 "restart_component": self._restart})]
-
-    async def _silence(self, args: dict[str, Any]) -> ActionResult:
-        incident = self.monitor.silence(args["component"], float(args.get("minutes", 60)))
-        what = f"incident {incident.id}" if incident else "the component"
-        return ActionResult(f"Silenced {what} for {args.get('minutes', 60)} min.")
+        return [DecisionKind("health_incident", {"restart_component": self._restart})]
 
     async def _restart(self, args: dict[str, Any]) -> ActionResult:
         action = self.monitor.restart_actions.get(args["component"])
         if action is None:
             raise InvalidInput(f"No restart action is configured for {args['component']}.")
         return ActionResult(await action())
-
-    async def on_incident(self, incident: Incident) -> Any:
-        """N failures in a row: acknowledge, silence, or restart when a hook exists."""
-        options = [
-            Option(id="acknowledge", label="Acknowledge", action="noop",
-                   args={"summary": f"Acknowledged the {incident.component} incident."}),
-            Option(id="silence", label="Silence for 1 hour", action="silence_component",
-                   args={"component": incident.component, "minutes": 60}),
-        ]
-        if incident.component in self.monitor.restart_actions:
-            options.append(Option(id="restart", label=f"Restart {incident.component}",
-                                  action="restart_component",
-                                  args={"component": incident.component}))
-        return await self.decisions.raise_decision(
-            "health_incident", f"{incident.component} is down", options,
-            context=f"{incident.failures} failed checks in a row: {incident.last_error}",
-            source_key=f"incident:{incident.id}", default="acknowledge")
-
-    async def on_recovery(self, incident: Incident, message: str) -> None:
-        """Recovery closes the incident's decision and tells the owner."""
-        if incident.decision_id is not None:
-            d = self.decisions.get(incident.decision_id)
-            if d.status == "pending":
-                await self.decisions.close(d.id or 0, f"{incident.component} recovered on its own")
-        await self.kernel.bus.publish(NOTICE, f"✅ {message}")

@@ -3,6 +3,7 @@ incident (and a decision for the owner); recovery closes it and says so."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,6 +19,13 @@ from tools.health.models import CheckRun, Incident
 
 log = structlog.get_logger(__name__)
 SPARK = "▁▂▃▄▅▆▇█"
+
+
+def fingerprint(detail: str) -> str:
+    """What kind of failure a check's detail says, without the numbers that vary from
+    one check to the next: "HTTP 500, expected 200" and "no answer within 5 s" differ,
+    "slow: 2300 ms" and "slow: 2410 ms" do not."""
+    return re.sub(r"(?<!HTTP )\b\d+(?:\.\d+)?", "#", detail).strip()
 
 
 def sparkline(values: list[float]) -> str:
@@ -39,8 +47,10 @@ class HealthMonitor:
         self.clock = clock
         self.failures: dict[str, int] = {}
         self.latest: dict[str, CheckRun] = {}
-        # set by the capability: raise an incident decision / tell the owner
+        # set by the capability: raise an incident decision / follow an open one (repeat,
+        # changed failure, silence ended) / tell the owner it recovered
         self.on_incident: Callable[[Incident], Awaitable[Any]] | None = None
+        self.on_still_down: Callable[[Incident, CheckRun], Awaitable[Any]] | None = None
         self.on_recovery: Callable[[Incident, str], Awaitable[Any]] | None = None
 
     @property
@@ -85,7 +95,8 @@ class HealthMonitor:
             incident = self.open_incident(name)
             if incident is None and self.failures[name] >= self.threshold:
                 incident = Incident(component=name, opened_at=self.clock(),
-                                    failures=self.failures[name], last_error=run.detail)
+                                    failures=self.failures[name], last_error=run.detail,
+                                    fingerprint=fingerprint(run.detail))
                 with Session(self.sql) as s:
                     s.add(incident)
                     s.commit()
@@ -94,30 +105,27 @@ class HealthMonitor:
                 if self.on_incident is not None:
                     decision = await self.on_incident(incident)
                     if decision is not None:
-                        self._update(incident.id or 0, decision_id=decision.id)
+                        self.update(incident.id or 0, decision_id=decision.id)
             elif incident is not None:
-                self._update(incident.id or 0, failures=self.failures[name], last_error=run.detail)
+                self.update(incident.id or 0, failures=self.failures[name],
+                            last_error=run.detail)
+                if self.on_still_down is not None:  # with the incident as it was before
+                    await self.on_still_down(incident, run)
             return
         self.failures[name] = 0
         if run.status == "ok":
             incident = self.open_incident(name)
             if incident is not None:
-                closed = self._update(incident.id or 0, status="closed", closed_at=self.clock())
+                closed = self.update(incident.id or 0, status="closed", closed_at=self.clock())
                 minutes = (closed.closed_at - closed.opened_at) / 60  # type: ignore[operator]
                 message = f"{name} recovered after {minutes:.0f} min; incident {closed.id} closed."
                 log.warning("incident closed", component=name, minutes=round(minutes, 1))
                 if self.on_recovery is not None:
                     await self.on_recovery(closed, message)
 
-    def _update(self, incident_id: int, **values: Any) -> Incident:
+    def update(self, incident_id: int, **values: Any) -> Incident:
         return update_row(self.sql, Incident, incident_id,
                           not_found=f"There is no incident {incident_id}.", **values)
-
-    def silence(self, component: str, minutes: float) -> Incident | None:
-        incident = self.open_incident(component)
-        if incident is None:
-            return None
-        return self._update(incident.id or 0, silenced_until=self.clock() + minutes * 60)
 
     # ---- reading ----------------------------------------------------------------------
     def history(self, component: str, limit: int = 20) -> list[CheckRun]:

@@ -115,7 +115,11 @@ async def test_decision_button_works_after_the_bot_is_rebuilt(owner_env):
         assert resolved.status == "decided" and resolved.chosen == "snooze"
         assert rt2.alerts.service.get(rule.id).snoozed_until is not None
         edit = message.edits[0]
-        assert edit["view"] is None and "Decided by owner" in edit["embed"].fields[0].name
+        assert "Decided by owner" in edit["embed"].fields[0].name
+        # the outcome keeps an Undo button for the undo window
+        assert [i.item.custom_id for i in edit["view"].children] == \
+            [f"copilot:undo:{decision.id}"]
+        assert edit["embed"].fields[1].name == "Undo"
         await bot2.close()
 
 

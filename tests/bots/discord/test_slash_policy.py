@@ -48,6 +48,8 @@ COMMANDS = [
     ("draft_delete", {"draft_id": 1}), ("undo", {}), ("briefing", {}),
     ("health", {}), ("review", {}),
     ("decisions", {}), ("memory", {"query": "alerts"}), ("autopilot", {}), ("new", {}),
+    ("decide_all", {"option": "dismiss"}), ("digest", {}), ("silence", {"symbol": "TSLA"}),
+    ("ack", {"symbol": "TSLA"}), ("silences", {}), ("unsilence", {"silence_id": 1}),
 ]
 
 

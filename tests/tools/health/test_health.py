@@ -122,8 +122,10 @@ async def test_silence_action_from_the_incident_decision(monkeypatch):
         await rt.health.monitor.run("api")
         d = next(d for d in rt.decisions.pending() if d.kind == "health_incident")
         done = await rt.decisions.decide(d.id, "silence", Caller.local_owner())
-        assert done.outcome.startswith("Silenced incident")
-        assert rt.health.monitor.open_incident("api").silenced_until is not None
+        assert done.outcome.startswith("Silenced api until ")
+        silence = rt.kernel.silences.muted({"component": "api"})
+        assert silence is not None and silence.kind == "silence"
+        assert silence.until == pytest.approx(done.decided_at + 3600)
 
 
 def test_a_token_never_reaches_any_log_sink(tmp_path, capsys, monkeypatch, settings):
