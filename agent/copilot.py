@@ -108,7 +108,8 @@ class NoticeInbox:
         """What happened without the owner (autopilot, expiry, a question gone), with
         its undo while the window is open."""
         if decision.decided_by in ("autopilot", "system"):
-            self._add(Notice(decision.told(self.undo)))
+            self._add(Notice(decision.told(self.undo, self._copilot.settings.timezone,
+                                           self._copilot.clock())))
 
     def drain(self) -> list[Notice]:
         out = [Notice(text) for text in self._copilot.alerts.console.drain()]

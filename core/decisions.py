@@ -150,7 +150,8 @@ class Decision(SQLModel, table=True):
         """Its undo asks the question again (the choice itself ran no action)."""
         return bool(self.undo_json) and json.loads(self.undo_json or "[]")[:1] == [REOPEN]
 
-    def told(self, undo: str = "undo {id}") -> str:
+    def told(self, undo: str = "undo {id}", tz: str | None = None,
+             now: float | None = None) -> str:
         """One line telling an outcome nobody watched happen (autopilot, expiry, a
         question that went away), with its undo while the window is open; ``undo`` is
         how the front end says it (``/undo {id}``)."""
@@ -168,7 +169,7 @@ class Decision(SQLModel, table=True):
             from core.silences import at_text
 
             again = " (asks it again)" if self.reopens else ""
-            line += f" Undo until {at_text(self.undo_until)}{again}: " \
+            line += f" Undo until {at_text(self.undo_until, tz, now)}{again}: " \
                     f"`{undo.format(id=self.id)}`."
         return line
 

@@ -73,8 +73,11 @@ class Context:
     last_args: Args = field(default_factory=dict)
     last_calls: list[tuple[str, Args]] = field(default_factory=list)  # the last turn's
     symbols: list[str] = field(default_factory=list)  # of the last call that named any
+    recent_symbols: list[str] = field(default_factory=list)  # said or looked at, oldest first
+    quotes: list[Args] = field(default_factory=list)  # {symbol, price} of the last quotes
     alert_id: int | None = None  # created, updated, snoozed or the only one listed
     alert: Args = field(default_factory=dict)  # its fields as last seen
+    alert_before: Args = field(default_factory=dict)  # before the last update ("revert")
     alerts: list[Args] = field(default_factory=list)  # made in this conversation, oldest first
     alert_ambiguous: bool = False  # the last turn made several: "it" needs asking
     draft_id: int | None = None
@@ -147,8 +150,11 @@ class Intent:
     mutating: bool = False
     # considered only when this holds ("draft 3" is never a new draft)
     when: Callable[[Entities, Context], bool] | None = None
-    # evidence beyond trigger words (a calendar period and a ticker suggest history)
+    # evidence beyond trigger words, counted once a trigger is there (a calendar period
+    # and a ticker suggest history) ...
     boost: Callable[[Entities, Context], float] | None = None
+    # ... or on its own (a ticker, a direction and a level are an alert however it is said)
+    evidence: Callable[[Entities, Context], float] | None = None
 
     def applies(self, entities: Entities, ctx: Context) -> bool:
         return self.when is None or self.when(entities, ctx)
@@ -161,6 +167,8 @@ class Intent:
             total += 0.5
         if self.boost is not None and total > 0:
             total += self.boost(entities, ctx or Context())
+        if self.evidence is not None:
+            total += self.evidence(entities, ctx or Context())
         return total
 
 
@@ -225,10 +233,18 @@ def pick(candidates: list[Args], e: Entities, current: int | None = None) -> Arg
             return pool[index] if -len(pool) <= index < len(pool) else None
     levels = [c for c in pool if isinstance(c.get("threshold"), int | float)]
     if len(levels) == len(pool):
-        if re.search(r"\b(lower|lowest|smaller|bottom|below one)\b", e.norm):
+        at = [c for c in levels if any(abs(float(c["threshold"]) - p) < 1e-6 for p in e.prices)]
+        if len(at) == 1:  # "the 250"
+            return at[0]
+        if re.search(r"\b(lower|lowest|smaller|bottom)\b", e.norm):
             return min(levels, key=lambda c: c["threshold"])
-        if re.search(r"\b(higher|highest|bigger|upper|top|above one)\b", e.norm):
+        if re.search(r"\b(higher|highest|bigger|upper|top)\b", e.norm):
             return max(levels, key=lambda c: c["threshold"])
+    named = re.search(r"\bthe (\w+) one\b", e.norm)
+    if named and not found:  # "the fed one": a word of its topic (not a ticker said again)
+        by_topic = [c for c in pool if named.group(1) in str(c.get("topic", "")).lower().split()]
+        if len(by_topic) == 1:
+            return by_topic[0]
     return found[0] if len(found) == 1 else None
 
 def per_symbol(extra: Callable[[Entities], Args] | None = None) -> Builder:

@@ -77,15 +77,16 @@ class Silence(SQLModel, table=True):
         parts += [f"{k}={v}" for k, v in m.items() if k not in ("component", "symbol", "rule")]
         return " ".join(parts)
 
-    def describe(self, now: float) -> str:
+    def describe(self, now: float, tz: str | None = None) -> str:
         if self.kind == "ack":
             state = "acknowledged until it is resolved or changes"
             if self.ended_at is not None:
-                state = f"acknowledgement ended at {at_text(self.ended_at)} ({self.end_reason})"
+                state = (f"acknowledgement ended at {at_text(self.ended_at, tz, now)} "
+                         f"({self.end_reason})")
         elif self.until is not None and self.until <= now:
-            state = f"silence ended at {at_text(self.until)}"
+            state = f"silence ended at {at_text(self.until, tz, now)}"
         else:
-            state = f"silenced until {at_text(self.until or now)}"
+            state = f"silenced until {at_text(self.until or now, tz, now)}"
         return f"#{self.id} {self.subject()}: {state}"
 
     def as_dict(self) -> dict[str, Any]:
@@ -111,11 +112,11 @@ class SilenceBook:
         self.sql = engine
         self.clock = clock
         self.timezone = timezone  # the owner's: how notices show times
+        self.labels: dict[str, Label] = {}
 
     def at(self, ts: float) -> str:
         """``ts`` on the owner's clock (the day is said when it is not today)."""
         return at_text(ts, self.timezone, now=self.clock())
-        self.labels: dict[str, Label] = {}
 
     def register(self, label: Label) -> None:
         self.labels[label.name] = label

@@ -44,7 +44,7 @@ UNIVERSE: dict[str, tuple[str, str, str, float, tuple[str, ...]]] = {
     "V": ("Visa Inc.", "NYSE", "Equity", 290.0, ("visa",)),
     "MA": ("Mastercard Incorporated", "NYSE", "Equity", 510.0, ("mastercard",)),
     "PYPL": ("PayPal Holdings, Inc.", "NASDAQ", "Equity", 80.0, ("paypal",)),
-    "BRK.B": ("Berkshire Hathaway Inc. Class B", "NYSE", "Equity", 460.0, ("berkshire",)),
+    "BRK.B": ("Berkshire Hathaway Inc. Class B", "NYSE", "Equity", 460.0, ("berkshire", "berkshire b", "berkshire hathaway", "brk b", "brk.b", "brkb")),
     "JNJ": ("Johnson & Johnson", "NYSE", "Equity", 160.0, ("johnson & johnson", "j&j")),
     "PFE": ("Pfizer Inc.", "NYSE", "Equity", 28.0, ("pfizer",)),
     "LLY": ("Eli Lilly and Company", "NYSE", "Equity", 880.0, ("eli lilly", "lilly")),

@@ -162,7 +162,8 @@ class DecisionsCapability(Capability):
         else:
             since, word = now - hours * 3600, f"in the last {hours:g} h"
         return "\n".join([*self.pending_by_kind(),
-                          *activity_lines(self.service.resolved_since(since), word, undo)])
+                          *activity_lines(self.service.resolved_since(since), word, undo,
+                                          self.kernel.settings.timezone)])
 
     async def briefing_decision(self, session: str) -> Decision:
         """Movers, alerts fired, drafts waiting, pending decisions: whatever each

@@ -37,7 +37,7 @@ def pending_lines(groups: dict[str, list[Decision]]) -> list[str]:
 
 
 def activity_lines(resolved: list[tuple[str, Decision]], since_word: str,
-                   undo: str) -> list[str]:
+                   undo: str, tz: str | None = None) -> list[str]:
     """Autopilot's choices (with their undo while open), expiries and questions that
     went away since ``since_word``; ``resolved`` is (event, decision now) pairs."""
     auto = [d for event, d in resolved if event == "auto"]
@@ -48,7 +48,7 @@ def activity_lines(resolved: list[tuple[str, Decision]], since_word: str,
                                                  if auto else "nothing")]
     for d in auto:
         if d.decided_by == "autopilot" and d.status == "auto":
-            lines.append(f"- {d.told(undo)}")
+            lines.append(f"- {d.told(undo, tz)}")
         else:  # undone since (and maybe answered by the owner)
             now = f"; now {d.status}" + (f" by you: {d.outcome}" if d.decided_by == "owner"
                                          else "")

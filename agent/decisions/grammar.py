@@ -83,10 +83,20 @@ def _decide(e: Entities, ctx: Context) -> Built:
     return {"decision_id": decision_id, "option": option}
 
 
+def _bulk_answer(e: Entities, ctx: Context) -> bool:
+    """'dismiss all alert decisions', 'snooze all TSLA', 'clear out the fired-alert stuff':
+    an answer word and a set (all / every / a kind / a ticker)."""
+    answer = re.search(r"\b(dismiss|skip|snooze|ack|acknowledge|clear|clear out|ignore|"
+                       r"approve|publish|silence)\b", e.norm)
+    many = re.search(r"\b(all|every|everything|each|ones|stuff|bulk|both|them all)\b", e.norm)
+    return bool(answer and many) and "decision" not in e.ids
+
+
 def _decide_all(e: Entities, ctx: Context) -> Built:
     option = _option(e, ctx) or "dismiss"
     args: Args = {"option": option}
-    kind = _kind(e.norm)
+    kind = _kind(e.norm) or (ctx.decision_kind if re.search(r"\b(both|them|those|these)\b",
+                                                           e.norm) else None)
     if kind:
         args["kind"] = kind
     if e.symbols:
@@ -124,16 +134,21 @@ def _autopilot(e: Entities, ctx: Context) -> Built:
     n = e.norm
     if re.search(r"\bstatus\b", n) or re.match(r"(is|are|was|what|which|hows|how)\b", n):
         action = "status"  # "is autopilot on?" asks, it doesn't switch
+    elif re.search(r"\b(let (?:autopilot|it)|take (?:those|them|these|over|it)|handle|"
+                   r"enable|turn on|turn it on|switch on|activate|allow|for me|on its own|"
+                   r"by itself|can autopilot)\b", n):
+        action = "enable"
     elif re.search(r"\b(disable|turn off|turn it off|switch off|stop|off|deactivate|pause|"
                    r"kill|no more)\b", n):
         action = "disable"
-    elif re.search(r"\b(enable|turn on|turn it on|switch on|start|activate|allow|let|on|"
-                   r"handle)\b", n):
+    elif re.search(r"\b(start|let|on)\b", n):
         action = "enable"
     else:
         action = "status"
     args: Args = {"action": action}
     kind = _kind(n) or (ctx.autopilot_kind if e.refers_back or action != "status" else None)
+    if kind is None and e.refers_back and ctx.decision_kind:
+        kind = ctx.decision_kind  # "let autopilot take those": the decisions just seen
     if kind:
         args["kind"] = kind
     elif action != "status":
@@ -141,6 +156,61 @@ def _autopilot(e: Entities, ctx: Context) -> Built:
                    "decisions: alerts, content, health incidents, architecture findings or "
                    "briefings?")
     return args
+
+
+def _digest(e: Entities, ctx: Context) -> Args:
+    m = re.search(r"\b(?:last|past)\s+(\d+)\s*(?:h|hrs?|hours?)\b", e.norm)
+    if m:
+        return {"hours": int(m.group(1))}
+    if e.duration_min and e.duration_min >= 60 and re.search(r"\b(last|past)\b", e.norm):
+        return {"hours": e.duration_min // 60}
+    return {}
+
+
+def _matchers(e: Entities, ctx: Context) -> Args:
+    """What a silence or an acknowledgement is about: an alert by number, a ticker, or a
+    health component / service."""
+    if "alert" in e.ids:
+        return {"alert_id": e.ids["alert"]}
+    if e.symbols:
+        return {"symbol": e.symbols[0]}
+    m = re.search(r"\b(?:the |my )?([a-z][a-z0-9]*(?:-[a-z0-9]+)+|website|site|database|db|"
+                  r"scheduler|market(?: data)?|feed|discord|disk|deliveries|content|memory|"
+                  r"wordpress|api)\b(?:\s+(?:incident|service|check|alerts?))?", e.norm)
+    if m:
+        name = {"db": "database", "site": "website", "feed": "market", "market data": "market",
+                "wordpress": "content"}.get(m.group(1), m.group(1))
+        return {"component": name}
+    if ctx.component and e.refers_back:
+        return {"component": ctx.component}
+    return {}
+
+
+def _silence(e: Entities, ctx: Context) -> Built:
+    found = _matchers(e, ctx)
+    if not found:
+        return Ask("Silence what: a ticker (TSLA), an alert (alert 4) or a service (the "
+                   "website), and for how long?")
+    return {**found, "minutes": e.duration_min or 60}
+
+
+def _acknowledge(e: Entities, ctx: Context) -> Built:
+    found = _matchers(e, ctx)
+    if not found:
+        return Ask("Acknowledge what: a service (the website), a ticker or an alert?")
+    return found
+
+
+def _unsilence(e: Entities, ctx: Context) -> Built:
+    silence_id = e.ids.get("id") or (e.bare_ints[0] if len(e.bare_ints) == 1 else None)
+    if silence_id is None:
+        return Ask("Which silence should I lift? 'what's silenced' lists them with numbers.")
+    return {"silence_id": silence_id}
+
+
+def _no_alert_number(e: Entities, ctx: Context) -> bool:
+    """'mute alert 4 for 30 min' is the alert's snooze; silences are by ticker or service."""
+    return "alert" not in e.ids and "decision" not in e.ids
 
 
 # ---- follow-ups: the decision (or autopilot switch) the conversation is on --------------
@@ -168,7 +238,23 @@ def _answer_it(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     if option == "publish" and ctx.draft_id is not None and ctx.last_tool not in (
             "publish_content", "pending_decisions", "decide"):
         return None  # "publish it" after a draft is the draft's publish
+    if draft is None and re.search(r"\b(both|all of them|them all|all)\b", e.norm) and \
+            ctx.decision_kind and not option.isdigit():
+        return "decide_all", {"option": option, "kind": ctx.decision_kind}  # "skip both"
     return "decide", {"decision_id": decision_id, "option": option}
+
+
+def _bring_back(e: Entities, ctx: Context) -> tuple[str, Built] | None:
+    """'bring back the first one' after skipping drafts: undo that draft's decision."""
+    from core.grammar import pick
+
+    if not re.search(r"\b(bring (?:it |that |them )?back|unskip|restore|revive)\b", e.norm):
+        return None
+    draft = pick(ctx.drafts, e, ctx.draft_id) or (ctx.drafts[-1] if len(ctx.drafts) == 1
+                                                    else None)
+    if draft is None or not draft.get("decision_id"):
+        return None
+    return "undo", {"decision_id": draft["decision_id"]}
 
 
 def _autopilot_again(e: Entities, ctx: Context) -> tuple[str, Built] | None:
@@ -184,7 +270,13 @@ def _autopilot_again(e: Entities, ctx: Context) -> tuple[str, Built] | None:
         if ctx.last_args.get("kind"):
             args["kind"] = ctx.last_args["kind"]
         return "autopilot", args
-    if not re.search(r"\b(on|off|enable|disable|status)\b", e.norm):
+    if re.search(r"\b(stands?|status|where is it|how is it)\b", e.norm):
+        return "autopilot", {"action": "status"}
+    kind = _kind(e.norm)
+    if kind and last in ("enable", "disable") and re.search(r"\b(too|also|and|as well)\b",
+                                                            e.norm):
+        return "autopilot", {"action": last, "kind": kind}  # "and briefings too"
+    if not re.search(r"\b(on|off|enable|disable)\b", e.norm):
         return None
     return "autopilot", _autopilot(Entities(text=e.text, norm=e.norm + " autopilot",
                                             refers_back=True), ctx)
@@ -198,10 +290,11 @@ GRAMMAR = Grammar(
              "waiting for me": 4, "inbox": 3, "to decide": 3.5, "open questions": 3,
              "anything for me": 3.5, "what needs": 2.5, "todo": 2, "to do": 1.5,
              "approve": 1, "outstanding": 2.5, "need me": 3, "my call": 3,
-             "approvals": 3, "needs my call": 4, "open decisions": 4},
+             "approvals": 3, "needs my call": 4, "open decisions": 4, "owe you": 4,
+             "answers": 1.5, "waiting for an answer": 4, "any questions for me": 4},
             lambda e, ctx: {},
             vetoes=("past", "last time", "remember", "recall", "did i", "autopilot",
-                    "drafts", "alerts", "dismiss", "skip", "all"),
+                    "drafts", "alerts", "dismiss", "skip"),
             examples=("what needs my attention", "anything waiting on me", "pending decisions",
                       "what decisions are open", "any approvals pending", "whats in my inbox"),
         ),
@@ -225,7 +318,8 @@ GRAMMAR = Grammar(
             "decide_all",
             {"all": 1.5, "every": 1.5, "everything": 1.5, "dismiss": 2, "skip": 1.5,
              "snooze": 1, "acknowledge": 1.5, "ack": 1.5, "clear": 1.5, "decisions": 1,
-             "all alert decisions": 4, "bulk": 2},
+             "all alert decisions": 4, "bulk": 2, "clear out": 3, "saw them": 2,
+             "already": 1, "stuff": 0.5},
             _decide_all,
             vetoes=("autopilot", "undo", "my alerts", "delete", "remove", "list", "show",
                     "what", "draft ref"),
@@ -233,11 +327,13 @@ GRAMMAR = Grammar(
                       "acknowledge all the health incidents", "dismiss everything for sym",
                       "skip every pending content decision"),
             mutating=True,
+            when=_bulk_answer,
         ),
         Intent(
             "undo",
             {"undo": 5, "revert": 4, "roll back": 4, "rollback": 4, "take it back": 3.5,
-             "put it back": 2.5, "reverse": 3, "oops": 1.5},
+             "put it back": 2.5, "reverse": 3, "oops": 1.5, "put them back": 3,
+             "bring them back": 3, "bring it back": 3, "restore": 3},
             _undo,
             vetoes=("watchlist",),
             examples=("undo that", "undo decision ref", "revert the last decision",
@@ -252,7 +348,8 @@ GRAMMAR = Grammar(
              "what do i usually": 3.5, "chose": 2.5, "picked": 2.5, "memory": 2,
              "how i handled": 3.5, "handled": 2, "ever": 1.5},
             _recall,
-            vetoes=("autopilot", "undo"),
+            vetoes=("autopilot", "undo", "miss", "levels", "alerts set", "okay", "ok",
+                    "working", "healthy", "felt off", "broken", "is the"),
             examples=("what did i do last time a sym alert fired", "how did i handle similar "
                       "content decisions before", "remind me what i picked for past sym alerts",
                       "have i ever skipped a blog post about sym"),
@@ -279,8 +376,58 @@ GRAMMAR = Grammar(
             examples=("brief me", "whats on my plate", "catch me up on everything",
                       "morning rundown", "what did i miss", "give me the digest"),
         ),
+        Intent(
+            "digest",
+            {"digest": 4.5, "what did autopilot do": 5, "what happened": 3.5,
+             "while i was away": 3, "while i was out": 3, "autopilot do today": 5,
+             "what has autopilot done": 5, "activity": 2, "recap of decisions": 4},
+            _digest,
+            vetoes=("draft", "write", "post", "newsletter", "chart", "price"),
+            examples=("what did autopilot do today", "decision digest",
+                      "what happened in the last 3 hours", "what happened while i was away"),
+        ),
+        Intent(
+            "silence",
+            {"silence": 3.5, "mute": 3, "shut up about": 3.5, "quiet": 2, "stop pinging": 3,
+             "stop telling": 3, "no more alerts": 2.5, "hush": 3, "for": 0.3},
+            _silence,
+            vetoes=("unmute", "unsilence", "lift", "what is silenced", "whats silenced",
+                    "silences", "decision", "autopilot"),
+            examples=("silence sym for an hour", "mute all sym alerts for num minutes",
+                      "silence the website for 2 hours", "stop pinging me about sym today"),
+            mutating=True,
+            when=_no_alert_number,
+        ),
+        Intent(
+            "acknowledge",
+            {"ack": 3.5, "acknowledge": 3.5, "acknowledged": 3, "aware": 2, "on it": 2,
+             "i know": 1.5, "known issue": 3, "stop reminding": 3.5},
+            _acknowledge,
+            vetoes=("all", "every", "decision", "autopilot"),
+            examples=("ack the website incident", "acknowledge the scanner-api incident",
+                      "i know the db is down stop reminding me", "ack sym"),
+            mutating=True,
+            when=_no_alert_number,
+        ),
+        Intent(
+            "silences",
+            {"silences": 4, "silenced": 3.5, "muted": 3, "whats silenced": 5,
+             "what is silenced": 5, "what is muted": 5, "any mutes": 4, "acknowledged": 1.5},
+            lambda e, ctx: {},
+            vetoes=("silence the", "unsilence", "lift"),
+            examples=("whats silenced", "list silences", "what is muted right now"),
+        ),
+        Intent(
+            "unsilence",
+            {"unsilence": 5, "unmute": 5, "lift": 3, "lift silence": 5, "end silence": 5,
+             "remove silence": 5, "cancel silence": 5},
+            _unsilence,
+            examples=("lift silence ref", "unmute ref", "end silence ref"),
+            mutating=True,
+        ),
     ),
-    words=frozenset({"autopilot", "decision", "decisions", "pending", "briefing", "undo"}),
-    follow_ups=(FollowUp("autopilot-again", _autopilot_again),
+    words=frozenset({"autopilot", "decision", "decisions", "pending", "briefing", "undo",
+                     "silence", "acknowledge", "digest"}),
+    follow_ups=(FollowUp("autopilot-again", _autopilot_again), FollowUp("bring-back", _bring_back),
                 FollowUp("answer-decision", _answer_it)),
 )

@@ -5,6 +5,7 @@ acknowledge, list and lift. The matcher model itself is the kernel's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -16,11 +17,11 @@ from core.errors import CopilotError
 from core.silences import Silence, SilenceBook, at_text
 
 
-def silence_text(s: Silence, tz: str | None = None) -> str:
+def silence_text(s: Silence, at: Callable[[float], str] = at_text) -> str:
     if s.kind == "ack":
         return (f"Acknowledged {s.subject()}: no more reminders until it is resolved or "
                 f"changes (#{s.id}).")
-    return f"Silenced {s.subject()} until {at_text(s.until or s.starts_at, tz)} (#{s.id})."
+    return f"Silenced {s.subject()} until {at(s.until or s.starts_at)} (#{s.id})."
 
 
 def silence_actions(book: SilenceBook) -> tuple[dict[str, Action], dict[str, Precondition]]:
@@ -30,12 +31,12 @@ def silence_actions(book: SilenceBook) -> tuple[dict[str, Action], dict[str, Pre
     async def silence(args: dict[str, Any]) -> ActionResult:
         s = book.silence(book.matchers(args.get("matchers") or {}),
                          float(args.get("minutes", 60)), comment=str(args.get("comment", "")))
-        return ActionResult(silence_text(s, book.timezone), undo=("unsilence", {"silence_id": s.id}))
+        return ActionResult(silence_text(s, book.at), undo=("unsilence", {"silence_id": s.id}))
 
     async def acknowledge(args: dict[str, Any]) -> ActionResult:
         s = book.acknowledge(book.matchers(args.get("matchers") or {}),
                              comment=str(args.get("comment", "")))
-        return ActionResult(silence_text(s, book.timezone), undo=("unsilence", {"silence_id": s.id}))
+        return ActionResult(silence_text(s, book.at), undo=("unsilence", {"silence_id": s.id}))
 
     async def unsilence(args: dict[str, Any]) -> ActionResult:
         s = book.lift(int(args["silence_id"]))
@@ -71,7 +72,7 @@ def make_silence_tools(book: SilenceBook) -> list[BaseTool]:
         told once."""
         require_owner(caller_from_config(config), "silence notifications")
         s = book.silence(matchers(component, symbol, alert_id), minutes, comment=comment)
-        return {"summary": silence_text(s, book.timezone), "silence": s.as_dict()}
+        return {"summary": silence_text(s, book.at), "silence": s.as_dict()}
 
     @tool
     def acknowledge(config: RunnableConfig, component: str | None = None,
@@ -81,7 +82,7 @@ def make_silence_tools(book: SilenceBook) -> list[BaseTool]:
         an edited alert)."""
         require_owner(caller_from_config(config), "acknowledge")
         s = book.acknowledge(matchers(component, symbol, alert_id))
-        return {"summary": silence_text(s, book.timezone), "silence": s.as_dict()}
+        return {"summary": silence_text(s, book.at), "silence": s.as_dict()}
 
     @tool
     def silences(config: RunnableConfig) -> dict[str, Any]:
@@ -91,7 +92,7 @@ def make_silence_tools(book: SilenceBook) -> list[BaseTool]:
         rows = book.active()
         if not rows:
             return {"summary": "Nothing is silenced or acknowledged.", "silences": []}
-        return {"summary": "\n".join(s.describe(now) for s in rows),
+        return {"summary": "\n".join(s.describe(now, book.timezone) for s in rows),
                 "silences": [s.as_dict() for s in rows]}
 
     @tool

@@ -11,6 +11,8 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
+from agent.offline.extract import find_symbols
+from agent.offline.normalize import simplify
 from core.grammar import Context
 
 ALERT_TOOLS = ("create_alert", "update_alert", "delete_alert", "snooze_alert")
@@ -47,7 +49,7 @@ def read_context(messages: list[BaseMessage]) -> Context:
     turn: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
     for m in messages:
         if isinstance(m, HumanMessage):
-            _end_turn(ctx, turn)
+            _end_turn(ctx, turn, human)
             ctx.turns += 1
             human, turn = _text(m), []
             ctx.pending = None
@@ -64,13 +66,32 @@ def read_context(messages: list[BaseMessage]) -> Context:
             turn.append((name, args, result))
             ctx.last_calls = [(n, a) for n, a, _ in turn]
             _apply(ctx, name, args, result)
-    _end_turn(ctx, turn)
+    _end_turn(ctx, turn, human)
     return ctx
 
 
-def _end_turn(ctx: Context, turn: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> None:
+def _remember_symbols(ctx: Context, symbols: list[str]) -> None:
+    for s in symbols:
+        if s in ctx.recent_symbols:
+            ctx.recent_symbols.remove(s)
+        ctx.recent_symbols.append(s)
+    ctx.recent_symbols = ctx.recent_symbols[-8:]
+
+
+def _end_turn(ctx: Context, turn: list[tuple[str, dict[str, Any], dict[str, Any]]],
+              human: str) -> None:
     """What a whole turn points at: several alerts or drafts made at once stay candidates
-    ("delete it" then asks which); several symbols looked at stay "them"."""
+    ("delete it" then asks which); several symbols looked at stay "them"; a ticker said in
+    a turn that called no tool (a refused or unclear request) is still "it"."""
+    said = find_symbols(human, simplify(human)) if human else []
+    if said and not any(a.get("symbol") for _, a, _ in turn):
+        ctx.symbols = said
+    _remember_symbols(ctx, said + [str(a["symbol"]).upper() for _, a, _ in turn
+                                   if a.get("symbol")])
+    quoted = [{"symbol": r.get("symbol") or a.get("symbol"), "price": r.get("price")}
+              for n, a, r in turn if n == "get_quote" and isinstance(r.get("price"), int | float)]
+    if quoted:
+        ctx.quotes = quoted
     made = [(a, r) for n, a, r in turn if n == "create_alert" and r.get("alert_id")]
     if made:
         new = [{"id": r["alert_id"], **{k: v for k, v in a.items() if k != "force"}}
@@ -79,8 +100,8 @@ def _end_turn(ctx: Context, turn: list[tuple[str, dict[str, Any], dict[str, Any]
         ctx.alert_ambiguous = len(made) > 1
     drafted = [(a, r) for n, a, r in turn if n == "draft_content" and r.get("draft_id")]
     if drafted:
-        new = [{"id": r["draft_id"], "symbol": a.get("symbol"),
-                "channel": r.get("channel") or a.get("channel"),
+        new = [{"id": r["draft_id"], "symbol": a.get("symbol"), "topic": a.get("topic", ""),
+                "tone": a.get("tone"), "channel": r.get("channel") or a.get("channel"),
                 "decision_id": r.get("decision_id"), "options": r.get("options") or []}
                for a, r in drafted]
         ctx.drafts = _recent(ctx.drafts, new)
@@ -111,13 +132,22 @@ def _apply(ctx: Context, name: str, args: dict[str, Any], result: dict[str, Any]
             ctx.alert_id = int(alert_id)
         alert = result.get("alert")
         if isinstance(alert, dict):
+            if name == "update_alert":
+                ctx.alert_before = dict(ctx.alert)
             ctx.alert = alert
         elif name == "create_alert" and not result.get("created", True):
             ctx.alert = {**args, "proposed": True}  # asked to confirm: "yes" / "force it"
+        elif name == "update_alert" and not result.get("updated", True):
+            ctx.alert = {**ctx.alert, "proposed_update": dict(args)}
         if name != "create_alert" and alert_id:
             ctx.alert_ambiguous = False
-            if name == "delete_alert":
+            if name == "delete_alert":  # gone: no longer "it", still what "instead" is about
+                gone = next((a for a in ctx.alerts if a.get("id") == alert_id), None)
+                if gone is not None or ctx.alert.get("id") != alert_id:
+                    ctx.alert = dict(gone or {"id": alert_id})
                 ctx.alerts = [a for a in ctx.alerts if a.get("id") != alert_id]
+                ctx.alert_id = None
+                ctx.alert = {**ctx.alert, "deleted": True}
     elif name == "list_alerts" and ok:
         alerts = [a for a in result.get("alerts") or [] if isinstance(a, dict)]
         if alerts:
@@ -155,6 +185,8 @@ def _apply(ctx: Context, name: str, args: dict[str, Any], result: dict[str, Any]
             ctx.decision_kind = pending[-1].get("kind")
             ctx.decision_options = [str(o.get("id")) for o in pending[-1].get("options") or []
                                     if isinstance(o, dict)]
+    if name == "decide_all" and args.get("kind"):
+        ctx.decision_kind = args["kind"]
     if name == "autopilot":
         ctx.autopilot_kind = args.get("kind") or ctx.autopilot_kind
     if name in ("system_health", "recent_errors") and args.get("component"):

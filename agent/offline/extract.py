@@ -51,12 +51,14 @@ WORD_NUMBERS = {
 }
 _QTY = r"(\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|" \
     r"fifteen|twenty|thirty|forty five|ninety|half an|half a|couple of|couple|few)"
+_QTY_WORDS = r"(an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|" \
+    r"thirty|forty five|ninety|half an|half a|couple of|couple|few)"
 UNIT_MINUTES = {
     "s": 1 / 60, "sec": 1 / 60, "second": 1 / 60, "m": 1, "min": 1, "minute": 1,
     "h": 60, "hr": 60, "hour": 60, "d": 1440, "day": 1440, "w": 10080, "wk": 10080,
     "week": 10080,
 }
-_DUR_UNIT = r"(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?)"
+_DUR_UNIT = r"(secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?)"
 UNIT_DAYS = {"d": 1, "day": 1, "w": 7, "wk": 7, "week": 7, "m": 30, "mo": 30, "month": 30,
              "q": 91, "quarter": 91, "y": 365, "yr": 365, "year": 365}
 CHANNELS = {
@@ -103,7 +105,7 @@ _PERIOD_RE = re.compile(
     rf"(?:to|through|thru|until|till|-)\s+(?:\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}\s+\d{{1,2}}"
     r"(?:st|nd|rd|th)?)|"
     r"on\s+\d{4}-\d{2}-\d{2}|"
-    r"(?:(?:the\s+)?(?:last|past|over|previous)\s+)?(?:\d{1,3}|a|one|six|three|two)\s*[- ]?"
+    r"(?:(?:the\s+)?(?:last|past|over|previous)\s+)?(?:\d{1,3}\s*[- ]?|(?:a|one|six|three|two)\s+)"
     r"(?:d|days?|w|wks?|weeks?|mo|mos|months?|m|y|yrs?|years?|q|quarters?)(?![\w])|"
     r"(?:the\s+)?(?:last|past|previous)\s+(?:day|week|month|quarter|year)|"
     r"(?:a|one)\s+(?:week|month|quarter|year))"
@@ -135,6 +137,9 @@ def find_symbols(text: str, norm: str) -> list[str]:
         elif low in CONTEXT_TICKERS:
             if before[0] not in ARTICLES:
                 found.append((m.start(), CONTEXT_TICKERS[low]))
+        elif low.endswith("s") and len(low) > 3 and (low[:-1] in CONTEXT_TICKERS or (
+                low[:-1].upper() in UNIVERSE and low[:-1] not in AMBIGUOUS_LOWER)):
+            found.append((m.start(), CONTEXT_TICKERS.get(low[:-1], low[:-1].upper())))
         elif up in UNIVERSE and low not in AMBIGUOUS_LOWER and len(up) >= 3:
             found.append((m.start(), up))
     lowered = re.sub(r"(\w)['’]s\b", r"\1", text.lower())
@@ -200,6 +205,7 @@ MODERN_WORDS = frozenset({
     "yay", "nope", "yass", "vibes", "vibe", "semis", "bigtech", "emoji", "emojis", "app",
     "apps", "bot", "bots", "repo", "blog", "vlog", "selloff", "rally", "dip", "pump", "fomc",
     "cpi", "ppi", "jobs", "ai", "saas", "ev", "evs", "chip", "chips", "ok", "okay", "eh",
+    "cron", "php", "wp", "azure", "aws", "gcp", "infra", "json", "yaml", "sql", "redis",
     "huh", "nah", "yo", "dude", "gang", "fam", "homie", "legit", "lit", "pls",
 })
 
@@ -324,17 +330,20 @@ def extract(text: str, norm: str) -> Entities:
         e.percents.append(float(m.group(1)))
         spans.take(m)
 
-    dur = re.search(rf"\b{_QTY}\s*{_DUR_UNIT}\b", norm)
+    dur = re.search(rf"\b(?:(\d+(?:\.\d+)?)\s*|{_QTY_WORDS}\s+){_DUR_UNIT}\b", norm)
     if dur and spans.free(dur):
-        qty = WORD_NUMBERS.get(dur.group(1))
-        amount = float(dur.group(1)) if qty is None else qty
-        unit = dur.group(2)
+        said = dur.group(1) or dur.group(2)
+        qty = WORD_NUMBERS.get(said)
+        amount = float(said) if qty is None else qty
+        unit = dur.group(3)
         unit = {"secs": "s", "sec": "s", "seconds": "s", "second": "s", "mins": "min",
                 "minutes": "min", "minute": "min", "hrs": "hr", "hours": "hour",
                 "days": "day", "weeks": "week", "wks": "wk"}.get(unit, unit)
         e.duration_min = max(1, int(round(amount * UNIT_MINUTES[unit])))
-    elif last := re.search(r"\b(?:last|past|next|this|an|one|per|a)\s+(minute|hour)\b", norm):
+    elif last := re.search(r"\b(?:last|past|next|this|an|one|per|a|the)\s+(minute|hour)\b", norm):
         e.duration_min = int(UNIT_MINUTES[last.group(1)])
+    elif last := re.search(r"\b(?:last|past|next|this)\s+(day|week)\b|\bovernight\b", norm):
+        e.duration_min = int(UNIT_MINUTES[last.group(1) or "day"]) if last.group(1) else 720
     elif re.search(r"\bhalf an? hour\b", norm):
         e.duration_min = 30
 

@@ -74,6 +74,7 @@ def simplify(text: str) -> str:
     for emoji, word in _EMOJI_WORDS.items():
         t = t.replace(emoji, word)
     t = t.lower()
+    t = re.sub(r"\b(what|that|it|there|here|who|where|how|he|she|when)'s\b", r"\1 is", t)
     t = re.sub(r"(?<=\w)'s\b", "", t)  # possessives: "apple's" -> "apple"
     t = re.sub(r"\b(\w+)n't\b", r"\1 not", t)
     t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)  # 1,250 -> 1250

@@ -50,6 +50,15 @@ FRAGMENT = re.compile(
     r"(?:make it|make that|change it to|change that to|set it to|move it to|bump it to|"
     r"lower it to|raise it to|instead|same for|same with|same thing for|do the same for|"
     r"and|what about|how about|now|also|for|with|over|but|only|just|try|have it|let it)\b")
+REPEATABLE = {"draft_content"}  # "a discord post on AMD and a blog post on the AI trade"
+# a message opening like this continues the conversation, whatever its length
+OPENER = re.compile(r"^(?:actually|no|nah|hmm+|wait|oh|oops|okay|also|and|but|then|so|instead|"
+                    r"force|yes|sure|go ahead|do it|do not|dont|stop|"
+                    r"(?:turn|switch|make|set|put|take|move|push|change|snooze|delete|kill|"
+                    r"skip|publish|chart|show|keep|drop|remove) (?:it|that|them|those|this)|"
+                    r"(?:the|that) \w+ one)\b")
+SENTENCE = re.compile(r"(?<=[.!?;])\s+|\s+-\s+|,\s+(?=i |i'm |im |i'll |ill |because |cuz |"
+                      r"since |after )")
 SPLIT = re.compile(r"\s*(?:,\s*)?\b(?:and then|then|and also|and|also|plus)\b\s*|\s*;\s*")
 
 
@@ -112,11 +121,17 @@ class Router:
                   ranked: list[tuple[float, Intent]]) -> Reading | None:
         """The message read on its own: a follow-up of the conversation, or a clear intent."""
         best_score, best = ranked[0] if ranked else (0.0, None)
-        if ctx.last_tool and (FRAGMENT.match(norm) or len(norm.split()) <= SHORT
-                              or best_score < MIN_SCORE):
+        if ctx.last_tool and (FRAGMENT.match(norm) or OPENER.match(norm)
+                              or len(norm.split()) <= SHORT or best_score < MIN_SCORE):
             followed = self._follow(e, ctx, tool_names)
             if followed is not None:
                 return followed
+            first = SENTENCE.split(text.strip(), maxsplit=1)[0]
+            if first != text.strip():  # "Actually, skip it. I'll write this one by hand."
+                first_norm = fix_typos(simplify(first), self.vocabulary, self.protected)
+                followed = self._follow(extract(first, first_norm), ctx, tool_names)
+                if followed is not None:
+                    return followed
         if best is not None and best_score >= MIN_SCORE:
             several = self._several(text, norm, tool_names, ctx, best)
             if several is not None:
@@ -182,7 +197,7 @@ class Router:
         """'quote TSLA and chart it ytd', 'check health and show me errors': two clear
         requests joined by and/then, each done; a later "it" is the earlier ticker."""
         parts = [p for p in SPLIT.split(text) if p and p.strip()]
-        if len(parts) < 2 or len(norm.split()) > 14:  # a long message is one request with context
+        if len(parts) < 2 or len(norm.split()) > 18:  # a long message is one request with context
             return None
         readings: list[Reading] = []
         tools: list[str] = []
@@ -192,8 +207,9 @@ class Router:
             pe = extract(part, part_norm)
             ranked = self.rank(part_norm, pe, tool_names, local)
             score, intent = ranked[0] if ranked else (0.0, None)
-            if intent is None or score < MIN_SCORE or intent.tool in tools:
-                return None
+            if intent is None or score < MIN_SCORE or intent.score(part_norm, pe, local) <= 0 or (
+                    intent.tool in tools and intent.tool not in REPEATABLE):
+                return None  # each part must say what it wants in words, not by resemblance
             reading = self._built(intent.tool, intent.build(pe, local), intent, intent.tool)
             if not reading.calls:
                 return None

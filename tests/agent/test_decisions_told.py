@@ -63,7 +63,7 @@ async def test_the_console_tells_autopilot_and_expiry_and_undoes_from_its_comman
         await rt.kernel.bus.drain()
         told = [n.text for n in inbox.drain() if "Autopilot" in n.text]
         assert told == [f"🤖 Autopilot chose “Dismiss” on decision {auto.id} (TSLA alert 1 "
-                        f"fired): Dismissed the alert. Undo until 15:35 UTC (asks it again): "
+                        f"fired): Dismissed the alert. Undo until 10:35 EST (asks it again): "
                         f"`/undo {auto.id}`."]
         (nvda,) = rt.decisions.pending()
         lines = iter(["/undo", f"/d {auto.id} 2", "/all dismiss alerts", "/digest", "/quit"])
@@ -108,7 +108,7 @@ async def test_discord_dms_autopilot_with_an_undo_button_that_survives_a_restart
         dm = next(m for m in sent if m.get("view") is not None
                   and m["embed"].title.startswith(f"Decision {auto.id}:"))
         assert [i.item.custom_id for i in dm["view"].children] == [f"copilot:undo:{auto.id}"]
-        assert dm["embed"].fields[-1].value.startswith("until 15:35 UTC (asks it again)")
+        assert dm["embed"].fields[-1].value.startswith("until Tue 24 Nov 10:35 EST (asks it again)")
         await bot.close()
         bot2 = CopilotBot(rt)  # as after a restart: the template resolves the button
         await bot2.setup_hook()

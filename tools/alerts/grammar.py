@@ -6,11 +6,9 @@ for AMD"), and the refusals of what alerts cannot watch yet (indicators, volume)
 
 from __future__ import annotations
 
-import functools
 import re
 
 from core.grammar import (
-    PLURAL_REF,
     Args,
     Ask,
     Built,
@@ -20,188 +18,37 @@ from core.grammar import (
     Grammar,
     Intent,
     Refusal,
-    id_of,
-    pick,
+    only,
 )
 from tools.alerts.phrases import (
-    expiry,
-    frequency,
     read_alert,
-    resolve_levels,
-    split_note,
 )
-
-ALERT_TOOLS = ("create_alert", "update_alert", "delete_alert", "snooze_alert")
-_alert_id = id_of("alert", "rule")
-CAN_WATCH = ("I can watch a price level (above, below, crossing), or a move of a % or $ "
-             "amount up, down or either way within a window")
-
-
-def _which(e: Entities, ctx: Context) -> int | Ask | None:
-    """The alert a message means: its number, the one it singles out among those the
-    conversation made ("the apple one"), or the one the conversation is on; a question when
-    "it" could be several."""
-    if "alert" in e.ids or "rule" in e.ids or "id" in e.ids:
-        return _alert_id(e)
-    chosen = pick(ctx.alerts, e, ctx.alert_id)
-    if chosen is not None and chosen.get("id") is not None:
-        return int(chosen["id"])
-    if len(ctx.alerts) > 1 and (ctx.alert_ambiguous or PLURAL_REF.search(e.norm)):
-        return Ask("Which alert: " + " or ".join(_label(a) for a in ctx.alerts[-4:]) + "?")
-    if ctx.alert_id is not None and not ctx.alert.get("proposed"):
-        return ctx.alert_id
-    return None
-
-
-def _label(alert: Args) -> str:
-    cond = str(alert.get("condition", "")).replace("_", " ")
-    level = alert.get("threshold")
-    what = f"{cond} ${level:,.2f}" if isinstance(level, int | float) and "pct" not in cond \
-        else f"{cond} {level}"
-    return f"{alert.get('id')} ({alert.get('symbol')} {what})"
-
-
-def _symbol_at(norm: str, symbols: list[str], position: int) -> str:
-    """The symbol said last before ``position`` (the first one when none is)."""
-    from core.symbols import UNIVERSE
-
-    best, best_at = symbols[0], -1
-    for sym in symbols:
-        names = [sym.lower(), sym.lower().removesuffix("-usd"), *UNIVERSE.get(sym, ("",) * 5)[4]]
-        for name in names:
-            for m in re.finditer(rf"(?<![\w]){re.escape(name)}(?![\w])", norm):
-                if best_at < m.start() < position:
-                    best, best_at = sym, m.start()
-    return best
-
-
-def _create(e: Entities, ctx: Context) -> Built:
-    symbols = e.symbols or ([] if not e.refers_back else ctx.symbols)
-    if not e.symbols and len(symbols) > 1 and not re.search(r"\b(them|both|all|each|those)\b",
-                                                             e.norm):
-        return Ask("Which one: " + " or ".join(symbols) + "?")
-    words = read_alert(e)
-    common: Args = {}
-    if words.frequency:
-        common["frequency"] = words.frequency
-    if words.expires_at:
-        common["expires_at"] = words.expires_at
-    if words.note:
-        common["note"] = words.note
-    if not symbols:
-        if words.move or words.levels:
-            return Ask("Which ticker should the alert watch? e.g. 'alert me when AAPL goes "
-                       "above 200'.")
-        return None
-    if re.search(r"\bforce\b|\banyway\b", e.norm):
-        common["force"] = True
-    if words.move is not None:
-        return [{"symbol": s, **words.move, **common} for s in symbols]
-    if not words.levels:
-        if e.prices:
-            return Ask(f"Should {symbols[0]}'s alert fire above ${e.prices[0]:,.2f}, below it, "
-                       "or on a cross either way?")
-        return Ask(f"At what price should the {symbols[0]} alert fire, and above or below? "
-                   f"{CAN_WATCH}.")
-    calls = []
-    for level in words.levels:
-        symbol = _symbol_at(e.norm, symbols, level.start) if len(symbols) > 1 else symbols[0]
-        resolved = resolve_levels([level], e.norm, functools.partial(ctx.price, symbol)) \
-            if len(words.levels) == 1 else [level]
-        if isinstance(resolved, Ask):
-            return resolved
-        calls.append((symbol, resolved[0]))
-    if len(words.levels) == 2 and all(lv.condition in ("level", "at") for lv in words.levels) \
-            and calls[0][0] == calls[1][0]:
-        pair = resolve_levels(words.levels, e.norm, lambda: ctx.price(calls[0][0]))
-        if isinstance(pair, list):
-            calls = [(calls[0][0], lv) for lv in pair]
-    out = []
-    for symbol, lv in calls:
-        if lv.condition in ("level", "at"):
-            return Ask(f"Should the {symbol} alert fire above ${lv.value:,.2f}, below it, or "
-                       "on a cross either way?")
-        out.append({"symbol": symbol, "condition": lv.condition, "threshold": lv.value,
-                    **common})
-    return out
-
-
-def _changes(e: Entities, ctx: Context) -> Args:
-    """What a message changes in an alert: level, condition, frequency, expiry, note,
-    window."""
-    changes: Args = {}
-    was = ctx.alert
-    if re.search(r"\b(clear|remove|drop|delete|erase|wipe) (?:the |its )?note\b", e.norm):
-        changes["note"] = ""
-        norm = re.sub(r"\bnote\b.*$", " ", e.norm)
-    else:
-        norm, note = split_note(e.norm)
-        if note is not None:
-            changes["note"] = note
-    if re.search(r"\b(remove|clear|drop|no|delete|kill) (?:the |its )?expir(?:y|ation|es)\b|"
-                 r"\bforever\b|\bnever expires?\b|\bno end\b", norm):
-        changes["expires_at"] = "never"
-        norm, until = re.sub(r"\bexpir\w*.*$", " ", norm), None
-    else:
-        norm, until = expiry(norm)
-    if until:
-        changes["expires_at"] = until
-    freq = frequency(norm)
-    if freq:
-        changes["frequency"] = freq
-    moving = "pct" in str(was.get("condition", "")) or "moving" in str(was.get("condition", ""))
-    if e.duration_min and (re.search(r"\bwindow\b", norm) or moving and re.search(
-            r"\b(within|in|over)\b", norm)) and not until:
-        changes["window_minutes"] = e.duration_min
-        norm = re.sub(r"\b(?:within|in|over)\s+(?:an?|\d+)\s*\w+", " ", norm)
-    words = read_alert(Entities(text=norm, norm=norm, duration_min=e.duration_min))
-    if words.move is not None:
-        changes.update({k: v for k, v in words.move.items() if k != "window_minutes"}
-                       if "pct" in str(was.get("condition", "")) or "moving" in str(
-                           was.get("condition", "")) or not was else words.move)
-    elif words.levels:
-        lv = words.levels[0]
-        changes["threshold"] = lv.value
-        if lv.condition != "level":
-            changes["condition"] = lv.condition
-    else:
-        cond = _condition_word(norm)
-        if cond:
-            changes["condition"] = cond
-        numbers = [p for p in e.prices if p not in e.ids.values()]
-        if e.percents and ("pct" in str(was.get("condition", "")) or not was):
-            changes["threshold"] = abs(e.percents[0])
-        elif numbers:
-            changes["threshold"] = numbers[-1]
-    return changes
-
-
-def _condition_word(norm: str) -> str | None:
-    for pattern, cond in ((r"(?:cross(?:es|ing)?|breaks?|breaking) (?:below|under|down)",
-                           "cross_below"),
-                          (r"(?:cross(?:es|ing)?|breaks?|breaking) (?:above|over|up|out)",
-                           "cross_above"), (r"\bbreakout\b", "cross_above"),
-                          (r"\bbreakdown\b", "cross_below"),
-                          (r"\beither way\b|\bany direction\b", "cross"),
-                          (r"\bcross(?:es|ing)?\b", "cross"), (r"\b(below|under)\b", "below"),
-                          (r"\b(above|over)\b", "above")):
-        if re.search(pattern, norm):
-            return cond
-    return None
+from tools.alerts.reading import (
+    ALERT_TOOLS,
+    CAN_WATCH,
+    changes,
+    create,
+    which,
+    which_all,
+)
 
 
 def _update(e: Entities, ctx: Context) -> Built:
-    alert_id = _which(e, ctx)
+    several = which_all(e, ctx)
+    if several:
+        changed = changes(e, ctx)
+        return [{"alert_id": i, **changed} for i in several] if changed else None
+    alert_id = which(e, ctx)
     if isinstance(alert_id, Ask):
         return alert_id
     if alert_id is None:
         return Ask("Which alert should I change? Give its number ('list my alerts' shows "
                    "them).")
-    changes = _changes(e, ctx)
-    if not changes:
+    changed = changes(e, ctx)
+    if not changed:
         return Ask(f"What should change in alert {alert_id}: the level, above/below, how "
                    "often, the expiry or the note?")
-    return {"alert_id": alert_id, **changes}
+    return {"alert_id": alert_id, **changed}
 
 
 def _list_alerts(e: Entities, ctx: Context) -> Args:
@@ -209,12 +56,13 @@ def _list_alerts(e: Entities, ctx: Context) -> Args:
 
 
 def _delete(e: Entities, ctx: Context) -> Built:
-    if len(e.id_lists.get("alert", [])) > 1:
-        return [{"alert_id": i} for i in e.id_lists["alert"]]
-    bulk = re.search(r"\b(all|every|each|both)\b.*\balerts?\b|\balerts\b", e.norm)
+    bulk = re.search(r"\b(all|every|each|both)\b.*\b(alerts?|ones)\b|\balerts\b", e.norm)
     if e.symbols and bulk and "alert" not in e.ids:
         return {"symbol": e.symbols[0]}
-    alert_id = _which(e, ctx)
+    several = which_all(e, ctx)
+    if len(several) > 1:
+        return [{"alert_id": i} for i in several]
+    alert_id = which(e, ctx, bare=True)
     if isinstance(alert_id, Ask):
         return alert_id
     if alert_id is None:
@@ -227,9 +75,10 @@ def _snooze(e: Entities, ctx: Context) -> Built:
     minutes = e.duration_min
     if minutes is None and re.search(r"\b(till|until) tomorrow\b|\bovernight\b", e.norm):
         minutes = 16 * 60
-    if len(e.id_lists.get("alert", [])) > 1:
-        return [{"alert_id": i, "minutes": minutes or 60} for i in e.id_lists["alert"]]
-    alert_id = _which(e, ctx)
+    several = which_all(e, ctx)
+    if len(several) > 1:
+        return [{"alert_id": i, "minutes": minutes or 60} for i in several]
+    alert_id = which(e, ctx, bare=True)
     if isinstance(alert_id, Ask):
         return alert_id
     if alert_id is None:
@@ -242,6 +91,10 @@ def _history(e: Entities, ctx: Context) -> Args:
     args: Args = {}
     if e.symbols:
         args["symbol"] = e.symbols[0]
+    m = re.search(r"\b(?:last|past)\s+(\d+)\s*(h|hrs?|hours?|d|days?)\b", e.norm)
+    if m:
+        args["since"] = f"{m.group(1)}{m.group(2)[0]}"
+        return args
     for pattern, since in ((r"\btoday\b|\bthis morning\b|\bso far\b", "today"),
                            (r"\byesterday\b", "yesterday"), (r"\bthis week\b", "this week"),
                            (r"\b(24 ?h|24 hours|last day|past day)\b", "24h"),
@@ -262,81 +115,165 @@ def _about_alert(ctx: Context) -> bool:
 CHANGE_MARKERS = re.compile(r"\b(make it|make that|change|set it|move it|bump|lower|raise|"
                             r"instead|actually|switch|only|have it|let it|extend|widen|"
                             r"not|rather)\b")
+ACTIONS = re.compile(r"\b(delete|remove|cancel|kill|snooze|mute|silence|undo|revert|nuke|"
+                     r"wipe|drop|scrap|trash|bin|get rid|clear|list|show|chart|quote|draft)\b")
+ANOTHER = re.compile(r"^(?:and |also |plus )*(?:another|also|one more|and one|and another|"
+                     r"plus)\b|^(?:and|also|plus|\+)\s+(?:at\s+|@\s*)?\$?\d")
 
 
 def _change_it(e: Entities, ctx: Context) -> tuple[str, Built] | None:
-    """'make it 190', 'actually every time', 'until friday', 'note: fed day'."""
-    if not _about_alert(ctx):
+    """'make it 190', 'actually every time', 'until friday', 'note: fed day', '30 min
+    window on both'."""
+    if not _about_alert(ctx) or ANOTHER.search(e.norm) and not re.search(
+            r"\b(instead|rather)\b", e.norm):
         return None
     if e.symbols and (e.symbols != ctx.symbols[:1] or not CHANGE_MARKERS.search(e.norm)):
         return None  # "and tsla below 240" is another alert
-    if re.search(r"\b(delete|remove|cancel|kill|snooze|mute|silence|undo|revert)\b", e.norm) \
-            and not re.search(r"\b(note|expir\w*)\b", e.norm):
+    if ACTIONS.search(e.norm) and not re.search(r"\b(note|expir\w*)\b", e.norm) and not (
+            e.when and re.search(r"\b(kill|cancel|drop|end|stop) it\b", e.norm)):
+        return None  # "kill it friday" is an expiry; "kill it" a delete
+    changed = changes(e, ctx)
+    if not changed:
         return None
-    alert_id = _which(e, ctx)
+    several = which_all(e, ctx)
+    if several:
+        return "update_alert", [{"alert_id": i, **changed} for i in several]
+    alert_id = which(e, ctx)
     if isinstance(alert_id, Ask):
         return "update_alert", alert_id
-    changes = _changes(e, ctx)
-    return ("update_alert", {"alert_id": alert_id, **changes}) if changes and alert_id else None
+    return ("update_alert", {"alert_id": alert_id, **changed}) if alert_id else None
 
 
 def _confirm(e: Entities, ctx: Context) -> tuple[str, Built] | None:
-    """'yes' / 'force it' / 'do it anyway' after the tool asked about an alert that
-    already holds."""
+    """After the tool asked about an alert that already holds: 'yes' / 'force it' creates
+    (or changes) it anyway; '205 then' asks for another level instead."""
+    yes = re.search(r"^(yes|yeah|yep|sure|okay|do it|go ahead|force|create it|set it)\b|"
+                    r"\b(anyway|force)\b", e.norm)
+    proposed_update = ctx.alert.get("proposed_update")
+    if ctx.last_tool == "update_alert" and isinstance(proposed_update, dict) and yes:
+        return "update_alert", {**proposed_update, "force": True}
     if not ctx.alert.get("proposed") or ctx.last_tool != "create_alert":
         return None
-    if not re.search(r"^(yes|yeah|yep|sure|ok|okay|do it|go ahead|force|create it|set it)\b|"
-                     r"\b(anyway|force)\b", e.norm):
-        return None
     args = {k: v for k, v in ctx.alert.items() if k not in ("proposed", "force")}
-    return "create_alert", {**args, "force": True}
+    if yes:
+        return "create_alert", {**args, "force": True}
+    numbers = [p for p in e.prices if p not in e.ids.values()]
+    if numbers and not e.symbols and re.search(r"\b(then|instead|rather|make it|try|ok|okay)\b",
+                                                e.norm):
+        return "create_alert", {**args, "threshold": numbers[0]}
+    return None
+
+
+def _correct(e: Entities, ctx: Context) -> tuple[str, Built] | None:
+    """'wait I meant TSLA', 'no, below not above': the alert just asked for, corrected
+    (asked again when it was not made; the made one changed otherwise)."""
+    if ctx.last_tool != "create_alert" or not re.search(
+            r"\b(meant|mean|i said|not|wrong|oops|sorry|no)\b", e.norm):
+        return None
+    last = {k: v for k, v in ctx.last_args.items() if k != "force"}
+    fix: Args = {}
+    if e.symbols and e.symbols[0] != last.get("symbol"):
+        fix["symbol"] = e.symbols[0]
+    m = re.search(r"\b(below|under|above|over)\b(?:,)?\s+not\s+(?:below|under|above|over)\b|"
+                  r"\bnot\s+(?:below|under|above|over)\s*,?\s+(below|under|above|over)\b|"
+                  r"\bmeant\s+(below|under|above|over)\b", e.norm)
+    if m:
+        word = m.group(1) or m.group(2) or m.group(3)
+        fix["condition"] = "below" if word in ("below", "under") else "above"
+    if not fix:
+        return None
+    made = not ctx.alert.get("proposed") and ctx.alert_id is not None
+    if made and "symbol" not in fix:
+        return "update_alert", {"alert_id": ctx.alert_id, **fix}
+    return "create_alert", {**last, **fix}
+
+
+def _revert(e: Entities, ctx: Context) -> tuple[str, Built] | None:
+    """'undo that' right after an alert was made (delete it) or changed (change it back):
+    neither is a decision the undo tool knows."""
+    if not re.search(r"\b(undo|revert|put it back|change it back|set it back|roll ?back|"
+                     r"take that back)\b", e.norm) or ctx.alert_id is None:
+        return None
+    if ctx.last_tool == "create_alert" and not ctx.alert.get("proposed"):
+        return "delete_alert", {"alert_id": ctx.alert_id}
+    if ctx.last_tool == "update_alert" and ctx.alert_before:
+        back = {k: v for k, v in ctx.alert_before.items()
+                if k in ("threshold", "condition", "frequency", "window_minutes", "note",
+                         "expires_at") and ctx.alert.get(k) != v}
+        if back.get("expires_at") is None and "expires_at" in back:
+            back["expires_at"] = "never"
+        if back:
+            return "update_alert", {"alert_id": ctx.alert_id, **back}
+    return None
 
 
 def _same_for(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     """'same for AMD' after an alert: the same move for another symbol; a level with no
     direction keeps the last one's ("same for AVGO at 180"); a price level alone is asked
-    (it rarely fits another stock)."""
-    if ctx.last_tool not in ("create_alert", "update_alert") or not e.symbols or \
-            e.symbols == ctx.symbols[:1]:
-        return None
-    if not re.search(r"\b(same|too|also|as well|and|what about|how about|ditto|another)\b",
-                     e.norm):
+    (it rarely fits another stock). 'and 415': another level, same ticker and kind. 'same
+    on the upside': the move mirrored."""
+    if ctx.last_tool not in ("create_alert", "update_alert") or ACTIONS.search(e.norm):
         return None
     template = ctx.alert if ctx.alert and not ctx.alert.get("proposed") else ctx.last_args
     last = {k: v for k, v in template.items() if k in (
         "condition", "threshold", "frequency", "window_minutes", "expires_at", "note")
         and v not in (None, "")}
-    if not last.get("condition"):
+    cond = str(last.get("condition", ""))
+    symbol = template.get("symbol") or ctx.symbol
+    if not cond or not symbol:
         return None
-    cond = str(last["condition"])
+    mirror = re.search(r"\b(?:same|also|and)\b.*\b(?:on |to )?the (upside|downside)\b|"
+                       r"\bthe other (way|direction)\b", e.norm)
+    if mirror and not e.symbols:
+        flip = {"moving_up": "moving_down", "moving_down": "moving_up", "above": "below",
+                "below": "above", "moving_up_pct": "moving_down_pct",
+                "moving_down_pct": "moving_up_pct", "cross_above": "cross_below",
+                "cross_below": "cross_above"}
+        if cond in flip:
+            return "create_alert", {**last, "symbol": symbol, "condition": flip[cond]}
+    if not e.symbols and ANOTHER.search(e.norm) and e.prices and not read_alert(e).levels \
+            and not re.search(r"\b(instead|rather)\b", e.norm):
+        return "create_alert", {**last, "symbol": symbol, "threshold": e.prices[0]}
+    if not e.symbols or e.symbols == ctx.symbols[:1]:
+        return None
+    if not re.search(r"\b(same|too|also|as well|and|what about|how about|ditto|another)\b",
+                     e.norm):
+        return None
     words = read_alert(e)
     if words.move:
-        return "create_alert", _create(e, ctx)
+        return "create_alert", create(e, ctx)
     if words.levels:
         if all(lv.condition in ("level", "at") for lv in words.levels):
             return "create_alert", [{**last, "symbol": s, "threshold": words.levels[0].value}
                                     for s in e.symbols]
-        return "create_alert", _create(e, ctx)
+        return "create_alert", create(e, ctx)
     if "moving" in cond or "pct" in cond:
         amount = e.percents if "pct" in cond else e.prices
         if amount:  # "same for meta but $15"
             last = {**last, "threshold": abs(amount[0])}
         return "create_alert", [{"symbol": s, **last} for s in e.symbols]
     return "create_alert", Ask(f"At what level for {e.symbols[0]}? ({cond.replace('_', ' ')} "
-                               f"${float(last.get('threshold', 0)):,.2f} was for {ctx.symbol}.)")
+                               f"${float(last.get('threshold', 0)):,.2f} was for {symbol}.)")
 
 
 def _narrow(e: Entities, ctx: Context) -> tuple[str, Built] | None:
-    """'just nvda' / 'and for tsla?' after listing alerts or what fired: the same, for it."""
-    if ctx.last_tool not in ("list_alerts", "alert_history") or not e.symbols:
+    """'just nvda' / 'what about tsla this week' after listing alerts or what fired: the
+    same, for it."""
+    if ctx.last_tool not in ("list_alerts", "alert_history"):
+        return None
+    if not e.symbols:  # "what about everything in the last 2 hours"
+        if ctx.last_tool == "alert_history" and re.search(r"\b(everything|all|every)\b",
+                                                          e.norm):
+            return "alert_history", _history(e, ctx)
         return None
     rest = e.norm
     for sym in e.symbols:
         rest = re.sub(rf"\$?\b{re.escape(sym.lower().removesuffix('-usd'))}\w*", " ", rest)
-    if not re.fullmatch(r"(?:\s|just|only|and|for|what about|how about|on|the|alerts?|"
-                        r"ones?|too|then|now|same|please)*", rest):
+    if not only(rest, r"alerts?|ones?|same|fired|today|yesterday|this week|this morning"):
         return None
     args = {k: v for k, v in ctx.last_args.items() if k != "symbol"}
+    if ctx.last_tool == "alert_history":
+        args.update(_history(e, ctx))
     return ctx.last_tool, {**args, "symbol": e.symbols[0]}
 
 
@@ -352,7 +289,7 @@ def _says_alert(e: Entities) -> bool:
 
 
 def _may_create(e: Entities, ctx: Context) -> bool:
-    return not _other_ids(e) and not ("alert" in e.ids and not e.symbols)
+    return not _other_ids(e) and not (("alert" in e.ids or "id" in e.ids) and not e.symbols)
 
 
 def _create_evidence(e: Entities, ctx: Context) -> float:
@@ -361,7 +298,7 @@ def _create_evidence(e: Entities, ctx: Context) -> float:
 
 def _may_change(e: Entities, ctx: Context) -> bool:
     return not _other_ids(e) and bool(
-        "alert" in e.ids or ctx.alert_id is not None or ctx.alerts
+        "alert" in e.ids or "id" in e.ids or ctx.alert_id is not None or ctx.alerts
         or re.search(r"\balerts?\b", e.norm))
 
 
@@ -378,6 +315,8 @@ def _no_other_ids(e: Entities, ctx: Context) -> bool:
 
 
 ALERT_CONTEXT = (*ALERT_TOOLS, "list_alerts", "alert_history")
+DRAFT_CONTEXT = ("draft_content", "show_draft", "edit_draft", "schedule_content",
+                 "publish_content", "delete_draft", "list_drafts")
 
 
 def _about_alerts(e: Entities, ctx: Context) -> bool:
@@ -385,8 +324,12 @@ def _about_alerts(e: Entities, ctx: Context) -> bool:
     after a draft is the draft's)."""
     if _other_ids(e) or re.search(r"\b(drafts?|posts?|watchlist|watch list|articles?)\b", e.norm):
         return False
-    return bool("alert" in e.ids or re.search(r"\balerts?\b", e.norm) or e.symbols
-                or ctx.last_tool in ALERT_CONTEXT or ctx.alerts and ctx.last_tool is None)
+    if ctx.last_tool in DRAFT_CONTEXT and not re.search(r"\balerts?\b", e.norm) and \
+            "alert" not in e.ids:
+        return False  # "and delete the meta one" after drafts is a draft
+    return bool("alert" in e.ids or "id" in e.ids or re.search(r"\balerts?\b", e.norm)
+                or e.symbols or ctx.last_tool in ALERT_CONTEXT
+                or ctx.alerts and ctx.last_tool is None)
 
 
 INDICATORS = (r"\b(rsi|macd|moving averages?|\d+\s*-?\s*(?:day|d|period)\s*(?:ma|sma|ema|moving)|"
@@ -402,12 +345,14 @@ GRAMMAR = Grammar(
              "ping": 2.5, "tell me when": 3.5, "tell me if": 3.5, "let me know": 3, "lmk": 3,
              "heads up": 3, "alarm": 2.5, "warn me": 3, "text me": 3, "dm me": 3,
              "hit me up": 3, "wake me up": 3, "buzz me": 3, "holler": 2.5, "shout": 2,
+             "need to hear": 3, "want to know": 3, "want to hear": 3, "keep me posted": 3,
+             "flag": 2, "heads-up": 3, "keep an eye": 2, "in front of my screen": 3,
              "set": 0.8, "when": 1, "if": 0.8, "crosses": 1.5, "crossing": 1.5, "breaks": 1.2,
              "above": 1, "below": 1, "under": 1, "over": 0.8, ">": 1.5, "<": 1.5,
              "drops": 0.8, "falls": 0.8, "dumps": 0.8, "hits": 0.8, "moves": 0.8,
              "watch for": 2, "trigger": 1.5, "%": 0.5, "rips": 0.8, "pops": 0.8,
              "jumps": 0.8, "tanks": 0.8, "whenever": 1, "once a day": 1, "every time": 1},
-            _create,
+            create,
             missing="Which ticker and level should the alert watch? e.g. 'alert me when "
                     "AAPL goes above 200'.",
             needs_symbol=True,
@@ -415,7 +360,8 @@ GRAMMAR = Grammar(
                     "my alerts", "which alerts", "what alerts", "active alerts", "kill",
                     "alerts do i", "fired", "triggered", "went off", "go off", "history",
                     "update", "change alert", "nuke", "get rid", "do i have",
-                    "do i already", "have an alert", "any alerts", "alerts set"),
+                    "do i already", "have an alert", "any alerts", "alerts set",
+                    "market is open", "whether the market", "is the market"),
             examples=(
                 "alert me when sym goes above num", "ping me if sym drops below num",
                 "tell me when sym crosses num", "lmk if sym breaks above num",
@@ -427,7 +373,7 @@ GRAMMAR = Grammar(
             ),
             mutating=True,
             when=_may_create,
-            boost=_create_evidence,
+            evidence=_create_evidence,
         ),
         Intent(
             "update_alert",
@@ -456,7 +402,9 @@ GRAMMAR = Grammar(
             {"alerts": 3, "my alerts": 4, "list": 1.5, "show": 1, "active": 1.5, "which": 1,
              "what": 0.5, "set up": 1, "open": 0.8, "rules": 2, "do i have": 1.5,
              "alert list": 4, "alert-wise": 3, "alert wise": 3, "got": 0.5, "set": 0.5,
-             "have an alert": 3, "already": 1},
+             "have an alert": 3, "already": 1, "anything set": 3.5, "set on": 2,
+             "levels": 2.5, "what levels": 3.5, "got on": 1.5, "i have set": 3,
+             "still live": 3, "whats left": 3, "what is left": 3, "left": 1, "live": 1},
             _list_alerts,
             vetoes=("delete", "remove", "cancel", "snooze", "mute", "kill", "silence",
                     "autopilot", "decisions", "fired", "triggered", "went off", "go off",
@@ -470,6 +418,7 @@ GRAMMAR = Grammar(
             "delete_alert",
             {"delete": 3, "remove": 3, "cancel": 3, "kill": 3, "drop": 2.5, "get rid of": 3,
              "rm": 3, "nuke": 3, "scrap": 3, "trash": 3, "clear": 2, "bin": 2.5, "ditch": 3,
+             "wipe": 3, "wipe out": 3, "clear out": 2,
              "alert": 1.5, "alerts": 1.5, "rule": 1, "turn off": 1.5, "stop": 1},
             _delete,
             missing="Which alert number should I delete? 'list alerts' shows them.",
@@ -483,11 +432,11 @@ GRAMMAR = Grammar(
         ),
         Intent(
             "snooze_alert",
-            {"snooze": 4, "mute": 3.5, "silence": 3.5, "pause": 3, "quiet": 2.5,
+            {"snooze": 4, "mute": 3.5, "silence": 3.5, "pause": 3, "quiet": 2.5, "shut": 2.5,
              "shut up": 3, "shh": 3.5, "hush": 3.5, "hold off": 2.5, "alert": 1, "for": 0.3},
             _snooze,
             missing="Which alert number should I snooze, and for how long?",
-            vetoes=("autopilot", "incident", "all", "every", "decisions"),
+            vetoes=("autopilot", "incident", "all", "every", "everything", "decisions"),
             examples=("snooze alert ref for an hour", "mute alert ref for num min",
                       "silence alert ref for a day", "shh alert ref", "snooze it"),
             mutating=True,
@@ -501,14 +450,16 @@ GRAMMAR = Grammar(
              "pinged": 2.5, "hit yesterday": 3, "hit": 1, "yesterday": 1.5, "today": 1,
              "this week": 1, "get delivered": 3},
             _history,
-            vetoes=("autopilot", "draft", "when it fires", "delete"),
+            vetoes=("autopilot", "draft", "when it fires", "delete", "clear", "dismiss",
+                    "saw them", "being delivered", "getting delivered"),
             examples=("what fired today", "alert history last 24h", "any alerts go off on sym",
                       "which alerts hit yesterday", "what triggered on sym this week",
                       "did my alerts get delivered"),
         ),
     ),
     words=frozenset({"alert", "alerts", "snooze", "notify", "crosses", "above", "below"}),
-    follow_ups=(FollowUp("confirm-alert", _confirm), FollowUp("same-alert", _same_for),
+    follow_ups=(FollowUp("confirm-alert", _confirm), FollowUp("correct-alert", _correct),
+                FollowUp("revert-alert", _revert), FollowUp("same-alert", _same_for),
                 FollowUp("narrow-alerts", _narrow), FollowUp("change-alert", _change_it)),
     refusals=(
         Refusal("indicator-alert",

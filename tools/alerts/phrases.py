@@ -17,11 +17,13 @@ NUM = r"(\d+(?:\.\d+)?)\s*(k(?![a-z]))?(?!\d|\s*(?:%|percent|pct|min|mins|minute
     r"sma|ema|dma|ma\b|rsi|:\d))"
 UP_MOVE = r"(?:up|jumps?|jumping|pops?|popping|rips?|ripping|rall(?:y|ies|ying)|rises?|" \
     r"rising|gains?|gaining|spikes?|spiking|climbs?|climbing|moons?|mooning|pumps?|pumping|" \
-    r"surges?|surging|runs?|running|squeezes?|green|higher|soars?|soaring|adds?|explodes?)"
+    r"surges?|surging|runs?|running|squeezes?|green|higher|soars?|soaring|adds?|explodes?|" \
+    r"upside|to the upside)"
 DOWN_MOVE = r"(?:down|drops?|dropping|falls?|falling|dumps?|dumping|tanks?|tanking|sinks?|" \
     r"sinking|dips?|dipping|loses?|losing|sells? off|selling off|craters?|cratering|" \
     r"slides?|sliding|bleeds?|bleeding|crash(?:es|ing)?|plunges?|plunging|red|lower|" \
-    r"slumps?|slumping|tumbles?|shed(?:s|ding)?|gives? back|off)"
+    r"slumps?|slumping|tumbles?|shed(?:s|ding)?|gives? back|off|downside|to the downside|" \
+    r"fad(?:es?|ing)|sells?)"
 EITHER_MOVE = r"(?:moves?|moving|swings?|swinging|either (?:way|direction)|any direction|" \
     r"both ways|in either direction|\+/-|±|up or down|down or up|change[sd]?)"
 
@@ -31,8 +33,11 @@ OPERATORS: tuple[tuple[str, str], ...] = (
      "cross_above"),
     (r"cross(?:es|ed|ing)?\s+(?:back\s+)?(?:below|under|down(?:wards?)?(?:\s+through)?|lower|"
      r"beneath)", "cross_below"),
-    (r"break(?:s|ing)?\s+(?:out\s+)?(?:above|over|through|out\s+past|past)", "cross_above"),
-    (r"break(?:s|ing)?\s+(?:down\s+)?(?:below|under|beneath)", "cross_below"),
+    (r"break(?:s|ing)?\s+(?:back\s+)?(?:out\s+)?(?:above|over|through|out\s+past|past)",
+     "cross_above"),
+    (r"break(?:s|ing)?\s+(?:back\s+)?(?:down\s+)?(?:below|under|beneath)", "cross_below"),
+    (r"(?:cracks?|cracking|breaks?|breaking|busts?|blows? through|slices? through|"
+     r"punches? through|pierces?)(?:\s+(?:through|thru))?", "break"),
     (r"(?:breakout|break out)\s+(?:above|over|past|through)?", "cross_above"),
     (r"(?:breakdown|break down)\s+(?:below|under|through)?", "cross_below"),
     (r"(?:falls?|drops?|dips?|sinks?|slides?|dumps?|tanks?|goes|gets|trades?|closes?)\s+"
@@ -64,13 +69,14 @@ FREQUENCY = (
      "once"),
 )
 EXPIRY = re.compile(
-    r"\b(?:(?:until|till|til|thru|through|up to|expir(?:es|ing|y|e)(?: on| at)?|ends?|"
-    r"good till|gtc till|valid (?:until|till|through))\s+(?P<until>.+?)|"
+    r"\b(?:(?:until|till|til|thru|through|up to|before|expir(?:es|ing|y|e)(?: on| at)?|"
+    r"good till|gtc till|valid (?:until|till|through)|kill it|cancel it|drop it)\s+"
+    r"(?P<until>.+?)(?=$|[,;.]|\s+(?:note|and|pls|please|lmk|thx|thanks|every|once|ping|"
+    r"alert|max|though|tho)\b)|"
     r"(?:only |just )?for (?:the )?(?:next )?(?P<span>(?:\d+|a|an|one|two|three|few|couple of)"
-    r"\s*(?:days?|hours?|hrs?|weeks?|d|h|w))|"
-    r"(?P<rest>(?:for )?(?:the )?rest of (?:the )?(?:day|week|session))|"
-    r"(?P<today>today only|just today|only today|for today))"
-    r"(?=$|[,;.]|\s+(?:note|and|pls|please|lmk|thx|thanks|every|once|ping|alert|max)\b)")
+    r"\s*(?:days?|hours?|hrs?|weeks?|d|h|w))\b|"
+    r"(?P<rest>(?:for )?(?:the )?rest of (?:the )?(?:day|week|session))\b|"
+    r"(?P<today>today only|just today|only today|(?:only |just )?for today(?: only)?)\b)")
 NOTE = re.compile(r"(?:\bnote(?:\s+it)?(?:\s+as)?\s*[:\-]?|\bmemo\s*:|\breason\s*:|"
                   r"\blabel(?:\s+it)?(?:\s+as)?\s*:?|\btag(?:\s+it)?\s+as\b|\bcomment\s*:|"
                   r"\badd (?:a |the )?note\s*:?|\bwith (?:a |the )?note\s*:?|\bnotes?\s*:)\s*"
@@ -99,6 +105,7 @@ class AlertWords:
     expires_at: str | None = None
     note: str | None = None
     move: Args | None = None  # a % or $ move (condition, threshold, window)
+    move_at: int = 0  # where it was said (several alerts keep the message's order)
 
 
 def _number(m: re.Match[str], group: int = 1) -> float:
@@ -119,7 +126,8 @@ def split_note(norm: str) -> tuple[str, str | None]:
     m = NOTE.search(norm)
     if not m:
         return norm, None
-    note = re.sub(r"^(?:to|on|for)\s+(?:alert|rule)\s*#?\d+\s*[:\-]?\s*", "", m.group("note"))
+    note = re.sub(r"^(?:to|on|for)\s+(?:(?:alert|rule)\s*#?\d+|it|that|this|them|both)\s*[:\-]?\s*",
+                  "", m.group("note"))
     note = note.strip(" .,;:-—\"'")
     return norm[:m.start()].strip(" ,;—-"), note or None
 
@@ -151,8 +159,13 @@ def read_alert(e: Entities) -> AlertWords:
     text, until = expiry(text)
     words = AlertWords(frequency=frequency(text), expires_at=until, note=note)
     words.move = _move(text, e)
-    if words.move is None:
-        words.levels = _levels(text)
+    found = re.search(r"\d+(?:\.\d+)?\s*(?:%|percent|pct)|\$\s?\d|\d+\s*(?:bucks|dollars)", text)
+    words.move_at = found.start() if found else len(text)
+    rest = text
+    if words.move is not None:  # "under 240, over 290, and one for a 5% move": all of them
+        rest = re.sub(r"[+-]?\d+(?:\.\d+)?\s*(?:%|percent|pct|per cent)", " ", text)
+        rest = DOLLAR_MOVE.sub(" ", rest)
+    words.levels = _levels(rest)
     return words
 
 
@@ -161,18 +174,7 @@ def _move(text: str, e: Entities) -> Args | None:
     pct = re.search(r"([+-]?\d+(?:\.\d+)?)\s*(?:%|percent|pct|per cent)", text)
     if pct:
         value = float(pct.group(1))
-        before = text[:pct.start()]
-        around = text[max(0, pct.start() - 40): pct.end() + 25]
-        if re.search(EITHER_MOVE, around) or re.search(r"\bmove\b", around):
-            cond = "pct_change"
-        elif value < 0 or re.search(rf"\b{DOWN_MOVE}\b", before[-40:]) or \
-                re.search(rf"^\s*(?:%\s*)?{DOWN_MOVE}\b", text[pct.end():]):
-            cond = "moving_down_pct"
-        elif value > 0 and pct.group(1).startswith("+") or re.search(
-                rf"\b{UP_MOVE}\b", before[-40:]) or re.search(rf"^\s*{UP_MOVE}\b", text[pct.end():]):
-            cond = "moving_up_pct"
-        else:
-            cond = "pct_change"
+        cond = _pct_direction(text, pct, value)
         args: Args = {"condition": cond, "threshold": abs(value)}
         if e.duration_min:
             args["window_minutes"] = e.duration_min
@@ -189,6 +191,30 @@ def _move(text: str, e: Entities) -> Args | None:
             args["window_minutes"] = e.duration_min
         return args
     return None
+
+
+def _pct_direction(text: str, pct: re.Match[str], value: float) -> str:
+    """The direction word nearest the percentage decides ("if it jumps 6%": up, even after
+    "coiling for a move"); "either way" or a sign-less "moves" means either."""
+    if value < 0:
+        return "moving_down_pct"
+    if pct.group(1).startswith("+"):
+        return "moving_up_pct"
+    near = []
+    for pattern, cond in ((EITHER_MOVE, "pct_change"), (r"\bmove\b", "pct_change"),
+                          (DOWN_MOVE, "moving_down_pct"), (UP_MOVE, "moving_up_pct")):
+        for m in re.finditer(rf"\b{pattern}\b" if not pattern.startswith("\\b") else pattern,
+                             text):
+            distance = pct.start() - m.end() if m.end() <= pct.start() else m.start() - pct.end()
+            if 0 <= distance <= 40:
+                near.append((distance + (0 if cond == "pct_change" and re.search(
+                    r"either|any direction|both ways|up or down|\+/-|±", m.group(0)) else 0),
+                             cond))
+    either = [d for d, c in near if c == "pct_change" and d <= 25]
+    if either and any(re.search(r"either|any direction|both ways|up or down|\+/-|±",
+                                text[max(0, pct.start() - 40): pct.end() + 40]) for _ in [0]):
+        return "pct_change"
+    return min(near)[1] if near else "pct_change"
 
 
 def _levels(text: str) -> list[Level]:
@@ -211,7 +237,24 @@ def _levels(text: str) -> list[Level]:
         if more and not _OPS.match(tail.strip()):
             levels.append(Level(_op_condition(m), _number(more), taken_until))
             taken_until += more.end()
+    if not levels:  # "200 breakout", "180 breakdown": the level said first
+        first = re.search(rf"(?:\$\s?)?{NUM}\s+(breakout|break ?out|breakdown|break ?down|"
+                          r"break)\b", text)
+        if first:
+            cond = "cross_below" if "down" in first.group(3) else "cross_above"
+            levels.append(Level(cond, _number(first), first.start()))
     return levels
+
+
+def _break(level: Level, norm: str, price: Callable[[], float | None]) -> Level:
+    """'cracks 680 to the downside', 'breaks 250': a crossing, its direction from the trend
+    words or the last price (either way when neither says)."""
+    up, down = bool(TREND_UP.search(norm)), bool(TREND_DOWN.search(norm))
+    if up != down:
+        return Level("cross_above" if up else "cross_below", level.value, level.start)
+    now = price()
+    cond = "cross" if now is None else ("cross_above" if level.value >= now else "cross_below")
+    return Level(cond, level.value, level.start)
 
 
 def resolve_levels(levels: list[Level], norm: str,
@@ -219,6 +262,7 @@ def resolve_levels(levels: list[Level], norm: str,
     """Give each directionless level a direction: two of them ("240 or 220") are a range
     (above the higher, below the lower); one said as "hits"/"at" reads the trend words
     ("ripping, ping me at 275") or else the last price; failing both, a crossing."""
+    levels = [_break(lv, norm, price) if lv.condition == "break" else lv for lv in levels]
     undirected = [lv for lv in levels if lv.condition in ("level", "at")]
     if not undirected:
         return levels
@@ -226,6 +270,12 @@ def resolve_levels(levels: list[Level], norm: str,
         high, low = sorted(levels, key=lambda lv: -lv.value)
         return [Level("above", high.value, high.start), Level("below", low.value, low.start)]
     up, down = bool(TREND_UP.search(norm)), bool(TREND_DOWN.search(norm))
+    if re.search(r"\bbreak ?out\b", norm) and not down:  # "a breakout alert at 165"
+        return [Level("cross_above", lv.value, lv.start) if lv.condition in ("level", "at")
+                else lv for lv in levels]
+    if re.search(r"\bbreak ?down\b", norm) and not up:
+        return [Level("cross_below", lv.value, lv.start) if lv.condition in ("level", "at")
+                else lv for lv in levels]
     out = []
     for lv in levels:
         if lv.condition in ("level", "at"):

@@ -47,7 +47,8 @@ def _which(e: Entities, ctx: Context) -> int | Ask | None:
     if chosen is not None and chosen.get("id") is not None:
         return int(chosen["id"])
     if len(ctx.drafts) > 1 and (ctx.draft_ambiguous or PLURAL_REF.search(e.norm)
-                                or re.search(r"\bthe \w+ one\b", e.norm)):
+                                or re.search(r"\bthe \w+ one\b|\bthe (?:draft|post)\b",
+                                             e.norm)):
         return Ask("Which draft: " + " or ".join(
             f"{d['id']} ({d.get('symbol') or d.get('channel')})" for d in ctx.drafts[-4:])
             + "?")
@@ -78,7 +79,7 @@ def _topic(e: Entities) -> str:
 def _draft(e: Entities, ctx: Context) -> Built:
     args: Args = {"topic": _topic(e), "channel": e.channel or "discord"}
     symbols = e.symbols or (ctx.symbols[:1] if re.search(r"\b(another|one more|same)\b",
-                                                         e.norm) else [])
+                                                         e.norm) or e.refers_back else [])
     if symbols:
         args["symbol"] = symbols[0]
     if e.tone:
@@ -196,9 +197,27 @@ def _names_draft(e: Entities, ctx: Context) -> float:
     return 2.0 if any(k in e.ids for k in ("draft", "post")) else 0.0
 
 
+PUBLISH_VERB = re.compile(r"\b(publish\w*|post|posting|send|ship|push|go live|goes live|release|"
+                          r"put (?:it )?out|out now|push (?:it )?live|approve|fire it off|blast)\b")
+
+
+def _may_publish(e: Entities, ctx: Context) -> bool:
+    return _no_decision(e, ctx) and bool(PUBLISH_VERB.search(e.norm))
+
+
+DRAFT_REF = re.compile(r"\b(it|that one|this one|the draft|the post|the newsletter|the article|"
+                       r"the blog(?: post)?|the discord one|the \w+ one|both|them)\b")
+
+
 def _timed(e: Entities, ctx: Context) -> float:
-    return 3.0 if e.when and (any(k in e.ids for k in ("draft", "post")) or e.refers_back) \
-        else 0.0
+    named = any(k in e.ids for k in ("draft", "post")) or (
+        ctx.draft_id is not None and bool(DRAFT_REF.search(e.norm)))
+    return 3.0 if e.when and named else 0.0
+
+
+def _shown(e: Entities, ctx: Context) -> float:
+    return 1.5 if ctx.draft_id is not None and ctx.last_tool in DRAFT_TOOLS and \
+        e.refers_back else 0.0
 
 
 def _schedule_ok(e: Entities, ctx: Context) -> bool:
@@ -218,25 +237,37 @@ def _change_draft(e: Entities, ctx: Context) -> tuple[str, Built] | None:
         return None
     if not re.search(r"\b(make it|shorter|longer|punchier|tighter|snappier|simpler|cut|trim|"
                      r"add|remove|rewrite|reword|tone|instead|more|less|rename|retitle|"
-                     r"fix|change|spicier|softer|friendlier)\b", e.norm):
+                     r"fix|change|spicier|softer|friendlier|too)\b", e.norm) and not e.tone:
         return None
     return "edit_draft", _edit(e, ctx)
 
 
 def _another_draft(e: Entities, ctx: Context) -> tuple[str, Built] | None:
-    """'and one for amd' / 'make another one for the blog' after a draft."""
-    if ctx.last_tool != "draft_content" or not re.search(
-            r"\b(another|one more|one for|same for|and one|also one|same thing for)\b", e.norm):
+    """'and one for amd', 'make another one for the blog', 'draft another one, bearish
+    this time', 'and a discord teaser for it': another draft like the last one."""
+    if not ctx.drafts or ctx.last_tool not in (*DRAFT_TOOLS, "decide", "undo") or \
+            not re.search(r"\b(another|one more|one for|same for|and one|also one|same thing "
+                          r"for|and a|also a|plus a|teaser|version for|copy for)\b", e.norm):
         return None
-    last = ctx.last_args
-    args: Args = {"topic": _topic(e) if e.symbols else last.get("topic", "market update"),
-                  "channel": e.channel or last.get("channel", "discord")}
-    symbol = e.symbols[0] if e.symbols else last.get("symbol")
+    last = ctx.drafts[-1]
+    own_topic = bool(re.search(r"\b(?:about|on|regarding|covering)\b \w", e.norm))
+    args: Args = {"topic": _topic(e) if e.symbols or own_topic else
+                  last.get("topic") or "market update",
+                  "channel": e.channel or last.get("channel") or "discord"}
+    symbol = e.symbols[0] if e.symbols else None if own_topic else last.get("symbol")
     if symbol:
         args["symbol"] = symbol
     if e.tone or last.get("tone"):
         args["tone"] = e.tone or last.get("tone")
     return "draft_content", args
+
+
+def _status_again(e: Entities, ctx: Context) -> tuple[str, Built] | None:
+    """'anything failed?' / 'and the published ones' after listing drafts."""
+    if ctx.last_tool != "list_drafts":
+        return None
+    args = _list_drafts(e, ctx)
+    return ("list_drafts", args) if args else None
 
 
 GRAMMAR = Grammar(
@@ -247,14 +278,16 @@ GRAMMAR = Grammar(
              "post about": 3.5, "post on": 3, "write up": 3, "article": 3, "tweet": 2.5,
              "thread": 1.5, "content": 1.5, "prepare": 2, "whip up": 3, "put together": 2.5,
              "email": 1.5, "post": 1.2, "recap": 2, "take on": 2, "blog": 1.5,
-             "update about": 3, "discord update": 3, "write post": 3.5, "piece on": 3},
+             "update about": 3, "discord update": 3, "write post": 3.5, "piece on": 3,
+             "teaser": 2.5, "heads-up for": 2.5, "announcement": 2.5},
             _draft,
             vetoes=("publish", "schedule", "my drafts", "list", "show drafts", "drafts",
                     "alert me", "notify", "delete", "scrap", "trash", "bin",
                     "rename", "show draft", "open draft", "edit", "shorten", "sched", "queue",
                     "post it", "post draft", "push", "ship", "have i", "did i", "ever",
                     "skipped", "last time", "twitter", "instagram", "linkedin", "reddit",
-                    "tiktok"),
+                    "tiktok", "is publishing", "working", "never showed", "did not show",
+                    "broken"),
             examples=("draft a discord post about sym", "write a blog post on sym",
                       "newsletter draft on this weeks recap", "whip up a hype post for sym",
                       "bearish take on sym for the blog", "write up a market recap",
@@ -280,12 +313,14 @@ GRAMMAR = Grammar(
             {"show draft": 4.5, "open draft": 4.5, "see draft": 4, "read draft": 4,
              "view draft": 4.5, "what does draft": 4.5, "draft say": 3, "show me": 1,
              "show": 0.8, "let me see": 1.5, "lemme see": 1.5, "display": 1.5, "preview": 2.5,
-             "in draft": 3, "whats in": 2, "what is in": 2, "read": 1.5, "look at": 1.5},
+             "in draft": 3, "whats in": 2, "what is in": 2, "read": 2.5, "look at": 1.5,
+             "let me read": 3.5},
             _show,
             vetoes=("drafts", "publish", "schedule", "delete", "chart", "alerts"),
             examples=("show draft ref", "open draft ref", "lemme see draft ref",
                       "what does draft ref say", "show me", "preview it"),
             when=_no_decision,
+            boost=_shown,
         ),
         Intent(
             "edit_draft",
@@ -293,7 +328,9 @@ GRAMMAR = Grammar(
              "shorten": 3.5, "punchier": 3.5, "shorter": 3, "longer": 2.5, "tone": 1.5,
              "make draft": 3, "add the disclaimer": 3, "instead": 1, "tighten": 3,
              "fix": 1.5, "change draft": 3, "tweak": 3, "take out": 2, "out of": 1,
-             "add": 1, "remove": 1, "draft": 0.5, "more": 1, "less": 1},
+             "add": 1, "remove": 1, "draft": 0.5, "more": 1, "less": 1, "trim": 3,
+             "too long": 3, "condense": 3, "simplify": 2, "clean up": 2.5, "polish": 2.5,
+             "fix typos": 3, "cut": 2, "tone down": 3, "spice up": 3, "tighter": 3},
             _edit,
             vetoes=("publish", "schedule", "alert", "delete"),
             examples=("make draft ref punchier", "rewrite draft ref in an educational tone",
@@ -341,12 +378,12 @@ GRAMMAR = Grammar(
             examples=("publish draft ref", "post draft ref now", "push draft ref live",
                       "ship draft ref", "publish it"),
             mutating=True,
-            when=_no_decision,
+            when=_may_publish,
             boost=_names_draft,
         ),
     ),
     words=frozenset({"draft", "drafts", "publish", "schedule", "newsletter", "article"}),
-    follow_ups=(FollowUp("another-draft", _another_draft),
+    follow_ups=(FollowUp("another-draft", _another_draft), FollowUp("drafts-again", _status_again),
                 FollowUp("change-draft", _change_draft)),
     refusals=(Refusal("other-channels",
                       r"\b(post|publish|share|tweet|put|send|draft|write|cross-?post)\b.{0,40}"

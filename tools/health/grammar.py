@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from core.grammar import Args, Built, Context, Entities, FollowUp, Grammar, Intent
+from core.grammar import Args, Built, Context, Entities, FollowUp, Grammar, Intent, Refusal
 
 # how people name the co-pilot's own parts -> the health check's name
 COMPONENTS: tuple[tuple[str, str], ...] = (
@@ -61,7 +61,13 @@ def _other_part(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     if ctx.last_tool not in ("system_health", "recent_errors"):
         return None
     part = _component(e)
-    if not part or part.get("component") == ctx.component:
+    if not part:  # "how about the azure functions": any service the owner names
+        m = re.match(r"(?:and|what about|how about)\s+(?:the |my )?([a-z][\w\- ]{2,30}?)\s*$",
+                     e.norm)
+        if not m:
+            return None
+        part = {"component": m.group(1).strip()}
+    if part.get("component") == ctx.component:
         return None
     if re.search(r"\b(ok|okay|healthy|up|down|errors?|logs?|alive|status|working|broken)\b",
                  e.norm) and not re.match(r"(?:and|what about|how about)\b", e.norm):
@@ -89,6 +95,13 @@ def _errors(e: Entities, ctx: Context) -> Args:
 
 GRAMMAR = Grammar(words=frozenset({"database", "scheduler", "deliveries", "healthy", "errors"}),
                   follow_ups=(FollowUp("other-part", _other_part),),
+                  refusals=(Refusal(
+                      "operations",
+                      r"\b(deploy|redeploy|roll ?out|rollback|restart|reboot|ssh|run the script|"
+                      r"migrate the database|scale up|spin up)\b(?!.*\b(status|healthy|up|down|"
+                      r"errors?)\b)",
+                      "I don't deploy, restart or run your services. I can check their health "
+                      "and recent errors, and review your architecture for what to change."),),
                   intents=(
     Intent(
         "system_health",
@@ -100,7 +113,11 @@ GRAMMAR = Grammar(words=frozenset({"database", "scheduler", "deliveries", "healt
          "offline": 1.5, "stopped": 1.5, "responding": 2, "lagging": 2, "disk": 1.5,
          "database": 1.5, "db": 1.5, "scheduler": 1.5, "left": 0.8, "space": 1.5,
          "did not come": 2.5, "did not run": 2.5, "not running": 2.5, "stuck": 2,
-         "being delivered": 2.5, "delivery": 1.5, "feed": 1.5},
+         "being delivered": 2.5, "delivery": 1.5, "feed": 1.5, "my stuff": 3,
+         "everything green": 3.5, "all green": 3.5, "on your side": 2, "connected": 2.5,
+         "getting delivered": 2.5, "systems ok": 3, "all good": 1.5, "fine": 1,
+         "check": 1.5, "side": 0.5, "back to normal": 3, "normal": 1.5, "never showed up": 3,
+         "publishing to": 1.5, "timing out": 2.5, "slow": 1.5},
         _health,
         vetoes=("autopilot", "architecture", "errors", "error", "exceptions", "quote",
                 "remember", "last time", "did i", "handled", "price", "alert me", "draft",
@@ -119,7 +136,8 @@ GRAMMAR = Grammar(words=frozenset({"database", "scheduler", "deliveries", "healt
         {"errors": 4, "error": 3.5, "exceptions": 4, "exception": 3.5, "failures": 3,
          "failed": 1.5, "what broke": 4, "crash": 3, "crashes": 3, "stack trace": 3,
          "logs": 3, "log": 2.5, "warnings": 3, "tracebacks": 3, "went wrong": 3,
-         "blowing up": 3, "throwing": 3, "blew up": 3.5, "failing": 3, "broke": 3},
+         "blowing up": 3, "throwing": 3, "blew up": 3.5, "failing": 3, "broke": 3,
+         "break": 2.5, "did anything break": 4, "overnight": 1.5, "went down": 2.5},
         _errors,
         vetoes=("autopilot", "drafts", "decision"),
         examples=("any errors in the last num min", "anything blowing up in the logs",

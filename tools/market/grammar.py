@@ -7,7 +7,18 @@ from __future__ import annotations
 
 import re
 
-from core.grammar import Args, Ask, Built, Context, Entities, FollowUp, Grammar, Intent, Refusal
+from core.grammar import (
+    Args,
+    Ask,
+    Built,
+    Context,
+    Entities,
+    FollowUp,
+    Grammar,
+    Intent,
+    Refusal,
+    only,
+)
 
 SYMBOL_TOOLS = ("get_quote", "get_price_history", "price_chart")
 # a refusal never fires on a request to write about the subject ("draft a post on TSLA calls")
@@ -38,8 +49,19 @@ def _calendar_evidence(e: Entities, ctx: Context) -> float:
         and (e.symbols or ctx.symbols) else 0.0
 
 
+def _them(e: Entities, ctx: Context) -> list[str]:
+    """'both of them', 'all three': the tickers the conversation named last."""
+    m = re.search(r"\b(both|all three|all of them|them|those|these)\b", e.norm)
+    if not m or e.symbols:
+        return []
+    n = 3 if m.group(1) == "all three" else 2 if m.group(1) == "both" else len(ctx.symbols)
+    if len(ctx.symbols) >= n > 1:
+        return ctx.symbols[:n]
+    return ctx.recent_symbols[-n:] if len(ctx.recent_symbols) >= n > 1 else []
+
+
 def _history(e: Entities, ctx: Context) -> Built:
-    symbols = e.symbols or ctx.symbols
+    symbols = e.symbols or _them(e, ctx) or ctx.symbols
     if not symbols:
         return None
     span = _span(e) or _last_span(e, ctx)
@@ -55,11 +77,27 @@ def _last_span(e: Entities, ctx: Context) -> Args:
     return {k: v for k, v in ctx.last_args.items() if k in ("days", "period")}
 
 
+ASKS_PRICE = re.compile(r"^(?:what|where|how)(?: is| are|s)?\s+(?:(?!have|got|set)\S+\s+){0,3}"
+                        r"(?:at|trading|doing|sitting|going)(?: now| rn| today)?$|"
+                        r"^(?:and |so |okay )*(?:now|right now|rn|price|px|quote|and now)$")
+
+
+def _asks_price(e: Entities, ctx: Context) -> float:
+    """'what's broadcom at', 'what is it at', 'and now?', 'price?': a quote."""
+    return 2.0 if ASKS_PRICE.search(e.norm) and (e.symbols or ctx.symbols) else 0.0
+
+
 def _quote(e: Entities, ctx: Context) -> Built:
-    symbols = e.symbols or (ctx.symbols if e.refers_back or not e.symbols else [])
+    short = len(e.norm.split()) <= 3
+    symbols = e.symbols or _them(e, ctx) or (ctx.symbols[:1] if e.refers_back or short else [])
     if not symbols:
         return None
     return [{"symbol": s} for s in symbols]
+
+
+def _not_a_price(e: Entities, ctx: Context) -> float:
+    """'nvidia price? market is open already right': the price is asked, not the session."""
+    return -3.0 if e.symbols and re.search(r"\b(price|px|quote|at)\b", e.norm) else 0.0
 
 
 def _status(e: Entities, ctx: Context) -> Args:
@@ -82,11 +120,60 @@ def _watchlist(e: Entities, ctx: Context) -> Built:
         action = "add"
     else:
         return {"action": "list"}
-    symbols = e.symbols or (ctx.symbols if e.refers_back else [])
+    symbols = e.symbols or _them(e, ctx) or _nth(e, ctx) or (
+        ctx.symbols if e.refers_back else [])
     if not symbols:
         return Ask(f"Which ticker should I {action} {'to' if action == 'add' else 'from'} the "
                    "watchlist?")
     return [{"action": action, "symbol": s} for s in symbols]
+
+
+COMPARE = r"\b(vs\.?|versus|compared? (?:to|with)|against|relative to|outperform\w*|" \
+    r"underperform\w*|compare|beat|beating|better than|worse than)\b"
+
+
+def _compare(e: Entities, ctx: Context) -> Built:
+    """'how did NVDA do this week vs AMD', 'AAPL this week vs last week', 'chart nvda vs
+    amd ytd': one table of returns (and one overlay chart when asked to chart)."""
+    symbols = e.symbols or ctx.symbols
+    if not symbols:
+        return None
+    args: Args = {"symbols": symbols}
+    periods = re.findall(r"\b(this week|last week|this month|last month|ytd|today|yesterday|"
+                         r"this year|last year)\b", e.norm)
+    if len(symbols) == 1 and len(periods) >= 2:
+        args.update(period=periods[0], versus=periods[1])
+    elif e.period:
+        args["period"] = e.period
+    elif periods:
+        args["period"] = periods[0]
+    if re.search(r"\b(chart|graph|plot|overlay|draw)\b", e.norm):
+        args["chart"] = True
+    if len(symbols) < 2 and "versus" not in args:
+        return Ask(f"Compare {symbols[0]} with what: another ticker, or another period "
+                   "('this week vs last week')?")
+    return args
+
+
+def _says_compare(e: Entities, ctx: Context) -> bool:
+    """A comparison of returns: two tickers (or two periods) and words about how they
+    did; "aapl vs msft rn" is two quotes."""
+    if not re.search(COMPARE, e.norm):
+        return False
+    performance = e.period or re.search(r"\b(do|did|done|doing|perform\w*|returns?|up|down|"
+                                        r"better|worse|gain\w*|outperform\w*|beat\w*|ytd|"
+                                        r"week|month|year|chart)\b", e.norm)
+    return bool(performance) and (len(e.symbols) >= 2 or bool(
+        re.search(r"\b(this|last) (week|month|year)\b.*\b(vs|versus)\b", e.norm)))
+
+
+def _nth(e: Entities, ctx: Context) -> list[str]:
+    """'the second one' among the tickers the last turn named."""
+    named = [a.get("symbol") for _, a in ctx.last_calls if a.get("symbol")]
+    for word, index in (("first", 0), ("second", 1), ("third", 2), ("last", -1)):
+        if re.search(rf"\bthe {word}(?: one)?\b", e.norm) and len(named) > 1:
+            return [str(named[index])]
+    return []
 
 
 # ---- follow-ups --------------------------------------------------------------------------
@@ -95,8 +182,13 @@ def _another_symbol(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     """'and MSFT?', 'same for AMD', 'what about tsla': the last look, another symbol."""
     if ctx.last_tool not in SYMBOL_TOOLS or not e.symbols or e.symbols == ctx.symbols:
         return None
-    if re.search(r"\b(alert|draft|post|watchlist|publish|delete|remove|add)\b", e.norm):
-        return None
+    rest = e.norm
+    for sym in e.symbols:
+        rest = re.sub(rf"\$?\b{re.escape(sym.lower().removesuffix('-usd'))}\w*", " ", rest)
+    if not only(rest, r"(?:for|over) (?:the )?same (?:period|days)|same period|same days|"
+                      r"same|too|as well|instead|then|now|please|but|and|or|also|ytd|"
+                      r"\d+\s*\w*|(?:last|past|this|since) \w+|\$"):
+        return None  # a request of its own ("drop the shopify one")
     more = _span(e) if ctx.last_tool != "get_quote" else {}
     keep = {k: v for k, v in ctx.last_args.items() if k in ("days", "period")} if not more else more
     return ctx.last_tool, [{"symbol": s, **keep} for s in e.symbols]
@@ -148,7 +240,7 @@ def _watchlist_more(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     """'and uber', 'remove tesla too', 'add both' after a watchlist change."""
     if ctx.last_tool != "watchlist" or ctx.last_args.get("action") not in ("add", "remove"):
         return None
-    if re.search(r"\b(alert|chart|draft|quote|price|history)\b", e.norm):
+    if re.search(r"\b(alert|chart|draft|quote|price|history|how|did|do)\b", e.norm):
         return None
     built = _watchlist(e, ctx)
     if isinstance(built, list):
@@ -177,7 +269,8 @@ GRAMMAR = Grammar(
              "px": 2, "last": 0.3, "now": 0.5, "today": 0.5, "check": 0.8, "look": 0.5,
              "level": 1, "sitting": 1, "where": 0.8, "going": 0.6, "up": 0.3, "down": 0.3,
              "currently": 0.8, "how much": 1.5, "ticker": 1, "stock": 0.6, "shares": 0.8,
-             "trade": 0.6, "rn": 1, "moving": 1, "green": 1, "red": 1, "price check": 3},
+             "trade": 0.6, "rn": 1, "moving": 1, "green": 1, "red": 1, "price check": 3,
+             "bounce": 1.5, "bleeding": 1, "still": 0.5, "right now": 1},
             _quote,
             missing="Which ticker? For example AAPL, MSFT or BTC-USD.",
             needs_symbol=True,
@@ -187,6 +280,7 @@ GRAMMAR = Grammar(
             examples=("whats sym at", "sym price", "quote sym", "how is sym doing today",
                       "where is sym trading", "sym rn", "price check sym", "sym px",
                       "sym green or red today", "hows sym trading", "sym?"),
+            evidence=_asks_price,
         ),
         Intent(
             "get_price_history",
@@ -211,9 +305,25 @@ GRAMMAR = Grammar(
             boost=_calendar_evidence,
         ),
         Intent(
+            "compare_returns",
+            {"vs": 2.5, "versus": 2.5, "compare": 3, "compared to": 3, "against": 2,
+             "relative to": 3, "outperform": 3, "outperformed": 3, "underperformed": 3,
+             "beat": 1.5, "better than": 2, "do": 1, "did": 1, "done": 1, "performance": 1.5,
+             "returns": 2, "return": 1.5, "ytd": 1, "this week": 1, "chart": 0.5,
+             "which did better": 3, "who did better": 3},
+            _compare,
+            missing="Which tickers should I compare?",
+            vetoes=("alert", "draft", "post", "watchlist"),
+            examples=("how did sym do this week vs sym", "sym vs sym ytd", "compare sym and sym "
+                      "over 3 months", "chart sym vs sym ytd", "sym this week vs last week",
+                      "did sym outperform sym this month"),
+            when=_says_compare,
+        ),
+        Intent(
             "price_chart",
             {"chart": 3.5, "graph": 3, "plot": 3, "candles": 2.5, "candlestick": 3,
-             "visual": 3.5, "picture": 2, "png": 2, "draw": 2, "visualize": 4, "see": 0.5},
+             "visual": 3.5, "picture": 2, "png": 2, "draw": 3.5, "draw me": 4, "visualize": 4,
+             "see": 0.5},
             _history,
             missing="Which ticker should I chart?",
             needs_symbol=True,
@@ -231,13 +341,15 @@ GRAMMAR = Grammar(
              "trading right now": 3, "trading today": 2.5, "are we open": 4,
              "is it open": 3, "closed today": 3, "holiday": 2.5, "time left": 2.5,
              "market hours": 4, "when does the market": 4, "when does it open": 3.5,
-             "open": 0.8, "closed": 0.8, "can i trade": 3.5, "trade now": 2.5},
+             "open": 0.8, "closed": 0.8, "can i trade": 3.5, "trade now": 2.5,
+             "market is open": 4, "market is closed": 4, "markets are open": 4},
             _status,
             vetoes=("alert", "draft", "chart", "open draft", "open decisions", "open alerts",
                     "open incidents", "feed", "data feed", "provider", "down", "healthy"),
             examples=("is the market open", "market open?", "how long till close",
                       "is it premarket", "are we open", "when does the market open",
                       "is btc trading right now", "is the market closed today"),
+            boost=_not_a_price,
         ),
         Intent(
             "watchlist",

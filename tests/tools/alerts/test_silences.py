@@ -42,7 +42,7 @@ async def test_a_silence_by_ticker_holds_everything_back_and_says_so_when_it_end
                                                  threshold=1000, frequency="every_time")
         silence = next(t for t in rt.tools if t.name == "silence")
         out = await silence.ainvoke({"symbol": "tsla", "minutes": 60}, CONFIG)
-        assert out["summary"] == "Silenced TSLA until 15:30 UTC (#1)."
+        assert out["summary"] == "Silenced TSLA until 10:30 EST (#1)."
         shown = []
         for i in range(11):  # 55 minutes of firings every cooldown
             shown += await tick(rt, fixed_clock, "TSLA", 1001.0 + i)
@@ -50,7 +50,7 @@ async def test_a_silence_by_ticker_holds_everything_back_and_says_so_when_it_end
         assert shown == [] and told == [] and rt.decisions.pending() == []
         records, total, _ = rt.alerts.service.history("TSLA")
         assert total == 11
-        assert records[0].deliveries[0].text() == "console silenced (silenced until 15:30 UTC (#1))"
+        assert records[0].deliveries[0].text() == "console silenced (silenced until 10:30 EST (#1))"
         # another ticker is not silenced
         assert await tick(rt, fixed_clock, "AAPL", 1001.0, dt=1) != []
         assert rt.decisions.pending("alert_fired")[0].symbol == "AAPL"
@@ -60,8 +60,8 @@ async def test_a_silence_by_ticker_holds_everything_back_and_says_so_when_it_end
         await rt.alerts.silences_ended()
         await rt.alerts.silences_ended()  # said once
         await rt.kernel.bus.drain()
-        assert told == ["🔕 The silence on TSLA ended at 15:30 UTC: 11 firings were held back "
-                        "during it, the last TSLA at $1,011.00 (15:25 UTC, alert 1). "
+        assert told == ["🔕 The silence on TSLA ended at 10:30 EST: 11 firings were held back "
+                        "during it, the last TSLA at $1,011.00 (10:25 EST, alert 1). "
                         "`copilot alerts history TSLA` lists them."]
         assert await tick(rt, fixed_clock, "TSLA", 1012.0) != []
         assert {d.symbol for d in rt.decisions.pending("alert_fired")} == {"AAPL", "TSLA"}

@@ -62,7 +62,7 @@ async def test_a_silenced_incident_raises_nothing_then_one_notice_if_still_down(
         (first,) = rt.decisions.pending("health_incident")
         assert await told.take() == ["website is down"]
         silenced = await rt.decisions.decide(first.id, "silence", Caller.local_owner())
-        assert silenced.outcome == "Silenced website until 15:30 UTC (#1)."
+        assert silenced.outcome == "Silenced website until 10:30 EST (#1)."
         # an hour of checks every minute while silenced: nothing at all
         await checks_every(rt, fixed_clock, 60, 59)
         assert await told.take() == []
@@ -71,8 +71,8 @@ async def test_a_silenced_incident_raises_nothing_then_one_notice_if_still_down(
         await checks_every(rt, fixed_clock, 60, 1)
         assert await told.take() == ["website is still down after its silence"]
         (after,) = rt.decisions.pending("health_incident")
-        assert after.context.startswith("The silence #1 ended at 15:30 UTC; website down "
-                                         "since 14:30 UTC, 61 failed checks in a row: HTTP 500")
+        assert after.context.startswith("The silence #1 ended at 10:30 EST; website down "
+                                         "since 09:30 EST, 61 failed checks in a row: HTTP 500")
         await checks_every(rt, fixed_clock, 60, 30)
         assert await told.take() == []  # once, not at every check
         # nobody answers: the repeat interval (4 h) shows the same decision again
@@ -121,16 +121,16 @@ async def test_silence_by_component_before_the_incident_and_lift_it(website, fix
         with pytest.raises(InvalidInput, match="There is no health check 'webste'"):
             await tools["silence"].ainvoke({"component": "webste"}, OWNER)
         out = await tools["silence"].ainvoke({"component": "website", "minutes": 120}, OWNER)
-        assert out["summary"] == "Silenced website until 16:30 UTC (#1)."
+        assert out["summary"] == "Silenced website until 11:30 EST (#1)."
         await checks_every(rt, fixed_clock, 60, 5)
         assert rt.health.monitor.incidents("open") and await told.take() == []
         listed = await tools["silences"].ainvoke({}, OWNER)
-        assert listed["summary"] == "#1 website: silenced until 16:30 UTC"
+        assert listed["summary"] == "#1 website: silenced until 11:30 EST"
         lifted = await tools["unsilence"].ainvoke({"silence_id": 1}, OWNER)
         assert lifted["summary"] == "Lifted #1 on website; you will be told again."
         # lifted by the owner: the incident nobody was told about is told at the next check
         await checks_every(rt, fixed_clock, 60, 10)
         assert await told.take() == ["website is down"]
         (d,) = rt.decisions.pending("health_incident")
-        assert d.context == ("website down since 14:31 UTC, 6 failed checks in a row: "
+        assert d.context == ("website down since 09:31 EST, 6 failed checks in a row: "
                              "HTTP 500, expected 200")

@@ -13,7 +13,6 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 
 from core import symbols as universe
 from core.market import Bar, Quote, SymbolInfo, Tick
@@ -33,18 +32,25 @@ def _base_price(symbol: str) -> float:
     return row[3] if row else 20 + _seed("base", symbol) % 480
 
 
-@lru_cache(maxsize=512)
+# per symbol: the walk's state and its closes so far, extended as later dates are asked
+_WALKS: dict[str, tuple[float, list[float]]] = {}
+
+
 def _closes(symbol: str, through: date) -> tuple[float, ...]:
-    """Daily closes from ANCHOR through ``through`` (inclusive)."""
-    base = _base_price(symbol)
-    x = 0.0  # log(price / base): mean-reverting, so demo prices stay plausible for years
-    out = []
-    n = (through - ANCHOR).days + 1
-    for i in range(max(n, 1)):
-        rng = random.Random(_seed(symbol, ANCHOR + timedelta(days=i)))
-        x = 0.985 * x + rng.gauss(0.0, DAILY_VOL)
-        out.append(round(base * math.exp(x), 2))
-    return tuple(out)
+    """Daily closes from ANCHOR through ``through`` (inclusive). The walk is computed once
+    per symbol and extended as needed: each date's close depends only on its own seed and
+    the day before, so the numbers are the same whatever was asked first."""
+    n = max((through - ANCHOR).days + 1, 1)
+    x, out = _WALKS.get(symbol, (0.0, []))
+    if len(out) < n:
+        base = _base_price(symbol)
+        out = list(out)
+        for i in range(len(out), n):
+            rng = random.Random(_seed(symbol, ANCHOR + timedelta(days=i)))
+            x = 0.985 * x + rng.gauss(0.0, DAILY_VOL)  # mean-reverting log(price / base)
+            out.append(round(base * math.exp(x), 2))
+        _WALKS[symbol] = (x, out)
+    return tuple(out[:n])
 
 
 class OfflineProvider:
