@@ -73,6 +73,12 @@ CASES = [
     ("dismiss all alert decisions", "decide_all", {"option": "dismiss", "kind": "alert_fired"}),
     ("brief me", "briefing", {}),
     ("is the market open?", "market_status", {}),
+    ("how did nvda do this week vs amd", "compare_returns", {"symbols": ["NVDA", "AMD"]}),
+    ("what did autopilot do today", "digest", {}),
+    ("silence tsla for an hour", "silence", {"symbol": "TSLA", "minutes": 60}),
+    ("ack the website incident", "acknowledge", {"component": "website"}),
+    ("whats silenced", "silences", {}),
+    ("lift silence 3", "unsilence", {"silence_id": 3}),
 ]
 
 

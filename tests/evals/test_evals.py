@@ -23,13 +23,13 @@ def test_the_tuning_sets_are_big_and_cover_every_tool():
 
     singles = rows_of("dev/single_turns_*.jsonl")
     conversations = rows_of("dev/conversations_*.jsonl")
-    assert len(singles) >= 500 and len(conversations) >= 150
+    assert len(singles) >= 500 and len(conversations) >= 200
     turns = singles + [t for c in conversations for t in c["turns"]]
     assert sum(not expected_calls(t) for t in turns) >= 50  # questions and refusals
     tools = {c["tool"] for t in turns for c in expected_calls(t)}
-    assert tools == {i.tool for g in grammars() for i in g.intents} - {
-        "compare_returns", "digest", "silence", "acknowledge", "silences", "unsilence"} | {
-        "market_status"} or tools >= {"create_alert", "update_alert", "undo", "briefing"}
+    grammar_tools = {i.tool for g in grammars() for i in g.intents}
+    assert tools <= grammar_tools
+    assert grammar_tools - tools <= {"compare_returns"}  # added after the sets were written
 
 
 @pytest.mark.parametrize(("mode", "expected", "actual", "ok"), [

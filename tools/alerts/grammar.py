@@ -6,336 +6,37 @@ for AMD"), and the refusals of what alerts cannot watch yet (indicators, volume)
 
 from __future__ import annotations
 
-import re
-
 from core.grammar import (
-    Args,
-    Ask,
-    Built,
-    Context,
-    Entities,
     FollowUp,
     Grammar,
     Intent,
     Refusal,
-    only,
 )
-from tools.alerts.phrases import (
-    read_alert,
+from tools.alerts.followups import (
+    INDICATORS,
+    about_alerts,
+    change_evidence,
+    change_it,
+    confirm,
+    correct,
+    create_evidence,
+    delete,
+    history,
+    list_alerts,
+    may_change,
+    may_create,
+    narrow,
+    no_other_ids,
+    not_a_new_alert,
+    revert,
+    same_for,
+    snooze,
+    update,
 )
 from tools.alerts.reading import (
-    ALERT_TOOLS,
     CAN_WATCH,
-    changes,
     create,
-    which,
-    which_all,
 )
-
-
-def _update(e: Entities, ctx: Context) -> Built:
-    several = which_all(e, ctx)
-    if several:
-        changed = changes(e, ctx)
-        return [{"alert_id": i, **changed} for i in several] if changed else None
-    alert_id = which(e, ctx)
-    if isinstance(alert_id, Ask):
-        return alert_id
-    if alert_id is None:
-        return Ask("Which alert should I change? Give its number ('list my alerts' shows "
-                   "them).")
-    changed = changes(e, ctx)
-    if not changed:
-        return Ask(f"What should change in alert {alert_id}: the level, above/below, how "
-                   "often, the expiry or the note?")
-    return {"alert_id": alert_id, **changed}
-
-
-def _list_alerts(e: Entities, ctx: Context) -> Args:
-    return {"symbol": e.symbols[0]} if e.symbols else {}
-
-
-def _delete(e: Entities, ctx: Context) -> Built:
-    bulk = re.search(r"\b(all|every|each|both)\b.*\b(alerts?|ones)\b|\balerts\b", e.norm)
-    if e.symbols and bulk and "alert" not in e.ids:
-        return {"symbol": e.symbols[0]}
-    several = which_all(e, ctx)
-    if len(several) > 1:
-        return [{"alert_id": i} for i in several]
-    alert_id = which(e, ctx, bare=True)
-    if isinstance(alert_id, Ask):
-        return alert_id
-    if alert_id is None:
-        return Ask("Which alert should I delete? Give its number ('list my alerts' shows "
-                   "them).")
-    return {"alert_id": alert_id}
-
-
-def _snooze(e: Entities, ctx: Context) -> Built:
-    minutes = e.duration_min
-    if minutes is None and re.search(r"\b(till|until) tomorrow\b|\bovernight\b", e.norm):
-        minutes = 16 * 60
-    several = which_all(e, ctx)
-    if len(several) > 1:
-        return [{"alert_id": i, "minutes": minutes or 60} for i in several]
-    alert_id = which(e, ctx, bare=True)
-    if isinstance(alert_id, Ask):
-        return alert_id
-    if alert_id is None:
-        return Ask("Which alert should I snooze, and for how long? e.g. 'snooze alert 3 "
-                   "for an hour'.")
-    return {"alert_id": alert_id, "minutes": minutes or 60}
-
-
-def _history(e: Entities, ctx: Context) -> Args:
-    args: Args = {}
-    if e.symbols:
-        args["symbol"] = e.symbols[0]
-    m = re.search(r"\b(?:last|past)\s+(\d+)\s*(h|hrs?|hours?|d|days?)\b", e.norm)
-    if m:
-        args["since"] = f"{m.group(1)}{m.group(2)[0]}"
-        return args
-    for pattern, since in ((r"\btoday\b|\bthis morning\b|\bso far\b", "today"),
-                           (r"\byesterday\b", "yesterday"), (r"\bthis week\b", "this week"),
-                           (r"\b(24 ?h|24 hours|last day|past day)\b", "24h"),
-                           (r"\b(last|past) hour\b|\b1 ?h\b", "1h")):
-        if re.search(pattern, e.norm):
-            args["since"] = since
-            break
-    return args
-
-
-# ---- follow-ups: fragments about the alert the conversation is on -----------------------
-
-def _about_alert(ctx: Context) -> bool:
-    return ctx.last_tool in (*ALERT_TOOLS, "list_alerts") and (
-        ctx.alert_id is not None or len(ctx.alerts) > 1)
-
-
-CHANGE_MARKERS = re.compile(r"\b(make it|make that|change|set it|move it|bump|lower|raise|"
-                            r"instead|actually|switch|only|have it|let it|extend|widen|"
-                            r"not|rather)\b")
-ACTIONS = re.compile(r"\b(delete|remove|cancel|kill|snooze|mute|silence|undo|revert|nuke|"
-                     r"wipe|drop|scrap|trash|bin|get rid|clear|list|show|chart|quote|draft)\b")
-ANOTHER = re.compile(r"^(?:and |also |plus )*(?:another|also|one more|and one|and another|"
-                     r"plus)\b|^(?:and|also|plus|\+)\s+(?:at\s+|@\s*)?\$?\d")
-
-
-def _change_it(e: Entities, ctx: Context) -> tuple[str, Built] | None:
-    """'make it 190', 'actually every time', 'until friday', 'note: fed day', '30 min
-    window on both'."""
-    if not _about_alert(ctx) or ANOTHER.search(e.norm) and not re.search(
-            r"\b(instead|rather)\b", e.norm):
-        return None
-    if e.symbols and (e.symbols != ctx.symbols[:1] or not CHANGE_MARKERS.search(e.norm)):
-        return None  # "and tsla below 240" is another alert
-    if ACTIONS.search(e.norm) and not re.search(r"\b(note|expir\w*)\b", e.norm) and not (
-            e.when and re.search(r"\b(kill|cancel|drop|end|stop) it\b", e.norm)):
-        return None  # "kill it friday" is an expiry; "kill it" a delete
-    changed = changes(e, ctx)
-    if not changed:
-        return None
-    several = which_all(e, ctx)
-    if several:
-        return "update_alert", [{"alert_id": i, **changed} for i in several]
-    alert_id = which(e, ctx)
-    if isinstance(alert_id, Ask):
-        return "update_alert", alert_id
-    return ("update_alert", {"alert_id": alert_id, **changed}) if alert_id else None
-
-
-def _confirm(e: Entities, ctx: Context) -> tuple[str, Built] | None:
-    """After the tool asked about an alert that already holds: 'yes' / 'force it' creates
-    (or changes) it anyway; '205 then' asks for another level instead."""
-    yes = re.search(r"^(yes|yeah|yep|sure|okay|do it|go ahead|force|create it|set it)\b|"
-                    r"\b(anyway|force)\b", e.norm)
-    proposed_update = ctx.alert.get("proposed_update")
-    if ctx.last_tool == "update_alert" and isinstance(proposed_update, dict) and yes:
-        return "update_alert", {**proposed_update, "force": True}
-    if not ctx.alert.get("proposed") or ctx.last_tool != "create_alert":
-        return None
-    args = {k: v for k, v in ctx.alert.items() if k not in ("proposed", "force")}
-    if yes:
-        return "create_alert", {**args, "force": True}
-    numbers = [p for p in e.prices if p not in e.ids.values()]
-    if numbers and not e.symbols and re.search(r"\b(then|instead|rather|make it|try|ok|okay)\b",
-                                                e.norm):
-        return "create_alert", {**args, "threshold": numbers[0]}
-    return None
-
-
-def _correct(e: Entities, ctx: Context) -> tuple[str, Built] | None:
-    """'wait I meant TSLA', 'no, below not above': the alert just asked for, corrected
-    (asked again when it was not made; the made one changed otherwise)."""
-    if ctx.last_tool != "create_alert" or not re.search(
-            r"\b(meant|mean|i said|not|wrong|oops|sorry|no)\b", e.norm):
-        return None
-    last = {k: v for k, v in ctx.last_args.items() if k != "force"}
-    fix: Args = {}
-    if e.symbols and e.symbols[0] != last.get("symbol"):
-        fix["symbol"] = e.symbols[0]
-    m = re.search(r"\b(below|under|above|over)\b(?:,)?\s+not\s+(?:below|under|above|over)\b|"
-                  r"\bnot\s+(?:below|under|above|over)\s*,?\s+(below|under|above|over)\b|"
-                  r"\bmeant\s+(below|under|above|over)\b", e.norm)
-    if m:
-        word = m.group(1) or m.group(2) or m.group(3)
-        fix["condition"] = "below" if word in ("below", "under") else "above"
-    if not fix:
-        return None
-    made = not ctx.alert.get("proposed") and ctx.alert_id is not None
-    if made and "symbol" not in fix:
-        return "update_alert", {"alert_id": ctx.alert_id, **fix}
-    return "create_alert", {**last, **fix}
-
-
-def _revert(e: Entities, ctx: Context) -> tuple[str, Built] | None:
-    """'undo that' right after an alert was made (delete it) or changed (change it back):
-    neither is a decision the undo tool knows."""
-    if not re.search(r"\b(undo|revert|put it back|change it back|set it back|roll ?back|"
-                     r"take that back)\b", e.norm) or ctx.alert_id is None:
-        return None
-    if ctx.last_tool == "create_alert" and not ctx.alert.get("proposed"):
-        return "delete_alert", {"alert_id": ctx.alert_id}
-    if ctx.last_tool == "update_alert" and ctx.alert_before:
-        back = {k: v for k, v in ctx.alert_before.items()
-                if k in ("threshold", "condition", "frequency", "window_minutes", "note",
-                         "expires_at") and ctx.alert.get(k) != v}
-        if back.get("expires_at") is None and "expires_at" in back:
-            back["expires_at"] = "never"
-        if back:
-            return "update_alert", {"alert_id": ctx.alert_id, **back}
-    return None
-
-
-def _same_for(e: Entities, ctx: Context) -> tuple[str, Built] | None:
-    """'same for AMD' after an alert: the same move for another symbol; a level with no
-    direction keeps the last one's ("same for AVGO at 180"); a price level alone is asked
-    (it rarely fits another stock). 'and 415': another level, same ticker and kind. 'same
-    on the upside': the move mirrored."""
-    if ctx.last_tool not in ("create_alert", "update_alert") or ACTIONS.search(e.norm):
-        return None
-    template = ctx.alert if ctx.alert and not ctx.alert.get("proposed") else ctx.last_args
-    last = {k: v for k, v in template.items() if k in (
-        "condition", "threshold", "frequency", "window_minutes", "expires_at", "note")
-        and v not in (None, "")}
-    cond = str(last.get("condition", ""))
-    symbol = template.get("symbol") or ctx.symbol
-    if not cond or not symbol:
-        return None
-    mirror = re.search(r"\b(?:same|also|and)\b.*\b(?:on |to )?the (upside|downside)\b|"
-                       r"\bthe other (way|direction)\b", e.norm)
-    if mirror and not e.symbols:
-        flip = {"moving_up": "moving_down", "moving_down": "moving_up", "above": "below",
-                "below": "above", "moving_up_pct": "moving_down_pct",
-                "moving_down_pct": "moving_up_pct", "cross_above": "cross_below",
-                "cross_below": "cross_above"}
-        if cond in flip:
-            return "create_alert", {**last, "symbol": symbol, "condition": flip[cond]}
-    if not e.symbols and ANOTHER.search(e.norm) and e.prices and not read_alert(e).levels \
-            and not re.search(r"\b(instead|rather)\b", e.norm):
-        return "create_alert", {**last, "symbol": symbol, "threshold": e.prices[0]}
-    if not e.symbols or e.symbols == ctx.symbols[:1]:
-        return None
-    if not re.search(r"\b(same|too|also|as well|and|what about|how about|ditto|another)\b",
-                     e.norm):
-        return None
-    words = read_alert(e)
-    if words.move:
-        return "create_alert", create(e, ctx)
-    if words.levels:
-        if all(lv.condition in ("level", "at") for lv in words.levels):
-            return "create_alert", [{**last, "symbol": s, "threshold": words.levels[0].value}
-                                    for s in e.symbols]
-        return "create_alert", create(e, ctx)
-    if "moving" in cond or "pct" in cond:
-        amount = e.percents if "pct" in cond else e.prices
-        if amount:  # "same for meta but $15"
-            last = {**last, "threshold": abs(amount[0])}
-        return "create_alert", [{"symbol": s, **last} for s in e.symbols]
-    return "create_alert", Ask(f"At what level for {e.symbols[0]}? ({cond.replace('_', ' ')} "
-                               f"${float(last.get('threshold', 0)):,.2f} was for {symbol}.)")
-
-
-def _narrow(e: Entities, ctx: Context) -> tuple[str, Built] | None:
-    """'just nvda' / 'what about tsla this week' after listing alerts or what fired: the
-    same, for it."""
-    if ctx.last_tool not in ("list_alerts", "alert_history"):
-        return None
-    if not e.symbols:  # "what about everything in the last 2 hours"
-        if ctx.last_tool == "alert_history" and re.search(r"\b(everything|all|every)\b",
-                                                          e.norm):
-            return "alert_history", _history(e, ctx)
-        return None
-    rest = e.norm
-    for sym in e.symbols:
-        rest = re.sub(rf"\$?\b{re.escape(sym.lower().removesuffix('-usd'))}\w*", " ", rest)
-    if not only(rest, r"alerts?|ones?|same|fired|today|yesterday|this week|this morning"):
-        return None
-    args = {k: v for k, v in ctx.last_args.items() if k != "symbol"}
-    if ctx.last_tool == "alert_history":
-        args.update(_history(e, ctx))
-    return ctx.last_tool, {**args, "symbol": e.symbols[0]}
-
-
-# ---- when an intent applies, and evidence beyond its words -----------------------------
-
-def _other_ids(e: Entities) -> bool:
-    return any(k in e.ids for k in ("draft", "decision", "option"))
-
-
-def _says_alert(e: Entities) -> bool:
-    words = read_alert(e)
-    return bool(words.levels or words.move)
-
-
-def _may_create(e: Entities, ctx: Context) -> bool:
-    return not _other_ids(e) and not (("alert" in e.ids or "id" in e.ids) and not e.symbols)
-
-
-def _create_evidence(e: Entities, ctx: Context) -> float:
-    return 2.5 if _says_alert(e) and (e.symbols or e.refers_back) else 0.0
-
-
-def _may_change(e: Entities, ctx: Context) -> bool:
-    return not _other_ids(e) and bool(
-        "alert" in e.ids or "id" in e.ids or ctx.alert_id is not None or ctx.alerts
-        or re.search(r"\balerts?\b", e.norm))
-
-
-def _change_evidence(e: Entities, ctx: Context) -> float:
-    return 2.0 if "alert" in e.ids and not e.symbols else 0.0
-
-
-def _not_a_new_alert(e: Entities, ctx: Context) -> float:
-    return -3.0 if _says_alert(e) and e.symbols else 0.0
-
-
-def _no_other_ids(e: Entities, ctx: Context) -> bool:
-    return not _other_ids(e)
-
-
-ALERT_CONTEXT = (*ALERT_TOOLS, "list_alerts", "alert_history")
-DRAFT_CONTEXT = ("draft_content", "show_draft", "edit_draft", "schedule_content",
-                 "publish_content", "delete_draft", "list_drafts")
-
-
-def _about_alerts(e: Entities, ctx: Context) -> bool:
-    """An alert is meant: said so, or the conversation is on alerts (a bare "delete it"
-    after a draft is the draft's)."""
-    if _other_ids(e) or re.search(r"\b(drafts?|posts?|watchlist|watch list|articles?)\b", e.norm):
-        return False
-    if ctx.last_tool in DRAFT_CONTEXT and not re.search(r"\balerts?\b", e.norm) and \
-            "alert" not in e.ids:
-        return False  # "and delete the meta one" after drafts is a draft
-    return bool("alert" in e.ids or "id" in e.ids or re.search(r"\balerts?\b", e.norm)
-                or e.symbols or ctx.last_tool in ALERT_CONTEXT
-                or ctx.alerts and ctx.last_tool is None)
-
-
-INDICATORS = (r"\b(rsi|macd|moving averages?|\d+\s*-?\s*(?:day|d|period)\s*(?:ma|sma|ema|moving)|"
-              r"sma|ema|dma|vwap|bollinger|stoch(?:astic)?|golden cross|death cross|adx|atr|"
-              r"obv|ichimoku|fib(?:onacci)?|(?:unusual |high )?volume(?: spike| surge)?s?|"
-              r"open interest|implied vol(?:atility)?|\biv\b)\b")
 
 GRAMMAR = Grammar(
     intents=(
@@ -372,8 +73,8 @@ GRAMMAR = Grammar(
                 "sym crossing num either way every time", "let me know if sym is up num bucks",
             ),
             mutating=True,
-            when=_may_create,
-            evidence=_create_evidence,
+            when=may_create,
+            evidence=create_evidence,
         ),
         Intent(
             "update_alert",
@@ -383,7 +84,7 @@ GRAMMAR = Grammar(
              "instead": 1.5, "to": 0.3, "alert": 0.8, "expiry": 2, "expire": 2,
              "forever": 1.5, "window": 2, "fire every time": 2, "once a day": 1,
              "every time": 1, "set the": 1},
-            _update,
+            update,
             missing="Which alert should I change?",
             vetoes=("delete", "remove alert", "cancel", "snooze", "mute", "watchlist",
                     "draft", "post", "autopilot", "decision"),
@@ -394,8 +95,8 @@ GRAMMAR = Grammar(
                 "update alert ref threshold num", "move alert ref to num",
             ),
             mutating=True,
-            when=_may_change,
-            boost=_change_evidence,
+            when=may_change,
+            boost=change_evidence,
         ),
         Intent(
             "list_alerts",
@@ -405,14 +106,14 @@ GRAMMAR = Grammar(
              "have an alert": 3, "already": 1, "anything set": 3.5, "set on": 2,
              "levels": 2.5, "what levels": 3.5, "got on": 1.5, "i have set": 3,
              "still live": 3, "whats left": 3, "what is left": 3, "left": 1, "live": 1},
-            _list_alerts,
+            list_alerts,
             vetoes=("delete", "remove", "cancel", "snooze", "mute", "kill", "silence",
                     "autopilot", "decisions", "fired", "triggered", "went off", "go off",
                     "history", "nuke", "delivered", "hit today", "dismiss"),
             examples=("show my alerts", "what alerts do i have", "list alerts for sym",
                       "any sym alerts set", "alerts?", "which alerts are active",
                       "what am i watching for on sym alert-wise"),
-            boost=_not_a_new_alert,
+            boost=not_a_new_alert,
         ),
         Intent(
             "delete_alert",
@@ -420,7 +121,7 @@ GRAMMAR = Grammar(
              "rm": 3, "nuke": 3, "scrap": 3, "trash": 3, "clear": 2, "bin": 2.5, "ditch": 3,
              "wipe": 3, "wipe out": 3, "clear out": 2,
              "alert": 1.5, "alerts": 1.5, "rule": 1, "turn off": 1.5, "stop": 1},
-            _delete,
+            delete,
             missing="Which alert number should I delete? 'list alerts' shows them.",
             vetoes=("watchlist", "watch list", "draft", "autopilot", "post", "note",
                     "expiry", "decision", "decisions"),
@@ -428,19 +129,19 @@ GRAMMAR = Grammar(
                       "nuke all my sym alerts", "remove the sym alerts", "get rid of alert ref",
                       "delete it", "remove that alert"),
             mutating=True,
-            when=_about_alerts,
+            when=about_alerts,
         ),
         Intent(
             "snooze_alert",
             {"snooze": 4, "mute": 3.5, "silence": 3.5, "pause": 3, "quiet": 2.5, "shut": 2.5,
              "shut up": 3, "shh": 3.5, "hush": 3.5, "hold off": 2.5, "alert": 1, "for": 0.3},
-            _snooze,
+            snooze,
             missing="Which alert number should I snooze, and for how long?",
             vetoes=("autopilot", "incident", "all", "every", "everything", "decisions"),
             examples=("snooze alert ref for an hour", "mute alert ref for num min",
                       "silence alert ref for a day", "shh alert ref", "snooze it"),
             mutating=True,
-            when=_no_other_ids,
+            when=no_other_ids,
         ),
         Intent(
             "alert_history",
@@ -449,7 +150,7 @@ GRAMMAR = Grammar(
              "did my alerts": 3, "what alerted": 3.5, "trigger": 2, "fire": 2.5,
              "pinged": 2.5, "hit yesterday": 3, "hit": 1, "yesterday": 1.5, "today": 1,
              "this week": 1, "get delivered": 3},
-            _history,
+            history,
             vetoes=("autopilot", "draft", "when it fires", "delete", "clear", "dismiss",
                     "saw them", "being delivered", "getting delivered"),
             examples=("what fired today", "alert history last 24h", "any alerts go off on sym",
@@ -458,9 +159,9 @@ GRAMMAR = Grammar(
         ),
     ),
     words=frozenset({"alert", "alerts", "snooze", "notify", "crosses", "above", "below"}),
-    follow_ups=(FollowUp("confirm-alert", _confirm), FollowUp("correct-alert", _correct),
-                FollowUp("revert-alert", _revert), FollowUp("same-alert", _same_for),
-                FollowUp("narrow-alerts", _narrow), FollowUp("change-alert", _change_it)),
+    follow_ups=(FollowUp("confirm-alert", confirm), FollowUp("correct-alert", correct),
+                FollowUp("revert-alert", revert), FollowUp("same-alert", same_for),
+                FollowUp("narrow-alerts", narrow), FollowUp("change-alert", change_it)),
     refusals=(
         Refusal("indicator-alert",
                 rf"{INDICATORS}.{{0,60}}\b(alert|ping|notify|tell|lmk|let me know|warn|"

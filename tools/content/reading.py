@@ -1,0 +1,265 @@
+"""How the content capability reads a request: which draft it means ("the blog one", "it"),
+the topic without the request around it, an edit, a time, and the follow-ups about the
+draft the conversation is on. Used by its grammar."""
+
+from __future__ import annotations
+
+import re
+
+from core.grammar import (
+    PLURAL_REF,
+    Args,
+    Ask,
+    Built,
+    Call,
+    Context,
+    Entities,
+    id_of,
+    pick,
+)
+
+_draft_id = id_of("draft", "post")
+DRAFT_TOOLS = ("draft_content", "show_draft", "edit_draft", "schedule_content",
+               "publish_content", "delete_draft", "list_drafts")
+STOP_TOPIC = r"\b(please|pls|plz|can you|could you|would you|draft|write|compose|prepare|" \
+    r"make|create|whip up|put together|generate|me|a|an|the|quick|short|new|post|blog|" \
+    r"article|email|newsletter|discord|for|on|about|regarding|message|tweet|thread|some|" \
+    r"content|piece|up|tone|in|with|of|server|something|take|yo|hey|lets|let's|need|want|" \
+    r"i|you|for the|a bit)\b"
+TONE_WORDS = r"\b(casual|formal|bullish|bearish|neutral|educational|hype|hyped|hypey|" \
+    r"professional|cautious|careful|excited|funny|serious|chill|informal|punchy)\b"
+
+
+def which(e: Entities, ctx: Context) -> int | Ask | None:
+    """The draft a message means: its number, the one it singles out among those the
+    conversation made ("the tsla one", "the first one"), or the one the conversation is
+    on; a question when "it" could be several."""
+    if any(k in e.ids for k in ("draft", "post", "id")):
+        return _draft_id(e)
+    if len(e.bare_ints) == 1 and not e.when and re.search(r"\b(draft|post)\b", e.norm):
+        return e.bare_ints[0]
+    chosen = pick(ctx.drafts, e, ctx.draft_id)
+    if chosen is not None and chosen.get("id") is not None:
+        return int(chosen["id"])
+    if len(ctx.drafts) > 1 and (ctx.draft_ambiguous or PLURAL_REF.search(e.norm)
+                                or re.search(r"\bthe \w+ one\b|\bthe (?:draft|post)\b",
+                                             e.norm)):
+        return Ask("Which draft: " + " or ".join(
+            f"{d['id']} ({d.get('symbol') or d.get('channel')})" for d in ctx.drafts[-4:])
+            + "?")
+    return ctx.draft_id
+
+
+def draft_ref(e: Entities, ctx: Context) -> int | None:
+    found = which(e, ctx)
+    return found if isinstance(found, int) else None
+
+
+def topic(e: Entities) -> str:
+    """What the post is about, without the request around it ("draft a punchy post on
+    Tesla for the blog" -> "Tesla")."""
+    text = e.norm
+    text = re.sub(r"\b(make it|keep it|in a|with a)\b.*$", " ", text)  # instructions
+    m = re.search(r"\b(?:about|on|regarding|covering|re|explaining|for)\b (.+)$", text)
+    topic = m.group(1) if m else text
+    topic = re.sub(r"\b(for|to|on) (?:the )?(discord|blog|email|newsletter|server|site|"
+                   r"substack|mailing list|subscribers)\b", " ", topic)
+    topic = re.sub(TONE_WORDS, " ", topic)
+    topic = re.sub(STOP_TOPIC, " ", topic)
+    topic = re.sub(r"[^\w$%.&'/\- ]", " ", topic)
+    return re.sub(r"\s+", " ", topic).strip(" .,?!-") or (
+        f"{e.symbols[0]} market update" if e.symbols else "market update")
+
+
+def draft(e: Entities, ctx: Context) -> Built:
+    args: Args = {"topic": topic(e), "channel": e.channel or "discord"}
+    symbols = e.symbols or (ctx.symbols[:1] if re.search(r"\b(another|one more|same)\b",
+                                                         e.norm) or e.refers_back else [])
+    if symbols:
+        args["symbol"] = symbols[0]
+    if e.tone:
+        args["tone"] = e.tone
+    if len(e.symbols) > 1 and re.search(r"\b(posts|drafts|one (?:on|for|about)|each|both|"
+                                        r"two|2)\b", e.norm):
+        return [{**args, "symbol": s, "topic": s} for s in e.symbols]
+    return args
+
+
+def list_drafts(e: Entities, ctx: Context) -> Args:
+    norm = e.norm.replace("drafts", " ")
+    for word, status in (("scheduled", "scheduled"), ("queued", "scheduled"),
+                         ("published", "published"), ("posted", "published"),
+                         ("went out", "published"), ("live", "published"),
+                         ("failed", "failed"), ("fail", "failed"), ("didn't go", "failed"),
+                         ("not go", "failed"), ("approved", "approved"), ("skipped", "skipped"),
+                         ("unpublished", "draft"), ("pending", "draft")):
+        if re.search(rf"\b{word}\b", norm):
+            return {"status": status}
+    return {}
+
+
+def needs_draft(tool: str) -> Ask:
+    verb = {"show_draft": "show", "edit_draft": "change", "delete_draft": "delete",
+            "schedule_content": "schedule", "publish_content": "publish"}[tool]
+    return Ask(f"Which draft should I {verb}? Give its number ('list my drafts' shows them).")
+
+
+def show(e: Entities, ctx: Context) -> Built:
+    draft_id = which(e, ctx)
+    if isinstance(draft_id, Ask):
+        return draft_id
+    return needs_draft("show_draft") if draft_id is None else {"draft_id": draft_id}
+
+
+def edit(e: Entities, ctx: Context) -> Built:
+    draft_id = which(e, ctx)
+    if isinstance(draft_id, Ask):
+        return draft_id
+    if draft_id is None:
+        return needs_draft("edit_draft")
+    args: Args = {"draft_id": draft_id}
+    title = re.search(r"\b(?:rename|retitle|title)\b(?: it| draft #?\d+| the draft| that)?"
+                      r"\s*(?:to|as|:)?\s+(.+)$", e.text, re.IGNORECASE)
+    if title:
+        args["title"] = title.group(1).strip(" .\"'“”")
+        return args
+    if e.tone and re.search(rf"{TONE_WORDS}\s*(tone|instead|version|take|vibe)?|"
+                            r"\btone\b", e.norm):
+        args["tone"] = e.tone
+        return args
+    instruction = re.sub(r"\b(?:draft|post)\s*#?\s*\d+\s*:?\s*", " ", e.norm)
+    instruction = re.sub(r"\s+", " ", instruction).strip(" :,.")
+    args["instruction"] = instruction or "improve it"
+    return args
+
+
+def delete(e: Entities, ctx: Context) -> Built:
+    draft_id = which(e, ctx)
+    if isinstance(draft_id, Ask):
+        return draft_id
+    return needs_draft("delete_draft") if draft_id is None else {"draft_id": draft_id}
+
+
+def schedule(e: Entities, ctx: Context) -> Built:
+    draft_id = which(e, ctx)
+    if isinstance(draft_id, Ask):
+        return draft_id
+    if draft_id is None:
+        return needs_draft("schedule_content")
+    if not e.when:
+        return Ask(f"When should draft {draft_id} go out? e.g. 'tomorrow 9am', 'friday at "
+                   "the close' or 'in 2 hours'.")
+    return {"draft_id": draft_id, "when": e.when}
+
+
+def publish(e: Entities, ctx: Context) -> Built:
+    draft_id = which(e, ctx)
+    if isinstance(draft_id, Ask):
+        return draft_id
+    if draft_id is None:
+        return needs_draft("publish_content")
+    if e.when and not re.search(r"\b(now|right now|asap|immediately)\b", e.norm):
+        return Call("schedule_content", {"draft_id": draft_id, "when": e.when})
+    return {"draft_id": draft_id}
+
+
+# ---- when an intent applies, and evidence beyond its words -----------------------------
+
+def new_draft_ok(e: Entities, ctx: Context) -> bool:
+    """A message naming a draft, alert or decision by number is never a new draft."""
+    return not any(k in e.ids for k in ("draft", "post", "alert", "decision", "option"))
+
+
+def no_decision(e: Entities, ctx: Context) -> bool:
+    return "decision" not in e.ids and "alert" not in e.ids
+
+
+def about_drafts(e: Entities, ctx: Context) -> bool:
+    """A draft is meant: said so, or the conversation is on drafts."""
+    if not no_decision(e, ctx) or re.search(r"\b(alerts?|watchlist|watch list)\b", e.norm):
+        return False
+    return bool(any(k in e.ids for k in ("draft", "post")) or re.search(
+        r"\b(drafts?|posts?|articles?|newsletter|emails?)\b", e.norm)
+        or ctx.last_tool in DRAFT_TOOLS)
+
+
+def channel_evidence(e: Entities, ctx: Context) -> float:
+    head = re.match(r"(blog|discord|newsletter|email|post|article|tweet|thread)\b", e.norm)
+    return 1.5 if head or e.channel and e.tone else 0.0
+
+
+def names_draft(e: Entities, ctx: Context) -> float:
+    return 2.0 if any(k in e.ids for k in ("draft", "post")) else 0.0
+
+
+PUBLISH_VERB = re.compile(r"\b(publish\w*|post|posting|send|ship|push|go live|goes live|release|"
+                          r"put (?:it )?out|out now|push (?:it )?live|approve|fire it off|blast)\b")
+
+
+def may_publish(e: Entities, ctx: Context) -> bool:
+    return no_decision(e, ctx) and bool(PUBLISH_VERB.search(e.norm))
+
+
+DRAFT_REF = re.compile(r"\b(it|that one|this one|the draft|the post|the newsletter|the article|"
+                       r"the blog(?: post)?|the discord one|the \w+ one|both|them)\b")
+
+
+def timed(e: Entities, ctx: Context) -> float:
+    named = any(k in e.ids for k in ("draft", "post")) or (
+        ctx.draft_id is not None and bool(DRAFT_REF.search(e.norm)))
+    return 3.0 if e.when and named else 0.0
+
+
+def shown(e: Entities, ctx: Context) -> float:
+    return 1.5 if ctx.draft_id is not None and ctx.last_tool in DRAFT_TOOLS and \
+        e.refers_back else 0.0
+
+
+def schedule_ok(e: Entities, ctx: Context) -> bool:
+    return no_decision(e, ctx) and bool(
+        e.when or any(k in e.ids for k in ("draft", "post")) or e.refers_back)
+
+
+# ---- follow-ups about the draft the conversation is on ----------------------------------
+
+def about_draft(ctx: Context) -> bool:
+    return ctx.draft_id is not None and ctx.last_tool in DRAFT_TOOLS
+
+
+def change_draft(e: Entities, ctx: Context) -> tuple[str, Built] | None:
+    """'make it punchier', 'shorter', 'bearish instead', 'add the disclaimer'."""
+    if not about_draft(ctx) or e.symbols or e.ids or e.when:
+        return None
+    if not re.search(r"\b(make it|shorter|longer|punchier|tighter|snappier|simpler|cut|trim|"
+                     r"add|remove|rewrite|reword|tone|instead|more|less|rename|retitle|"
+                     r"fix|change|spicier|softer|friendlier|too)\b", e.norm) and not e.tone:
+        return None
+    return "edit_draft", edit(e, ctx)
+
+
+def another_draft(e: Entities, ctx: Context) -> tuple[str, Built] | None:
+    """'and one for amd', 'make another one for the blog', 'draft another one, bearish
+    this time', 'and a discord teaser for it': another draft like the last one."""
+    if not ctx.drafts or ctx.last_tool not in (*DRAFT_TOOLS, "decide", "undo") or \
+            not re.search(r"\b(another|one more|one for|same for|and one|also one|same thing "
+                          r"for|and a|also a|plus a|teaser|version for|copy for)\b", e.norm):
+        return None
+    last = ctx.drafts[-1]
+    own_topic = bool(re.search(r"\b(?:about|on|regarding|covering)\b \w", e.norm))
+    args: Args = {"topic": topic(e) if e.symbols or own_topic else
+                  last.get("topic") or "market update",
+                  "channel": e.channel or last.get("channel") or "discord"}
+    symbol = e.symbols[0] if e.symbols else None if own_topic else last.get("symbol")
+    if symbol:
+        args["symbol"] = symbol
+    if e.tone or last.get("tone"):
+        args["tone"] = e.tone or last.get("tone")
+    return "draft_content", args
+
+
+def status_again(e: Entities, ctx: Context) -> tuple[str, Built] | None:
+    """'anything failed?' / 'and the published ones' after listing drafts."""
+    if ctx.last_tool != "list_drafts":
+        return None
+    args = list_drafts(e, ctx)
+    return ("list_drafts", args) if args else None
