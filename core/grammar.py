@@ -90,6 +90,7 @@ class Context:
     period: str | None = None
     channel: str | None = None
     autopilot_kind: str | None = None
+    silence_id: int | None = None  # the last silence or acknowledgement made
     component: str | None = None
     turns: int = 0  # earlier turns seen
     # the owner's last message when the answer to it was a question ("make it 215" ->
@@ -118,7 +119,8 @@ def has(norm: str, phrase: str) -> bool:
 
 
 FILLER = (r"okay|ok|so|then|now|please|pls|just|only|and|also|too|as well|well|actually|"
-          r"hmm|meh|yes|no|oh|ah|um|uh|wait|lol|haha|thanks|thank you|cool|nice|great|"
+          r"hmm|meh|eh|ugh|welp|alright|yes|no|oh|ah|um|uh|wait|lol|haha|thanks|thank you|"
+          r"cool|nice|great|"
           r"the|a|an|it|that|this|one|ones|them|those|for|on|of|to|what about|how about|"
           r"instead|again|then|right|sure|fine|go|bro|man|mate|dude|[,.!?:;-]")
 

@@ -147,8 +147,10 @@ async def score_conversations(ctx: EvalContext, name: str, pattern: str) -> Suit
         async with opened_runtime(ctx, clock=_clock()) as rt:
             defaults = tool_defaults(rt.tools)
             thread = f"eval-{row['id']}"
+            refused = False  # an earlier tool answered with an error or a question
             for n, turn in enumerate(row["turns"], 1):
                 result = await rt.ask(turn["message"], thread_id=thread)
+                said = result.answer.lower()
                 got = [{"name": c["name"], "args": c["args"]} for c in result.tool_calls]
                 first = _first_call_of_turn(got)
                 want = expected_calls(turn)
@@ -160,12 +162,16 @@ async def score_conversations(ctx: EvalContext, name: str, pattern: str) -> Suit
                     passed += 1
                 else:
                     kinds["first turn" if n == 1 else "after a failed turn" if not ok_all
-                          else "follow-up"] += 1
+                          else "after a refused tool call" if refused else "follow-up"] += 1
                     kinds[f"expected {want[0]['tool'] if want else 'no call'}"] += 1
                     ok_all = False
                     failures.append(Failure(f"{row['id']} #{n}: {turn['message']}",
                                             want or turn.get("why"),
                                             first or result.answer[:160]))
+                if result.tool_calls and any(w in said for w in (
+                        "already", "can't", "cannot", "not valid", "no alert", "there is no",
+                        "say 'force'", "would fire")):
+                    refused = True
         whole += ok_all
         ctx.progress(1)
     return SuiteResult(name, "turn accuracy", passed / max(1, turns), turns, failures,

@@ -18,6 +18,7 @@ from agent.decisions.reading import (
     no_alert_number,
     recall,
     silence,
+    silence_again,
     undo,
     unsilence,
 )
@@ -110,12 +111,12 @@ GRAMMAR = Grammar(
             "briefing",
             {"brief me": 5, "briefing": 4.5, "rundown": 4, "catch me up": 4.5, "recap": 1.5,
              "on my plate": 4.5, "summary": 2, "what did i miss": 4, "whats new": 2.5,
-             "morning report": 4, "overview": 2.5, "digest": 3.5, "sitrep": 4,
+             "morning report": 4, "overview": 2.5, "sitrep": 4,
              "update me": 3},
             lambda e, ctx: {},
             vetoes=("autopilot", "draft", "write", "newsletter", "post", "blog"),
             examples=("brief me", "whats on my plate", "catch me up on everything",
-                      "morning rundown", "what did i miss", "give me the digest"),
+                      "morning rundown", "what did i miss"),
         ),
         Intent(
             "digest",
@@ -170,5 +171,6 @@ GRAMMAR = Grammar(
     words=frozenset({"autopilot", "decision", "decisions", "pending", "briefing", "undo",
                      "silence", "acknowledge", "digest"}),
     follow_ups=(FollowUp("autopilot-again", autopilot_again), FollowUp("bring-back", bring_back),
+                FollowUp("silence-again", silence_again),
                 FollowUp("answer-decision", answer_it)),
 )

@@ -89,7 +89,9 @@ def bulk_answer(e: Entities, ctx: Context) -> bool:
     answer = re.search(r"\b(dismiss|skip|snooze|ack|acknowledge|clear|clear out|ignore|"
                        r"approve|publish|silence)\b", e.norm)
     many = re.search(r"\b(all|every|everything|each|ones|stuff|bulk|both|them all)\b", e.norm)
-    return bool(answer and many) and "decision" not in e.ids
+    on_alerts = ctx.last_tool in ("create_alert", "update_alert", "list_alerts", "delete_alert",
+                                  "snooze_alert") and not re.search(r"\bdecisions?\b", e.norm)
+    return bool(answer and many) and "decision" not in e.ids and not on_alerts
 
 
 def decide_all(e: Entities, ctx: Context) -> Built:
@@ -101,6 +103,8 @@ def decide_all(e: Entities, ctx: Context) -> Built:
         args["kind"] = kind
     if e.symbols:
         args["symbol"] = e.symbols[0]
+    if e.duration_min and args["option"] in ("snooze", "silence"):
+        args["minutes"] = e.duration_min
     if "kind" not in args and "symbol" not in args and not re.search(
             r"\b(everything|all of them|all pending|all decisions|every decision)\b", e.norm):
         return Ask("Which decisions: all of them, one kind (alerts, content, incidents) or "
@@ -182,12 +186,19 @@ def matchers(e: Entities, ctx: Context) -> Args:
                 "wordpress": "content"}.get(m.group(1), m.group(1))
         return {"component": name}
     if ctx.component and e.refers_back:
+        looked = [a.get("component") for n, a in ctx.last_calls
+                  if n in ("system_health", "recent_errors") and a.get("component")]
+        if len(set(looked)) > 1:
+            return {"ask": "Which one: " + " or ".join(dict.fromkeys(str(c) for c in looked))
+                    + "?"}
         return {"component": ctx.component}
     return {}
 
 
 def silence(e: Entities, ctx: Context) -> Built:
     found = matchers(e, ctx)
+    if "ask" in found:
+        return Ask(str(found["ask"]))
     if not found:
         return Ask("Silence what: a ticker (TSLA), an alert (alert 4) or a service (the "
                    "website), and for how long?")
@@ -196,13 +207,16 @@ def silence(e: Entities, ctx: Context) -> Built:
 
 def acknowledge(e: Entities, ctx: Context) -> Built:
     found = matchers(e, ctx)
+    if "ask" in found:
+        return Ask(str(found["ask"]))
     if not found:
         return Ask("Acknowledge what: a service (the website), a ticker or an alert?")
     return found
 
 
 def unsilence(e: Entities, ctx: Context) -> Built:
-    silence_id = e.ids.get("id") or (e.bare_ints[0] if len(e.bare_ints) == 1 else None)
+    silence_id = e.ids.get("id") or (e.bare_ints[0] if len(e.bare_ints) == 1 else None) or (
+        ctx.silence_id if e.refers_back or len(e.norm.split()) <= 3 else None)
     if silence_id is None:
         return Ask("Which silence should I lift? 'what's silenced' lists them with numbers.")
     return {"silence_id": silence_id}
@@ -227,6 +241,16 @@ def answer_it(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     if not only(e.norm, words):
         return None
     draft = pick(ctx.drafts, e, ctx.draft_id)
+    several = [d for d in ctx.drafts if d.get("symbol") in e.symbols] if len(e.symbols) > 1 else []
+    if len(several) > 1 and all(d.get("decision_id") for d in several):
+        word = option_named(e, ctx, list(several[0].get("options") or []))
+        if word:  # "skip the msft and googl ones"
+            return "decide", [{"decision_id": d["decision_id"], "option": word} for d in several]
+    if draft is None and len(ctx.drafts) > 1 and re.search(r"\bthe \w+ one\b", e.norm):
+        fits = [d for d in ctx.drafts if d.get("symbol") in e.symbols] or ctx.drafts
+        return "decide", Ask("Which one: " + " or ".join(
+            f"draft {d['id']} ({d.get('channel')}, {d.get('symbol') or d.get('topic')})"
+            for d in fits[-4:]) + "?")
     decision_id = draft.get("decision_id") if draft else ctx.decision_id
     if decision_id is None or e.symbols and draft is None:
         return None
@@ -242,6 +266,14 @@ def answer_it(e: Entities, ctx: Context) -> tuple[str, Built] | None:
             ctx.decision_kind and not option.isdigit():
         return "decide_all", {"option": option, "kind": ctx.decision_kind}  # "skip both"
     return "decide", {"decision_id": decision_id, "option": option}
+
+
+def silence_again(e: Entities, ctx: Context) -> tuple[str, Built] | None:
+    """'make it an hour' after a silence: the same silence, that long."""
+    if ctx.last_tool != "silence" or not e.duration_min or not re.search(
+            r"\b(make (?:it|that)|actually|instead|rather|extend)\b", e.norm):
+        return None
+    return "silence", {**ctx.last_args, "minutes": e.duration_min}
 
 
 def bring_back(e: Entities, ctx: Context) -> tuple[str, Built] | None:
@@ -260,15 +292,19 @@ def bring_back(e: Entities, ctx: Context) -> tuple[str, Built] | None:
 def autopilot_again(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     """'turn it off again', 'status?' after autopilot; 'undo that' after switching it (the
     opposite switch: a switch is no decision to undo)."""
-    if ctx.last_tool != "autopilot":
+    if ctx.last_tool != "autopilot" or re.search(
+            r"\b(draft|write|post|alert|chart|quote|publish|price)\b", e.norm):
         return None
     last = ctx.last_args.get("action", "status")
     if re.search(r"\b(undo|revert|take it back|turn it back|never ?mind)\b", e.norm) and \
             last in ("enable", "disable") and not re.search(r"\b(on|enable)\b", e.norm):
         back = "disable" if last == "enable" else "enable"
+        if re.search(r"\b(turn it off|off|disable)\b", e.norm):
+            back = "disable"
         args: Args = {"action": back}
-        if ctx.last_args.get("kind"):
-            args["kind"] = ctx.last_args["kind"]
+        kind = kind_named(e.norm) or ctx.last_args.get("kind")
+        if kind:
+            args["kind"] = kind
         return "autopilot", args
     if re.search(r"\b(stands?|status|where is it|how is it)\b", e.norm):
         return "autopilot", {"action": "status"}

@@ -175,7 +175,12 @@ def _apply(ctx: Context, name: str, args: dict[str, Any], result: dict[str, Any]
         args.get("decision_id") if name in ("decide", "undo") else None)
     if decision_id:
         ctx.decision_id = int(decision_id)
-        ctx.decision_kind = result.get("kind") or decision.get("kind") or ctx.decision_kind
+        ctx.decision_kind = result.get("kind") or decision.get("kind") or (
+            "content_ready" if name == "draft_content" else ctx.decision_kind)
+        if name in ("decide", "undo"):  # answering a draft's question puts that draft in focus
+            for d in ctx.drafts:
+                if d.get("decision_id") == int(decision_id):
+                    ctx.draft_id = d.get("id")
         options = result.get("options") or decision.get("options") or []
         ctx.decision_options = [str(o.get("id") if isinstance(o, dict) else o) for o in options]
     if name == "pending_decisions" and ok:
@@ -185,6 +190,11 @@ def _apply(ctx: Context, name: str, args: dict[str, Any], result: dict[str, Any]
             ctx.decision_kind = pending[-1].get("kind")
             ctx.decision_options = [str(o.get("id")) for o in pending[-1].get("options") or []
                                     if isinstance(o, dict)]
+    silence = result.get("silence")
+    if isinstance(silence, dict) and silence.get("id"):
+        ctx.silence_id = int(silence["id"])
+    if name in ("silence", "acknowledge") and args.get("component"):
+        ctx.component = args["component"]
     if name == "decide_all" and args.get("kind"):
         ctx.decision_kind = args["kind"]
     if name == "autopilot":

@@ -75,7 +75,7 @@ TONES = {"casual": "casual", "formal": "neutral", "bullish": "bullish", "bearish
 REFERS_BACK = re.compile(
     r"\b(it|that|this|that one|this one|the one|the last one|same|those|them|these|"
     r"again|instead|the alert|the draft|the post|the decision|the chart|previous|last one|"
-    r"both|all of them|all three|each of them|that period|same period|those numbers)\b")
+    r"both|all of them|all three|each of them|that period|same period|those numbers|its|their)\b")
 
 # time phrases: what schedule_content's `when` and create_alert's `expires_at` read
 _DAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?"
@@ -182,7 +182,8 @@ NOT_TICKER_WORDS = frozenset({
     "db", "api", "infra", "spof", "yaml", "yml", "md", "alrt", "alrts", "chrt",
     "blog", "smth", "sth", "dis", "w/", "fwiw", "bday", "pov", "ps",
     "thnx", "nvm", "sry", "np", "yw", "gg", "rly", "prob", "probs", "def", "defo", "dunno",
-    "diff", "etc", "aka", "ie", "eg", "rip", "ngmi", "wagmi", "ser",
+    "diff", "etc", "aka", "ie", "eg", "rip", "ngmi", "wagmi", "ser", "ack", "acks", "eh",
+    "ugh", "meh", "welp", "yeah",
 })
 LIST_TAIL = re.compile(r"(?:[$a-z.\-]{1,8}\s*,\s*)+[$a-z.\-]{1,8},?\s+(?:and|&)\s+([a-z]{2,5})\b")
 LIST_STOP = frozenset({"the", "it", "me", "them", "then", "also", "all", "show", "tell", "add",

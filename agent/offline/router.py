@@ -98,6 +98,10 @@ class Router:
             return Reading(reply=talk, intent="talk")
         ranked = self.rank(norm, e, tool_names, ctx)
         best_score, best = ranked[0] if ranked else (0.0, None)
+        if ctx.pending and len(norm.split()) <= 4:  # "the feed", "the apple one", "tsla"
+            answered = self._answer(ctx, e, text, tool_names)
+            if answered is not None:
+                return answered
         alone = self._intended(text, norm, e, ctx, tool_names, ranked)
         if ctx.pending and len(norm.split()) <= SHORT + 2 and not (
                 alone is not None and alone.calls and best_score >= MIN_SCORE + 2):

@@ -49,7 +49,8 @@ def list_alerts(e: Entities, ctx: Context) -> Args:
 
 
 def delete(e: Entities, ctx: Context) -> Built:
-    bulk = re.search(r"\b(all|every|each|both)\b.*\b(alerts?|ones)\b|\balerts\b", e.norm)
+    bulk = re.search(r"\b(all|every|each|both)\b.*\b(alerts?|ones)\b|\balerts\b|"
+                     r"\b(everything|all of them|all)\b", e.norm)
     if e.symbols and bulk and "alert" not in e.ids:
         return {"symbol": e.symbols[0]}
     several = which_all(e, ctx)
@@ -111,7 +112,8 @@ CHANGE_MARKERS = re.compile(r"\b(make it|make that|change|set it|move it|bump|lo
 ACTIONS = re.compile(r"\b(delete|remove|cancel|kill|snooze|mute|silence|undo|revert|nuke|"
                      r"wipe|drop|scrap|trash|bin|get rid|clear|list|show|chart|quote|draft)\b")
 ANOTHER = re.compile(r"^(?:and |also |plus )*(?:another|also|one more|and one|and another|"
-                     r"plus)\b|^(?:and|also|plus|\+)\s+(?:at\s+|@\s*)?\$?\d")
+                     r"plus)\b|^(?:and|also|plus|\+)\s+(?:at\s+|@\s*)?\$?\d|"
+                     r"^(?:and|also|plus)\s+(?:above|below|over|under|>|<|cross\w*)\b")
 
 
 def change_it(e: Entities, ctx: Context) -> tuple[str, Built] | None:
@@ -181,11 +183,22 @@ def correct(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     return "create_alert", {**last, **fix}
 
 
+KEPT = ("symbol", "condition", "threshold", "frequency", "window_minutes", "note")
+
+
 def revert(e: Entities, ctx: Context) -> tuple[str, Built] | None:
-    """'undo that' right after an alert was made (delete it) or changed (change it back):
-    neither is a decision the undo tool knows."""
-    if not re.search(r"\b(undo|revert|put it back|change it back|set it back|roll ?back|"
-                     r"take that back)\b", e.norm) or ctx.alert_id is None:
+    """'undo that' right after an alert was made (delete it), changed (change it back) or
+    deleted ('put it back', 'put it back but at 225': made again): none of these is a
+    decision the undo tool knows."""
+    back_words = re.search(r"\b(undo|revert|put (?:\w+ ){0,3}back|"
+                           r"bring (?:it|that) back|restore|recreate|change it back|set it back|"
+                           r"roll ?back|take that back)\b", e.norm)
+    if not back_words:
+        return None
+    if ctx.alert.get("deleted") and (ctx.last_tool == "delete_alert" or "back" in e.norm):
+        again = {k: v for k, v in ctx.alert.items() if k in KEPT and v not in (None, "")}
+        return "create_alert", {**again, **changes(e, ctx)}
+    if ctx.alert_id is None:
         return None
     if ctx.last_tool == "create_alert" and not ctx.alert.get("proposed"):
         return "delete_alert", {"alert_id": ctx.alert_id}
@@ -197,6 +210,22 @@ def revert(e: Entities, ctx: Context) -> tuple[str, Built] | None:
             back["expires_at"] = "never"
         if back:
             return "update_alert", {"alert_id": ctx.alert_id, **back}
+    return None
+
+
+def again(e: Entities, ctx: Context) -> tuple[str, Built] | None:
+    """'make that 2 hours' after a snooze; 'and the eth one for the same': the same snooze
+    for another alert."""
+    if ctx.last_tool != "snooze_alert":
+        return None
+    minutes = ctx.last_args.get("minutes", 60)
+    if e.duration_min and re.search(r"\b(make (?:it|that)|actually|instead|rather|no)\b", e.norm):
+        return "snooze_alert", {"alert_id": ctx.last_args.get("alert_id"),
+                                "minutes": e.duration_min}
+    if re.search(r"\b(same|too|as well|also)\b", e.norm) and (e.symbols or "alert" in e.ids):
+        target = which(e, ctx)
+        if isinstance(target, int):
+            return "snooze_alert", {"alert_id": target, "minutes": e.duration_min or minutes}
     return None
 
 
@@ -224,8 +253,12 @@ def same_for(e: Entities, ctx: Context) -> tuple[str, Built] | None:
                 "cross_below": "cross_above"}
         if cond in flip:
             return "create_alert", {**last, "symbol": symbol, "condition": flip[cond]}
-    if not e.symbols and ANOTHER.search(e.norm) and e.prices and not read_alert(e).levels \
-            and not re.search(r"\b(instead|rather)\b", e.norm):
+    if not e.symbols and ANOTHER.search(e.norm) and e.prices and \
+            not re.search(r"\b(instead|rather)\b", e.norm):
+        levels = read_alert(e).levels
+        if levels and levels[0].condition not in ("level", "at", "break"):  # "and above 200"
+            return "create_alert", {**last, "symbol": symbol, "condition": levels[0].condition,
+                                    "threshold": levels[0].value}
         return "create_alert", {**last, "symbol": symbol, "threshold": e.prices[0]}
     if not e.symbols or e.symbols == ctx.symbols[:1]:
         return None
@@ -296,6 +329,8 @@ def may_change(e: Entities, ctx: Context) -> bool:
 
 
 def change_evidence(e: Entities, ctx: Context) -> float:
+    if re.match(r"(?:and|also|plus)\b", e.norm) and says_alert(e):
+        return -4.0  # "and every time it drops $5": another alert, not a change
     return 2.0 if "alert" in e.ids and not e.symbols else 0.0
 
 

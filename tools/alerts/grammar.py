@@ -15,6 +15,7 @@ from core.grammar import (
 from tools.alerts.followups import (
     INDICATORS,
     about_alerts,
+    again,
     change_evidence,
     change_it,
     confirm,
@@ -160,7 +161,8 @@ GRAMMAR = Grammar(
     ),
     words=frozenset({"alert", "alerts", "snooze", "notify", "crosses", "above", "below"}),
     follow_ups=(FollowUp("confirm-alert", confirm), FollowUp("correct-alert", correct),
-                FollowUp("revert-alert", revert), FollowUp("same-alert", same_for),
+                FollowUp("revert-alert", revert), FollowUp("snooze-again", again),
+                FollowUp("same-alert", same_for),
                 FollowUp("narrow-alerts", narrow), FollowUp("change-alert", change_it)),
     refusals=(
         Refusal("indicator-alert",

@@ -75,7 +75,8 @@ EXPIRY = re.compile(
     r"alert|max|though|tho)\b)|"
     r"(?:only |just )?for (?:the )?(?:next )?(?P<span>(?:\d+|a|an|one|two|three|few|couple of)"
     r"\s*(?:days?|hours?|hrs?|weeks?|d|h|w))\b|"
-    r"(?P<rest>(?:for )?(?:the )?rest of (?:the )?(?:day|week|session))\b|"
+    r"(?P<rest>(?:for )?(?:the )?rest of (?:the )?(?:day|week|session)|(?:only )?(?:during|for|"
+    r"in) (?:today'?s?|this|the) session|(?:only )?(?:during|for) (?:today|the day))\b|"
     r"(?P<today>today only|just today|only today|(?:only |just )?for today(?: only)?)\b)")
 NOTE = re.compile(r"(?:\bnote(?:\s+it)?(?:\s+as)?\s*[:\-]?|\bmemo\s*:|\breason\s*:|"
                   r"\blabel(?:\s+it)?(?:\s+as)?\s*:?|\btag(?:\s+it)?\s+as\b|\bcomment\s*:|"
@@ -143,7 +144,8 @@ def expiry(norm: str) -> tuple[str, str | None]:
     elif m.group("today"):
         said = "end of day"
     else:
-        said = "end of week" if "week" in m.group("rest") else "end of day"
+        said = "end of week" if "week" in m.group("rest") else \
+            "at the close" if "session" in m.group("rest") else "end of day"
     return (norm[:m.start()] + " " + norm[m.end():]).strip(), said
 
 
@@ -237,6 +239,11 @@ def _levels(text: str) -> list[Level]:
         if more and not _OPS.match(tail.strip()):
             levels.append(Level(_op_condition(m), _number(more), taken_until))
             taken_until += more.end()
+    if not levels:  # "240 up top, 228 below": the level said before its direction
+        for post in re.finditer(rf"(?:\$\s?)?{NUM}\s+(up top|on top|at the top|above|over|"
+                                r"upside|below|under|at the bottom|down low|downside)\b", text):
+            up = post.group(3) in ("up top", "on top", "at the top", "above", "over", "upside")
+            levels.append(Level("above" if up else "below", _number(post), post.start()))
     if not levels:  # "200 breakout", "180 breakdown": the level said first
         first = re.search(rf"(?:\$\s?)?{NUM}\s+(breakout|break ?out|breakdown|break ?down|"
                           r"break)\b", text)

@@ -226,8 +226,9 @@ def changes(e: Entities, ctx: Context) -> Args:
         norm, note = split_note(e.norm)
         if note is not None:
             changes["note"] = note
-    if re.search(r"\b(remove|clear|drop|no|delete|kill) (?:the |its )?expir(?:y|ation|es)\b|"
-                 r"\bforever\b|\bnever expires?\b|\bno end\b", norm):
+    if re.search(r"\b(remove|clear|drop|no|delete|kill|scrap|ditch|lose|forget|get rid of) "
+                 r"(?:the |its |any )?expir(?:y|ation|es)\b|\bforever\b|\bnever expires?\b|"
+                 r"\bno end\b|\buntil i (?:kill|delete|cancel|stop|remove) it\b", norm):
         changes["expires_at"] = "never"
         norm, until = re.sub(r"\bexpir\w*.*$", " ", norm), None
     else:
@@ -255,19 +256,24 @@ def changes(e: Entities, ctx: Context) -> Args:
         if lv.condition not in ("level", "at", "break"):
             changes["condition"] = lv.condition
     else:
-        cond = condition_word(norm)
-        if cond:
-            changes["condition"] = cond
-        numbers = [p for p in e.prices if p not in e.ids.values()]
+        moving_alert = "moving" in str(was.get("condition", ""))
+        numbers = [p for p in e.prices if p not in e.ids.values() and (moving_alert or not re.search(
+            rf"\b{p:g}\s*(?:bucks|dollars|points|pts|a day|per day|times)\b", norm))]
         if e.percents and ("pct" in str(was.get("condition", "")) or not was):
             changes["threshold"] = abs(e.percents[0])
         elif numbers:
             changes["threshold"] = numbers[0]
+    if "condition" not in changes:
+        cond = condition_word(norm)
+        if cond:
+            changes["condition"] = cond
     return changes
 
 
 def condition_word(norm: str) -> str | None:
-    for pattern, cond in ((r"(?:cross(?:es|ing)?|breaks?|breaking) (?:below|under|down)",
+    for pattern, cond in ((r"\b(?:on the way|going|coming) up\b|\bfrom below\b", "cross_above"),
+                          (r"\b(?:on the way|going|coming) down\b|\bfrom above\b", "cross_below"),
+                          (r"(?:cross(?:es|ing)?|breaks?|breaking) (?:below|under|down)",
                            "cross_below"),
                           (r"(?:cross(?:es|ing)?|breaks?|breaking) (?:above|over|up|out)",
                            "cross_above"), (r"\bbreakout\b", "cross_above"),

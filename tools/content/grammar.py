@@ -31,6 +31,7 @@ from tools.content.reading import (
     shown,
     status_again,
     timed,
+    toned,
 )
 
 GRAMMAR = Grammar(
@@ -67,7 +68,7 @@ GRAMMAR = Grammar(
              "what is scheduled": 4, "going out": 2, "to go out": 2.5, "failed to": 2},
             list_drafts,
             vetoes=("publish draft", "delete", "decision", "decisions", "schedule draft",
-                    "schedule it"),
+                    "schedule it", "skip", "dismiss"),
             examples=("my drafts", "show my drafts", "which drafts are scheduled",
                       "any drafts fail to go out", "show published posts"),
         ),
@@ -77,7 +78,7 @@ GRAMMAR = Grammar(
              "view draft": 4.5, "what does draft": 4.5, "draft say": 3, "show me": 1,
              "show": 0.8, "let me see": 1.5, "lemme see": 1.5, "display": 1.5, "preview": 2.5,
              "in draft": 3, "whats in": 2, "what is in": 2, "read": 2.5, "look at": 1.5,
-             "let me read": 3.5},
+             "let me read": 3.5, "status": 1.5, "its status": 2.5},
             show,
             vetoes=("drafts", "publish", "schedule", "delete", "chart", "alerts"),
             examples=("show draft ref", "open draft ref", "lemme see draft ref",
@@ -93,7 +94,8 @@ GRAMMAR = Grammar(
              "fix": 1.5, "change draft": 3, "tweak": 3, "take out": 2, "out of": 1,
              "add": 1, "remove": 1, "draft": 0.5, "more": 1, "less": 1, "trim": 3,
              "too long": 3, "condense": 3, "simplify": 2, "clean up": 2.5, "polish": 2.5,
-             "fix typos": 3, "cut": 2, "tone down": 3, "spice up": 3, "tighter": 3},
+             "fix typos": 3, "cut": 2, "tone down": 3, "spice up": 3, "tighter": 3,
+             "make it": 1.5, "call it": 2.5, "title": 1.5},
             edit,
             vetoes=("publish", "schedule", "alert", "delete"),
             examples=("make draft ref punchier", "rewrite draft ref in an educational tone",
@@ -102,6 +104,7 @@ GRAMMAR = Grammar(
             mutating=True,
             when=no_decision,
             boost=names_draft,
+            evidence=toned,
         ),
         Intent(
             "delete_draft",

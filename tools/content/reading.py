@@ -118,11 +118,17 @@ def edit(e: Entities, ctx: Context) -> Built:
     if draft_id is None:
         return needs_draft("edit_draft")
     args: Args = {"draft_id": draft_id}
-    title = re.search(r"\b(?:rename|retitle|title)\b(?: it| draft #?\d+| the draft| that)?"
-                      r"\s*(?:to|as|:)?\s+(.+)$", e.text, re.IGNORECASE)
-    if title:
+    title = re.search(r"\b(?:rename|retitle|title|headline|(?:call|name) (?=it|that|the))\b"
+                      r"(?:it| it| draft #?\d+| the draft| that| the post)?\s*(?:to|as|:)?\s+"
+                      r"[\"“']?(.+?)[\"”']?\s*$", e.text, re.IGNORECASE)
+    if title and not re.fullmatch(r"(?:the )?(?:title|headline|name)", title.group(1).strip(),
+                                  re.IGNORECASE):
         args["title"] = title.group(1).strip(" .\"'“”")
         return args
+    if re.search(r"\b(title|headline|name)\b", e.norm) and not title:
+        return Ask(f"What should draft {draft_id}'s new title be?")
+    if title:
+        return Ask(f"What should draft {draft_id}'s new title be?")
     if e.tone and re.search(rf"{TONE_WORDS}\s*(tone|instead|version|take|vibe)?|"
                             r"\btone\b", e.norm):
         args["tone"] = e.tone
@@ -210,6 +216,12 @@ def timed(e: Entities, ctx: Context) -> float:
     return 3.0 if e.when and named else 0.0
 
 
+def toned(e: Entities, ctx: Context) -> float:
+    """'make it bearish' about the draft the conversation is on: an edit."""
+    return 2.0 if e.tone and ctx.draft_id is not None and ctx.last_tool in DRAFT_TOOLS \
+        else 0.0
+
+
 def shown(e: Entities, ctx: Context) -> float:
     return 1.5 if ctx.draft_id is not None and ctx.last_tool in DRAFT_TOOLS and \
         e.refers_back else 0.0
@@ -228,7 +240,8 @@ def about_draft(ctx: Context) -> bool:
 
 def change_draft(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     """'make it punchier', 'shorter', 'bearish instead', 'add the disclaimer'."""
-    if not about_draft(ctx) or e.symbols or e.ids or e.when:
+    if not about_draft(ctx) or e.symbols or e.ids or e.when or PUBLISH_VERB.search(e.norm) or \
+            re.search(r"\b(schedule|delete|scrap|skip|show|status)\b", e.norm):
         return None
     if not re.search(r"\b(make it|shorter|longer|punchier|tighter|snappier|simpler|cut|trim|"
                      r"add|remove|rewrite|reword|tone|instead|more|less|rename|retitle|"
@@ -242,7 +255,7 @@ def another_draft(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     this time', 'and a discord teaser for it': another draft like the last one."""
     if not ctx.drafts or ctx.last_tool not in (*DRAFT_TOOLS, "decide", "undo") or \
             not re.search(r"\b(another|one more|one for|same for|and one|also one|same thing "
-                          r"for|and a|also a|plus a|teaser|version for|copy for)\b", e.norm):
+                          r"for|and a|also a|plus a|teaser|version|copy for|of the same)\b", e.norm):
         return None
     last = ctx.drafts[-1]
     own_topic = bool(re.search(r"\b(?:about|on|regarding|covering)\b \w", e.norm))

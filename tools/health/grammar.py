@@ -30,6 +30,14 @@ _SERVICE = re.compile(r"\b(?:my|the|our|on)\s+([a-z][a-z0-9]*(?:[-_][a-z0-9]+)+|
                       r"(?:\s+(?:service|app|server|function))?")
 
 
+def _components(e: Entities) -> list[str]:
+    """Every one of the co-pilot's checks a question names, in order ("the db and the
+    market feed")."""
+    found = sorted((m.start(), name) for pattern, name in COMPONENTS
+                   for m in [re.search(pattern, e.norm)] if m)
+    return list(dict.fromkeys(name for _, name in found))
+
+
 def _component(e: Entities) -> Args:
     """The part a question names: one of the co-pilot's checks, or one of the owner's
     services by name ("my scanner-api")."""
@@ -37,28 +45,33 @@ def _component(e: Entities) -> Args:
     if service and ("-" in service.group(1) or "_" in service.group(1)) and \
             service.group(1) not in NOT_SERVICES:
         return {"component": service.group(1)}
-    for pattern, name in COMPONENTS:
-        if re.search(pattern, e.norm):
-            return {"component": name}
+    named = _components(e)
+    if named:
+        return {"component": named[0]}
     if service and service.group(1) in ("website", "site", "api", "gateway", "scanner",
                                         "backend", "frontend"):
         return {"component": "website" if service.group(1) == "site" else service.group(1)}
     return {}
 
 
-def _health(e: Entities, ctx: Context) -> Args:
+def _health(e: Entities, ctx: Context) -> Built:
+    named = _components(e)
+    if len(named) > 1 and re.search(r"\b(and|&|,)\b", e.norm):  # "the db and the market feed"
+        return [{"component": name} for name in named]
     return _component(e) or _same_part(e, ctx)
 
 
 def _same_part(e: Entities, ctx: Context) -> Args:
-    """'errors from it', 'is it back?': the component the conversation is on."""
-    return {"component": ctx.component} if e.refers_back and ctx.component else {}
+    """'errors from it', 'is it back?', 'why, what errors': the component the conversation
+    is on."""
+    short = len(e.norm.split()) <= 5 and ctx.last_tool in ("system_health", "recent_errors")
+    return {"component": ctx.component} if (e.refers_back or short) and ctx.component else {}
 
 
 def _other_part(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     """'and the api-gateway?' / 'what about the db' after a health check: the same look at
     another part."""
-    if ctx.last_tool not in ("system_health", "recent_errors"):
+    if ctx.last_tool not in ("system_health", "recent_errors") or len(e.norm.split()) > 6:
         return None
     part = _component(e)
     if not part:  # "how about the azure functions": any service the owner names
@@ -67,7 +80,8 @@ def _other_part(e: Entities, ctx: Context) -> tuple[str, Built] | None:
         if not m:
             return None
         part = {"component": m.group(1).strip()}
-    if part.get("component") == ctx.component:
+    if part.get("component") == ctx.component or re.search(
+            r"\b(ack|acknowledge|silence|mute|snooze|unmute)\b", e.norm):
         return None
     if re.search(r"\b(ok|okay|healthy|up|down|errors?|logs?|alive|status|working|broken)\b",
                  e.norm) and not re.match(r"(?:and|what about|how about)\b", e.norm):
@@ -97,16 +111,17 @@ GRAMMAR = Grammar(words=frozenset({"database", "scheduler", "deliveries", "healt
                   follow_ups=(FollowUp("other-part", _other_part),),
                   refusals=(Refusal(
                       "operations",
-                      r"\b(deploy|redeploy|roll ?out|rollback|restart|reboot|ssh|run the script|"
-                      r"migrate the database|scale up|spin up)\b(?!.*\b(status|healthy|up|down|"
-                      r"errors?)\b)",
+                      r"^(?:(?:please|pls|can you|could you|would you|go|now|then|and)\s+)*"
+                      r"(deploy|redeploy|roll ?out|rollback|restart|reboot|ssh|run the script|"
+                      r"migrate the database|scale up|spin up)\b(?!\s+(?:is\s+|was\s+)?(?:done|"
+                      r"finished|complete|went|worked|failed))",
                       "I don't deploy, restart or run your services. I can check their health "
                       "and recent errors, and review your architecture for what to change."),),
                   intents=(
     Intent(
         "system_health",
         {"health": 4, "healthy": 4, "status": 2, "systems": 2.5, "system": 2, "up": 0.8,
-         "down": 1.5, "uptime": 3, "running": 1.5, "ok": 1, "everything": 1,
+         "down": 1.5, "uptime": 3, "running": 1.5, "okay": 1.5, "everything": 1,
          "incidents": 2.5, "incident": 2, "services": 2, "service": 2, "alive": 2.5,
          "working": 1.5, "outage": 3, "latency": 2, "degraded": 3, "broken": 1.5,
          "checks": 2, "anything down": 3.5, "is anything": 1, "dead": 1.5, "online": 2,
@@ -117,7 +132,8 @@ GRAMMAR = Grammar(words=frozenset({"database", "scheduler", "deliveries", "healt
          "everything green": 3.5, "all green": 3.5, "on your side": 2, "connected": 2.5,
          "getting delivered": 2.5, "systems ok": 3, "all good": 1.5, "fine": 1,
          "check": 1.5, "side": 0.5, "back to normal": 3, "normal": 1.5, "never showed up": 3,
-         "publishing to": 1.5, "timing out": 2.5, "slow": 1.5},
+         "publishing to": 1.5, "timing out": 2.5, "slow": 1.5, "is it back": 3.5,
+         "back up": 2.5, "back online": 3, "recovered": 3, "doing": 1},
         _health,
         vetoes=("autopilot", "architecture", "errors", "error", "exceptions", "quote",
                 "remember", "last time", "did i", "handled", "price", "alert me", "draft",

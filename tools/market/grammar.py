@@ -21,6 +21,7 @@ from tools.market.reading import (
     history,
     list_again,
     not_a_price,
+    quotable,
     quote,
     says_compare,
     status,
@@ -51,6 +52,7 @@ GRAMMAR = Grammar(
                       "where is sym trading", "sym rn", "price check sym", "sym px",
                       "sym green or red today", "hows sym trading", "sym?"),
             evidence=asks_price,
+            when=quotable,
         ),
         Intent(
             "get_price_history",

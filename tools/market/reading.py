@@ -77,6 +77,11 @@ ASKS_PRICE = re.compile(r"^(?:what|where|how)(?: is| are|s)?\s+(?:(?!have|got|se
                         r"^(?:and |so |okay )*(?:now|right now|rn|price|px|quote|and now)$")
 
 
+def quotable(e: Entities, ctx: Context) -> bool:
+    """A quote needs a ticker: said, or the conversation's ("what's it at")."""
+    return bool(e.symbols or ctx.symbols or e.refers_back)
+
+
 def asks_price(e: Entities, ctx: Context) -> float:
     """'what's broadcom at', 'what is it at', 'and now?', 'price?': a quote."""
     return 2.0 if ASKS_PRICE.search(e.norm) and (e.symbols or ctx.symbols) else 0.0
