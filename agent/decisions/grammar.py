@@ -105,7 +105,7 @@ GRAMMAR = Grammar(
             vetoes=("undo", "revert"),
             examples=("turn on autopilot for alerts", "autopilot status",
                       "disable autopilot for content", "let autopilot handle health incidents"),
-            mutating=True,
+            mutating=False,  # its builder reads a question as "status"
         ),
         Intent(
             "briefing",

@@ -292,8 +292,9 @@ def bring_back(e: Entities, ctx: Context) -> tuple[str, Built] | None:
 def autopilot_again(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     """'turn it off again', 'status?' after autopilot; 'undo that' after switching it (the
     opposite switch: a switch is no decision to undo)."""
+    head = re.split(r"[,.;!?]", e.text.lower(), maxsplit=1)[0]
     if ctx.last_tool != "autopilot" or re.search(
-            r"\b(draft|write|post|alert|chart|quote|publish|price)\b", e.norm):
+            r"\b(draft|write|post|alert|chart|quote|publish|price)\b", head):
         return None
     last = ctx.last_args.get("action", "status")
     if re.search(r"\b(undo|revert|take it back|turn it back|never ?mind)\b", e.norm) and \

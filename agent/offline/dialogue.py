@@ -181,6 +181,8 @@ def _apply(ctx: Context, name: str, args: dict[str, Any], result: dict[str, Any]
             for d in ctx.drafts:
                 if d.get("decision_id") == int(decision_id):
                     ctx.draft_id = d.get("id")
+                    skipped = name == "decide" and str(args.get("option")) in ("skip", "2")
+                    d["skipped"] = skipped
         options = result.get("options") or decision.get("options") or []
         ctx.decision_options = [str(o.get("id") if isinstance(o, dict) else o) for o in options]
     if name == "pending_decisions" and ok:

@@ -53,12 +53,22 @@ FRAGMENT = re.compile(
 REPEATABLE = {"draft_content"}  # "a discord post on AMD and a blog post on the AI trade"
 # a message opening like this continues the conversation, whatever its length
 OPENER = re.compile(r"^(?:actually|no|nah|hmm+|wait|oh|oops|okay|also|and|but|then|so|instead|"
-                    r"force|yes|sure|go ahead|do it|do not|dont|stop|"
+                    r"force|yes|sure|go ahead|do it|do not|dont|stop|undo|revert|"
                     r"(?:turn|switch|make|set|put|take|move|push|change|snooze|delete|kill|"
                     r"skip|publish|chart|show|keep|drop|remove) (?:it|that|them|those|this)|"
                     r"(?:the|that) \w+ one)\b")
 SENTENCE = re.compile(r"(?<=[.!?;])\s+|\s+-\s+|,\s+(?=i |i'm |im |i'll |ill |because |cuz |"
                       r"since |after )")
+# a question about what happened or what is, not a request: it never changes anything
+QUESTION = re.compile(r"^(?:(?:hmm|so|okay|wait|and|but|btw|hey|yo)\s+)*(?:did|does|do|was|were|has|"
+                      r"have|had|is|are|why|when did|when will|when does|when is|what time|"
+                      r"how come|how many|should i|would it|will it|will they|has it|have they|"
+                      r"what happened|what happens)\b(?! you\b)")
+# "don't publish it", "no need to draft anything": a refusal of that very action
+NEGATED = re.compile(r"\b(?:do not|never|no need to|not yet|hold off(?: on)?|do not want to|without)\s+"
+                     r"(?:\w+\s+)?(publish\w*|post\w*|send\w*|ship\w*|delete\w*|remove\w*|"
+                     r"draft\w*|write\w*|schedule\w*|skip\w*|undo\w*|kill\w*|nuke\w*|"
+                     r"enable\w*|disable\w*)\b")
 SPLIT = re.compile(r"\s*(?:,\s*)?\b(?:and then|then|and also|and|also|plus)\b\s*|\s*;\s*")
 
 
@@ -136,6 +146,15 @@ class Router:
                 followed = self._follow(extract(first, first_norm), ctx, tool_names)
                 if followed is not None:
                     return followed
+        negated = NEGATED.search(norm)
+        if best is not None and best.mutating and negated and best_score >= MIN_SCORE:
+            return Reading(reply=f"Understood: I won't {negated.group(1)} anything. Say what "
+                                 "you'd like instead, or 'what's pending' to see what's open.",
+                           intent=f"negated:{best.tool}")
+        if best is not None and best.mutating and QUESTION.search(norm):
+            # "did it publish?", "was alert 3 deleted?": asked, not ordered
+            quiet = [(sc, i) for sc, i in ranked if not i.mutating]
+            best_score, best = quiet[0] if quiet else (0.0, None)
         if best is not None and best_score >= MIN_SCORE:
             several = self._several(text, norm, tool_names, ctx, best)
             if several is not None:

@@ -122,6 +122,8 @@ def change_it(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     if not about_alert(ctx) or ANOTHER.search(e.norm) and not re.search(
             r"\b(instead|rather)\b", e.norm):
         return None
+    if re.match(r"(?:and|also|plus)\b", e.norm) and says_alert(e):
+        return None  # "and every time it drops $5": another alert
     if e.symbols and (e.symbols != ctx.symbols[:1] or not CHANGE_MARKERS.search(e.norm)):
         return None  # "and tsla below 240" is another alert
     if ACTIONS.search(e.norm) and not re.search(r"\b(note|expir\w*)\b", e.norm) and not (

@@ -253,6 +253,8 @@ def change_draft(e: Entities, ctx: Context) -> tuple[str, Built] | None:
 def another_draft(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     """'and one for amd', 'make another one for the blog', 'draft another one, bearish
     this time', 'and a discord teaser for it': another draft like the last one."""
+    if re.search(r"\b(schedule|publish|post it|delete|scrap|show|skip|edit)\b", e.norm):
+        return None
     if not ctx.drafts or ctx.last_tool not in (*DRAFT_TOOLS, "decide", "undo") or \
             not re.search(r"\b(another|one more|one for|same for|and one|also one|same thing "
                           r"for|and a|also a|plus a|teaser|version|copy for|of the same)\b", e.norm):
