@@ -142,6 +142,7 @@ class Copilot:
     _lease: InstanceLease | None = None
     _turns: ThreadLocks = field(default_factory=ThreadLocks)  # one turn at a time per thread
     _redact: Callable[[str], str] | None = None
+    _tools: list[BaseTool] | None = None  # the graphs' tools, built once
 
     # ---- what the CLI and tests reach for -------------------------------------------
     @property
@@ -154,7 +155,9 @@ class Copilot:
 
     @property
     def tools(self) -> list[BaseTool]:
-        return self.components.tools()
+        if self._tools is None:
+            self._tools = self.components.tools()
+        return self._tools
 
     def clock(self) -> float:
         return self.kernel.clock()

@@ -89,7 +89,7 @@ def build(kernel: Kernel, checkpointer: BaseCheckpointSaver[Any],
         graph=build_graph(model, tools, checkpointer=checkpointer, redact=redact, timezone=tz),
         guest_graph=build_graph(model, [t for t in tools if t.name in guest],
                                 checkpointer=checkpointer, redact=redact, timezone=tz),
-        checkpointer=checkpointer,
+        checkpointer=checkpointer, _tools=tools,
         # when a configured model fails, the owner's turn is answered offline, labelled
         fallback_graph=None if model is offline else build_graph(
             offline, tools, checkpointer=checkpointer, redact=redact, timezone=tz))

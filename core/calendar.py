@@ -86,9 +86,11 @@ class ExchangeCalendar:
         cal = xc.get_calendar(code, start=f"{first_year}-01-01", end=f"{last_year}-12-31")
         early = {ts.date() for ts in cal.early_closes}
         self._sessions: list[Session] = []
-        for day, row in cal.schedule.iterrows():
-            d = day.date()
-            opened, closed = row["open"].to_pydatetime(), row["close"].to_pydatetime()
+        schedule = cal.schedule  # columns as lists: iterrows would take 2 s for 37 years
+        days = [ts.date() for ts in schedule.index]
+        opens = list(schedule["open"].dt.to_pydatetime())
+        closes = list(schedule["close"].dt.to_pydatetime())
+        for d, opened, closed in zip(days, opens, closes, strict=True):
             late = AFTER_HOURS_END_EARLY if d in early else AFTER_HOURS_END
             self._sessions.append(Session(
                 d, opened, closed, d in early,

@@ -134,50 +134,90 @@ async def score_turns(ctx: EvalContext, name: str, pattern: str) -> SuiteResult:
                                   "failures_by_tool": dict(per_tool)})
 
 
+async def empty_store(rt: Any) -> None:
+    """Every table emptied and every id counter reset (the first alert made is alert 1
+    again), the checkpoints of earlier conversations and decisions gone, the alert engine
+    reloaded: the next conversation starts as on a fresh data store, without the cost of
+    building a runtime (about 0.6 s each)."""
+    from sqlalchemy import inspect, text
+    from sqlmodel import SQLModel
+
+    engine = rt.kernel.db
+    present = set(inspect(engine).get_table_names())
+    tables = [t for t in reversed(SQLModel.metadata.sorted_tables) if t.name in present]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+            if "sqlite_sequence" in {r[0] for r in conn.execute(text(
+                    "SELECT name FROM sqlite_master WHERE type='table'"))}:
+                conn.execute(text("DELETE FROM sqlite_sequence"))
+    saver = rt.checkpointer
+    conn = getattr(saver, "conn", None)
+    if conn is not None:  # the SQLite saver's own tables (made on first use)
+        await saver.setup()
+        for table in ("checkpoints", "writes"):
+            await conn.execute(f"DELETE FROM {table}")
+        await conn.commit()
+    rt.alerts.engine.load()
+
+
 async def score_conversations(ctx: EvalContext, name: str, pattern: str) -> SuiteResult:
-    """Every turn of every conversation through the full agent, each conversation on a
-    fresh runtime; a turn passes when its first call (or its silence) is the expected one."""
+    """Every turn of every conversation through the full agent, each conversation on an
+    emptied store; a turn passes when its first call (or its silence) is the expected one."""
     rows = rows_of(pattern)
     failures: list[Failure] = []
     harm: list[dict[str, Any]] = []
     turns = passed = whole = 0
     kinds: Counter[str] = Counter()  # where failures happen (counts only, no cases)
-    for row in rows:
-        ok_all = True
-        async with opened_runtime(ctx, clock=_clock()) as rt:
-            defaults = tool_defaults(rt.tools)
-            thread = f"eval-{row['id']}"
-            refused = False  # an earlier tool answered with an error or a question
-            for n, turn in enumerate(row["turns"], 1):
-                result = await rt.ask(turn["message"], thread_id=thread)
-                said = result.answer.lower()
-                got = [{"name": c["name"], "args": c["args"]} for c in result.tool_calls]
-                first = _first_call_of_turn(got)
-                want = expected_calls(turn)
-                bad = harmful_calls(want, got, defaults)
-                harm += [{"message": turn["message"], "conversation": row["id"], **b}
-                         for b in bad]
-                turns += 1
-                if turn_passes(want, first, defaults):
-                    passed += 1
-                else:
-                    kinds["first turn" if n == 1 else "after a failed turn" if not ok_all
-                          else "after a refused tool call" if refused else "follow-up"] += 1
-                    kinds[f"expected {want[0]['tool'] if want else 'no call'}"] += 1
-                    ok_all = False
-                    failures.append(Failure(f"{row['id']} #{n}: {turn['message']}",
-                                            want or turn.get("why"),
-                                            first or result.answer[:160]))
-                if result.tool_calls and any(w in said for w in (
-                        "already", "can't", "cannot", "not valid", "no alert", "there is no",
-                        "say 'force'", "would fire")):
-                    refused = True
-        whole += ok_all
-        ctx.progress(1)
+    async with opened_runtime(ctx, clock=_clock()) as rt:
+        defaults = tool_defaults(rt.tools)
+        for row in rows:
+            await empty_store(rt)
+            passed, turns, ok_all = await _conversation(
+                rt, row, defaults, failures, harm, kinds, passed, turns)
+            whole += ok_all
+            ctx.progress(1)
     return SuiteResult(name, "turn accuracy", passed / max(1, turns), turns, failures,
                        {"harmful": len(harm), "harmful_calls": harm,
                         "conversations": len(rows), "conversations_passed": whole,
                         "failures_by_kind": dict(kinds)})
+
+
+async def _conversation(rt: Any, row: dict[str, Any], defaults: dict[str, dict[str, Any]],
+                        failures: list[Failure], harm: list[dict[str, Any]],
+                        kinds: Counter[str], passed: int, turns: int) -> tuple[int, int, bool]:
+    ok_all = True
+    thread = f"eval-{row['id']}"
+    refused = False  # an earlier tool answered with an error or a question
+    for n, turn in enumerate(row["turns"], 1):
+        result = await rt.ask(turn["message"], thread_id=thread)
+        said = result.answer.lower()
+        got = [{"name": c["name"], "args": c["args"]} for c in result.tool_calls]
+        first = _first_call_of_turn(got)
+        want = expected_calls(turn)
+        bad = harmful_calls(want, got, defaults)
+        harm += [{"message": turn["message"], "conversation": row["id"], **b}
+                 for b in bad]
+        turns += 1
+        if turn_passes(want, first, defaults):
+            passed += 1
+        else:
+            kinds["first turn" if n == 1 else "after a failed turn" if not ok_all
+                  else "after a refused tool call" if refused else "follow-up"] += 1
+            kinds[f"expected {want[0]['tool'] if want else 'no call'}"] += 1
+            ok_all = False
+            failures.append(Failure(f"{row['id']} #{n}: {turn['message']}",
+                                    want or turn.get("why"),
+                                    first or result.answer[:160]))
+        if result.tool_calls and any(w in said for w in (
+                "already", "can't", "cannot", "not valid", "no alert", "there is no",
+                "say 'force'", "would fire")):
+            refused = True
+    return passed, turns, ok_all
 
 
 def _first_call_of_turn(got: list[dict[str, Any]]) -> list[dict[str, Any]]:
