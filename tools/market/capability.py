@@ -59,6 +59,11 @@ def build_providers(kernel: Kernel) -> tuple[list[MarketProvider], TickSource | 
     return providers, tick_source  # Alpha Vantage alone has no real-time stream
 
 
+# the circuit breaker's states as the owner reads them ("closed" reads like a closed market)
+BREAKER_WORDS = {"closed": "answering", "open": "paused after repeated failures",
+                 "half-open": "trying again"}
+
+
 class MarketCapability(Capability):
     name = "market"
     tables = (CacheEntry, SymbolInterest, WatchItem)
@@ -114,7 +119,7 @@ class MarketCapability(Capability):
         for p in providers:
             breaker = getattr(p, "breaker", None)
             limiter = getattr(p, "limiter", None)
-            state = breaker.state if breaker else "closed"
+            state = BREAKER_WORDS.get(breaker.state if breaker else "closed", "answering")
             part = f"{getattr(p, 'label', p.name)}: {state}"
             if limiter is not None:
                 try:

@@ -135,7 +135,7 @@ async def test_the_health_check_says_what_is_wrong(server, monkeypatch):
     async with open_runtime() as rt:
         await timed_ask(rt)
         healthy = rt.market._check()
-        assert healthy.status == "ok" and healthy.detail == "Finnhub: closed, 29 calls left"
+        assert healthy.status == "ok" and healthy.detail == "Finnhub: answering, 29 calls left"
         server.mode = "http500"
         await rt.ask("what's MSFT at?")
         failing = rt.market._check()

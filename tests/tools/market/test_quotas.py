@@ -36,6 +36,7 @@ settings = Settings()
 quota = open_quota(name, [tuple(x) for x in limits], engine=make_engine(settings.db_url),
                    data_dir=settings.data_dir, clock=time.time)
 assert type(quota).__name__ == "SharedRateLimiter", type(quota)
+start_at = start_at or time.time()  # alone: from when this interpreter is ready
 while time.time() < start_at:
     time.sleep(0.002)
 granted = tried = 0
@@ -50,7 +51,9 @@ def run_processes(n: int, name: str, limits, attempts: int, run_s: float) -> lis
     quota(name, limits)  # the tables exist, as they do once the co-pilot has run
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
-    start_at = time.time() + (2.0 if n > 1 else 0.0)  # after every interpreter has imported
+    # together: after every interpreter has imported; alone: when it is ready (a loaded
+    # machine can take longer than run_s to start Python)
+    start_at = time.time() + 2.0 if n > 1 else 0.0
     arg = json.dumps([name, limits, attempts, start_at, run_s])
     procs = [subprocess.Popen([sys.executable, "-c", WORKER, arg], env=env, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
