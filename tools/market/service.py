@@ -9,7 +9,7 @@ import json
 import math
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -301,11 +301,26 @@ class MarketService:
         since = len(cal.sessions(asked.start, market_today(cal, self.clock())))
         every = await self.history(symbol, min(3650, since + since // 10 + 10))
         bars = cut(every, asked, sessions)
+        today = market_today(cal, self.clock())
+        if not bars and today in sessions:  # "this week" on a Monday: today so far
+            bars = await self._so_far(symbol, today)
         if not bars:
             raise ProviderError(f"No daily prices for {symbol} {asked.label} "
                                 f"({asked.start} to {asked.end}) yet.")
         return PeriodHistory(symbol, asked, bars, sessions, cal.label,
                              base_bar(every, cal, asked))
+
+    async def _so_far(self, symbol: str, today: date) -> list[Bar]:
+        """Today's session so far, from the live quote, when the daily bars stop at
+        yesterday (the period asked for includes today)."""
+        try:
+            q = (await self.quote(symbol, interest=False)).quote
+        except CopilotError:
+            return []
+        high = max(x for x in (q.high, q.price) if x is not None)
+        low = min(x for x in (q.low, q.price) if x is not None)
+        return [Bar(day=today, open=q.open or q.price, high=high, low=low, close=q.price,
+                    volume=int(q.volume or 0))]
 
     @contained
     async def chart(self, raw_symbol: str, days: int = 90, period: str | None = None) -> Path:
