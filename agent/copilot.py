@@ -24,6 +24,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import ValidationError
 
+from agent.control import ControlCenter
 from agent.decisions.capability import DecisionsCapability
 from agent.decisions.service import DecisionService
 from agent.turns import (
@@ -142,6 +143,7 @@ class Copilot:
     _lease: InstanceLease | None = None
     _turns: ThreadLocks = field(default_factory=ThreadLocks)  # one turn at a time per thread
     _redact: Callable[[str], str] | None = None
+    _control: Any = None
 
     # ---- what the CLI and tests reach for -------------------------------------------
     @property
@@ -158,6 +160,13 @@ class Copilot:
 
     def clock(self) -> float:
         return self.kernel.clock()
+
+    @property
+    def control(self) -> ControlCenter:
+        """What the web control center reads and does (``agent/control.py``)."""
+        if self._control is None:
+            self._control = ControlCenter(self)
+        return self._control  # type: ignore[no-any-return]
 
     @property
     def demo_data(self) -> bool:
