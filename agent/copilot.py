@@ -138,6 +138,7 @@ class Copilot:
     guest_graph: CompiledStateGraph[Any, Any, Any, Any]
     checkpointer: BaseCheckpointSaver[Any]
     fallback_graph: CompiledStateGraph[Any, Any, Any, Any] | None = None  # offline, labelled
+    mcp_tools: list[BaseTool] = field(default_factory=list)  # COPILOT_MCP_SERVERS': owner only
     _started: bool = False
     _metrics: Any = None
     _lease: InstanceLease | None = None
@@ -267,10 +268,11 @@ class Copilot:
         return await asyncio.to_thread(bump)
 
     async def run_tool(self, name: str, args: dict[str, Any], caller: Caller) -> dict[str, Any]:
-        """Run one tool directly (slash commands): guests only reach the guest tools."""
+        """Run one tool directly (slash commands): guests only reach the guest tools, and
+        only the owner those loaded from other MCP servers."""
         if not caller.is_owner and name not in self.components.guest_tools():
             raise InvalidInput("That command is for the owner.")
-        tool = next((t for t in self.tools if t.name == name), None)
+        tool = next((t for t in [*self.tools, *self.mcp_tools] if t.name == name), None)
         if tool is None:
             raise InvalidInput(f"/{name} is not available in this version.")
         clean = {k: v for k, v in args.items() if v is not None}
