@@ -53,7 +53,6 @@ async def serve(settings: Settings, console: bool = True) -> int:
             return 2
         if web is not None:
             rt.kernel.supervisor.spawn("web", web.serve)
-            say(web_banner(web))
         stop = asyncio.Event()
         fatal: list[ConfigurationError] = []
         loop = asyncio.get_running_loop()
@@ -81,6 +80,8 @@ async def serve(settings: Settings, console: bool = True) -> int:
                 f"tasks; logs in {settings.data_dir / 'logs'}; stop with SIGTERM or Ctrl-C.")
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         loop.add_signal_handler(signal.SIGINT, chat.interrupt if chat is not None else stop.set)
+        if web is not None:
+            say(web_banner(web))  # once SIGTERM is ours: whoever reads it may stop us
         try:
             await stop.wait()
         finally:

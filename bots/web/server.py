@@ -38,6 +38,7 @@ class WebServer:
     port: int
     _socket: socket.socket | None = None
     _server: Any = None
+    app: Any = None  # the ASGI app being served (its state holds the live hub)
 
     @property
     def url(self) -> str:
@@ -75,6 +76,7 @@ class WebServer:
                         loopback_only=is_loopback(self.host))
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                                 timeout_graceful_shutdown=1, proxy_headers=False)
+        self.app = app
         self._server = _server_class()(config)
         try:
             await self._server.serve(sockets=[self._socket])

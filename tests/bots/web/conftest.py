@@ -38,7 +38,13 @@ def chromium_path() -> str | None:
 class Served:
     rt: Any
     url: str
+    web: Any  # bots.web.server.WebServer
     token: str = TOKEN
+
+    @property
+    def listeners(self) -> int:
+        """Pages connected for live updates."""
+        return int(self.web.app.state.web.hub.listeners)
 
 
 @pytest.fixture
@@ -63,7 +69,7 @@ async def serve_copilot() -> AsyncIterator[Served]:
         rt.kernel.supervisor.spawn("web", web.serve)
         await wait_until(lambda: web._server is not None and web._server.started)
         try:
-            yield Served(rt, web.url.rstrip("/"))
+            yield Served(rt, web.url.rstrip("/"), web)
         finally:
             await web.stop()
 

@@ -8,8 +8,8 @@ import re
 
 from core.auth import Caller
 from core.market import Tick
-from tests.tools.content.channels import DiscordWebhook
 from tests.bots.web.conftest import TOKEN, browser_page, log_in, serve_copilot, wait_until
+from tests.tools.content.channels import DiscordWebhook
 
 OWNER = Caller.local_owner()
 PAGES = ["decisions", "decisions/log", "alerts", "health", "content", "architecture"]
