@@ -358,7 +358,7 @@ class Copilot:
         self.kernel.supervisor.spawn("scheduler", self._keep_scheduler)
         port = self.settings.metrics_port
         if port and self._metrics is None:
-            from tools.health.metrics import serve_metrics
+            from agent.metrics import serve_metrics
 
             self._metrics = serve_metrics(self, port)
 

@@ -195,7 +195,7 @@ def build_app(copilot: Any, token: str, *, secure_cookies: bool = True,
 
     async def metrics(request: Request) -> Response:
         await web.owner(request)
-        from tools.health.metrics import metrics_text
+        from agent.metrics import metrics_text
 
         body, content_type = metrics_text(copilot)
         return Response(body, media_type=content_type)

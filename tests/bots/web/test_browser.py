@@ -182,3 +182,28 @@ async def test_edit_and_schedule_a_draft(web_env, artifacts):
             assert "scheduled for" in await page.inner_text(f"#draft-{draft.id}")
             assert f"publish draft {draft.id}" in await page.inner_text("#calendar")
             await page.screenshot(path=str(artifacts / "draft-scheduled.png"), full_page=True)
+
+
+async def test_an_incident_appears_live_and_is_acknowledged(web_env, artifacts):
+    from core.ports import CheckResult, FnCheck
+
+    async with serve_copilot() as served:
+        rt = served.rt
+        rt.register_check(FnCheck("website", lambda: CheckResult("down", "HTTP 503")))
+        async with browser_page(served) as page:
+            await log_in(page, served)
+            await page.goto(served.url + "/health")
+            await page.wait_for_selector("#live.on")
+            await page.evaluate("window.__noReload = 'still here'")
+            for _ in range(3):  # COPILOT_INCIDENT_THRESHOLD failed checks open an incident
+                await rt.health.monitor.run("website")
+            await page.wait_for_selector("#incidents article.incident")
+            assert "website is down" in await page.inner_text("#incidents")
+            assert await page.evaluate("window.__noReload") == "still here"
+            assert "Incident 1 opened: website" in await page.inner_text("#feed-items")
+            await page.screenshot(path=str(artifacts / "incident-live.png"), full_page=True)
+            await page.locator("#incident-1 button", has_text="Acknowledge").click()
+            await page.wait_for_url("**/health?said=*")
+            assert "website" in await page.inner_text(".flash.ok")
+            assert [s.kind for s in rt.kernel.silences.active({"component": "website"})] == \
+                ["ack"]

@@ -7,10 +7,10 @@ import json
 import re
 from pathlib import Path
 
+from agent.metrics import metrics_text
 from agent.runtime import open_runtime
-from tools.health.metrics import metrics_text
 
-DASHBOARD = Path(__file__).resolve().parents[3] / "examples" / "grafana-dashboard.json"
+DASHBOARD = Path(__file__).resolve().parents[2] / "examples" / "grafana-dashboard.json"
 
 
 async def test_the_dashboard_charts_exported_metrics():
