@@ -32,7 +32,7 @@ from bots.web.auth import BROWSER, LOGIN_COOKIE, SCRIPT, SESSION_COOKIE, SESSION
 from bots.web.live import LiveHub
 from core.auth import Caller
 from core.errors import CopilotError
-from core.markettime import format_local
+from core.markettime import format_clock, format_local
 
 log = structlog.get_logger(__name__)
 HERE = Path(__file__).parent
@@ -180,8 +180,9 @@ def build_app(copilot: Any, token: str, *, secure_cookies: bool = True,
 
     templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                             autoescape=select_autoescape(["html"]))
+    tz = copilot.settings.timezone
     hub = LiveHub(lambda topic, fn, name: copilot.subscribe(topic, fn, name=name),
-                  redact=copilot.redact)
+                  redact=copilot.redact, stamp=lambda: format_clock(time.time(), tz))
     web = Web(copilot, WebAuth(token, clock=time.time), hub, templates, secure_cookies,
               copilot.settings.data_dir / "logs")
 

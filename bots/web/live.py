@@ -43,9 +43,11 @@ def describe(topic: str, payload: Any) -> str:
 
 class LiveHub:
     def __init__(self, subscribe: Callable[[str, Callable[[Any], Any], str], Callable[[], None]],
-                 redact: Callable[[str], str] = lambda s: s) -> None:
+                 redact: Callable[[str], str] = lambda s: s,
+                 stamp: Callable[[], str] = lambda: "") -> None:
         self._queues: set[asyncio.Queue[dict[str, Any]]] = set()
         self._redact = redact
+        self._stamp = stamp  # the time on the owner's clock
         self._unsubscribe = [subscribe(topic, self._handler(topic), f"web-{topic}")
                              for topic in PAGES]
 
@@ -56,7 +58,8 @@ class LiveHub:
         return handle
 
     def publish(self, topic: str, text: str) -> None:
-        event = {"topic": topic, "text": self._redact(text), "pages": PAGES.get(topic, [])}
+        event = {"topic": topic, "text": self._redact(text), "pages": PAGES.get(topic, []),
+                 "at": self._stamp()}
         for queue in list(self._queues):
             if queue.full():
                 queue.get_nowait()  # this browser is slow: it loses the oldest

@@ -49,7 +49,7 @@
     if (first) { first.remove(); }
     var li = document.createElement("li");
     li.className = "event " + data.topic;
-    li.textContent = new Date().toLocaleTimeString() + " — " + data.text;
+    li.textContent = (data.at || new Date().toLocaleTimeString()) + " — " + data.text;
     feed.prepend(li);
     while (feed.children.length > 30) { feed.lastElementChild.remove(); }
   }
