@@ -24,6 +24,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import ValidationError
 
+from agent.control import ControlCenter
 from agent.decisions.capability import DecisionsCapability
 from agent.decisions.service import DecisionService
 from agent.turns import (
@@ -137,12 +138,14 @@ class Copilot:
     guest_graph: CompiledStateGraph[Any, Any, Any, Any]
     checkpointer: BaseCheckpointSaver[Any]
     fallback_graph: CompiledStateGraph[Any, Any, Any, Any] | None = None  # offline, labelled
+    mcp_tools: list[BaseTool] = field(default_factory=list)  # COPILOT_MCP_SERVERS': owner only
     _started: bool = False
     _metrics: Any = None
     _lease: InstanceLease | None = None
     _turns: ThreadLocks = field(default_factory=ThreadLocks)  # one turn at a time per thread
     _redact: Callable[[str], str] | None = None
     _tools: list[BaseTool] | None = None  # the graphs' tools, built once
+    _control: Any = None
 
     # ---- what the CLI and tests reach for -------------------------------------------
     @property
@@ -161,6 +164,13 @@ class Copilot:
 
     def clock(self) -> float:
         return self.kernel.clock()
+
+    @property
+    def control(self) -> ControlCenter:
+        """What the web control center reads and does (``agent/control.py``)."""
+        if self._control is None:
+            self._control = ControlCenter(self)
+        return self._control  # type: ignore[no-any-return]
 
     @property
     def demo_data(self) -> bool:
@@ -261,10 +271,11 @@ class Copilot:
         return await asyncio.to_thread(bump)
 
     async def run_tool(self, name: str, args: dict[str, Any], caller: Caller) -> dict[str, Any]:
-        """Run one tool directly (slash commands): guests only reach the guest tools."""
+        """Run one tool directly (slash commands): guests only reach the guest tools, and
+        only the owner those loaded from other MCP servers."""
         if not caller.is_owner and name not in self.components.guest_tools():
             raise InvalidInput("That command is for the owner.")
-        tool = next((t for t in self.tools if t.name == name), None)
+        tool = next((t for t in [*self.tools, *self.mcp_tools] if t.name == name), None)
         if tool is None:
             raise InvalidInput(f"/{name} is not available in this version.")
         clean = {k: v for k, v in args.items() if v is not None}
@@ -350,7 +361,7 @@ class Copilot:
         self.kernel.supervisor.spawn("scheduler", self._keep_scheduler)
         port = self.settings.metrics_port
         if port and self._metrics is None:
-            from tools.health.metrics import serve_metrics
+            from agent.metrics import serve_metrics
 
             self._metrics = serve_metrics(self, port)
 

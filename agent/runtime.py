@@ -18,6 +18,7 @@ from agent.copilot import Copilot
 from agent.decisions.capability import DecisionsCapability
 from agent.graph import build_graph
 from agent.llm import ChatTextModel, make_chat_model
+from agent.mcp_tools import McpTools, load_mcp_tools
 from core.capability import Capability, Components, Kernel
 from core.decisions import DecisionPort
 from core.grammar import Grammar
@@ -49,9 +50,10 @@ def enable_tracing(settings: Settings) -> None:
 
 def build(kernel: Kernel, checkpointer: BaseCheckpointSaver[Any],
           model: BaseChatModel | None = None,
-          extra: Sequence[Extra] = ()) -> Copilot:
+          extra: Sequence[Extra] = (), mcp: McpTools | None = None) -> Copilot:
     """Every component, in dependency order; the decisions component comes first because
-    every other capability raises its questions through its port."""
+    every other capability raises its questions through its port. ``mcp``: tools from
+    other MCP servers, for the owner's graph only."""
     settings = kernel.settings
     llm: TextModel | None = None
     if model is not None and getattr(model, "_llm_type", "") != "offline":
@@ -81,18 +83,21 @@ def build(kernel: Kernel, checkpointer: BaseCheckpointSaver[Any],
             chat.use_prices(market.service.last_price)
     tools = components.tools()
     guest = components.guest_tools()
+    external = list(mcp.tools) if mcp is not None else []
     redact = Redactor(settings_secrets(settings)).text
     tz = settings.timezone
     return Copilot(
         kernel=kernel, components=components, market=market, alerts=alerts, content=content,
         health=health, architecture=architecture, decision_center=center, model=model,
-        graph=build_graph(model, tools, checkpointer=checkpointer, redact=redact, timezone=tz),
+        graph=build_graph(model, [*tools, *external], checkpointer=checkpointer, redact=redact,
+                          timezone=tz),
         guest_graph=build_graph(model, [t for t in tools if t.name in guest],
                                 checkpointer=checkpointer, redact=redact, timezone=tz),
-        checkpointer=checkpointer, _tools=tools,
+        checkpointer=checkpointer, mcp_tools=external, _tools=tools,
         # when a configured model fails, the owner's turn is answered offline, labelled
         fallback_graph=None if model is offline else build_graph(
-            offline, tools, checkpointer=checkpointer, redact=redact, timezone=tz))
+            offline, [*tools, *external], checkpointer=checkpointer, redact=redact,
+            timezone=tz))
 
 
 @asynccontextmanager
@@ -135,7 +140,10 @@ async def open_runtime(settings: Settings | None = None, *, model: BaseChatModel
                         http=http, clock=clock)
         checkpointer = AsyncSqliteSaver(await stack.enter_async_context(
             open_checkpoints(settings.checkpoint_path)))
-        copilot = build(kernel, checkpointer, model, extra)
+        mcp = await load_mcp_tools(settings.mcp_servers)
+        copilot = build(kernel, checkpointer, model, extra, mcp)
+        if settings.mcp_servers:
+            copilot.register_check(mcp)
         try:
             yield copilot
         finally:

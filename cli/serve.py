@@ -26,19 +26,33 @@ def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)  # noqa: T201 - the service's own voice
 
 
+def web_banner(web: Any) -> str:
+    """Where the control center is and how to log in; the token itself only when it was
+    generated just now (printed this once; it stays in the data dir)."""
+    if web.token.generated:
+        return (f"Control center: {web.url} — your login token (shown only this once; kept "
+                f"in {web.token.path}): {web.token.value}")
+    where = f"the token in {web.token.path}" if web.token.path else "COPILOT_WEB_TOKEN"
+    return f"Control center: {web.url} (log in with {where})."
+
+
 async def serve(settings: Settings, console: bool = True) -> int:
     """Run until stopped; the exit code: 0 stopped, 1 already running, 2 bad settings."""
     from agent.runtime import open_runtime
+    from bots.web.server import open_web
 
     async with open_runtime(settings) as rt:
         try:
             await rt.start()
+            web = open_web(rt)
         except AlreadyRunning as exc:
             say(str(exc))
             return 1
         except ConfigurationError as exc:
             say(str(exc))
             return 2
+        if web is not None:
+            rt.kernel.supervisor.spawn("web", web.serve)
         stop = asyncio.Event()
         fatal: list[ConfigurationError] = []
         loop = asyncio.get_running_loop()
@@ -66,6 +80,8 @@ async def serve(settings: Settings, console: bool = True) -> int:
                 f"tasks; logs in {settings.data_dir / 'logs'}; stop with SIGTERM or Ctrl-C.")
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         loop.add_signal_handler(signal.SIGINT, chat.interrupt if chat is not None else stop.set)
+        if web is not None:
+            say(web_banner(web))  # once SIGTERM is ours: whoever reads it may stop us
         try:
             await stop.wait()
         finally:

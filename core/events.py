@@ -9,6 +9,7 @@ TICKS = "market.tick"  # core.market.Tick
 ALERT_FIRED = "alert_fired"  # AlertFired
 DECISION_RAISED = "decision_raised"  # core.decisions.Decision, pending (also reminders)
 DECISION_RESOLVED = "decision_resolved"  # core.decisions.Decision, decided/auto/expired
+INCIDENT_OPENED = "incident_opened"  # tools.health's Incident, just opened (muted or not)
 NOTICE = "notice"  # str: a line for the owner (recoveries, autopilot reports)
 
 

@@ -90,6 +90,31 @@ class Settings(BaseSettings):
     discord_guild_id: int | None = Field(None, validation_alias=_env("DISCORD_GUILD_ID"))
     discord_rate_per_minute: int = Field(10, validation_alias=_env("DISCORD_RATE_PER_MINUTE"))
 
+    # the control center (web) and MCP
+    http_host: str = Field("127.0.0.1", validation_alias=_env("COPILOT_HTTP_HOST"))
+    # 0 picks a free port (the URL is printed); "off" serves nothing
+    http_port: int | None = Field(8765, validation_alias=_env("COPILOT_HTTP_PORT"))
+    web_token: SecretStr | None = Field(None, validation_alias=_env("COPILOT_WEB_TOKEN"))
+    # external MCP servers whose tools the owner's agent may use (langchain-mcp-adapters'
+    # connections: {"name": {"transport": "stdio", "command": ..., "args": [...]}})
+    mcp_servers: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, validation_alias=_env("COPILOT_MCP_SERVERS"))
+
+    @field_validator("http_port", mode="before")
+    @classmethod
+    def _port(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in ("", "off", "none", "no"):
+            return None
+        return value
+
+    @field_validator("http_port", mode="after")
+    @classmethod
+    def _port_range(cls, value: int | None) -> int | None:
+        if value is not None and not 0 <= value <= 65535:
+            raise ValueError("COPILOT_HTTP_PORT must be a port (1-65535), 0 for any free "
+                             "port, or off")
+        return value
+
     # alerts
     alert_group_wait_s: float = Field(2.0, validation_alias=_env("COPILOT_ALERT_GROUP_WAIT"))
     alert_cooldown_s: float = Field(300.0, validation_alias=_env("COPILOT_ALERT_COOLDOWN"))

@@ -12,6 +12,7 @@ SECRET_ENV = (
     "OPENAI_API_KEY", "COPILOT_LLM_BASE_URL", "COPILOT_LLM", "ALPHAVANTAGE_API_KEY",
     "FINNHUB_API_KEY", "DISCORD_TOKEN", "DATABASE_URL", "LANGSMITH_API_KEY", "CHROMA_HOST",
     "COPILOT_MARKET_PROVIDER", "COPILOT_EMBEDDER", "OWNER_IDS", "WORDPRESS_URL", "SMTP_HOST",
+    "COPILOT_WEB_TOKEN", "COPILOT_MCP_SERVERS", "COPILOT_HTTP_HOST",
 )
 
 
@@ -25,6 +26,8 @@ def isolated_env(tmp_path, monkeypatch):
     # a fixed embedder where meaning does not matter; memory tests ask for MiniLM
     monkeypatch.setenv("COPILOT_EMBEDDER", "hashing")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # every `copilot run` a test starts serves its control center on a free port
+    monkeypatch.setenv("COPILOT_HTTP_PORT", "0")
     monkeypatch.chdir(tmp_path)  # no stray .env from the checkout
     yield
 

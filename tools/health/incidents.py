@@ -13,7 +13,7 @@ from typing import Any
 import structlog
 
 from core.decisions import Decision, DecisionPort, Option
-from core.events import NOTICE
+from core.events import INCIDENT_OPENED, NOTICE
 from core.silences import Silence, SilenceBook
 from tools.health.models import CheckRun, Incident
 from tools.health.monitor import HealthMonitor, fingerprint
@@ -61,6 +61,7 @@ class IncidentPolicy:
 
     # ---- the monitor's hooks ----------------------------------------------------------
     async def opened(self, incident: Incident) -> Decision | None:
+        await self.publish(INCIDENT_OPENED, incident)  # the control center shows it live
         muted = self.silences.muted(labels(incident.component))
         if muted is not None:
             log.warning("incident opened while muted", component=incident.component,

@@ -59,6 +59,7 @@ class GuardedProvider:
         self.deadline_s = deadline_s
         self._sleep = sleep
         self.calls = 0
+        self.outcomes: dict[str, int] = {}  # calls by how they ended (ok, rate_limited...)
         self.last_error: str | None = None  # the last call's failure, None after a success
 
     def _now(self) -> float:
@@ -122,7 +123,11 @@ class GuardedProvider:
                     f"{self.label} did not answer within {self.deadline_s:g} s."), op)
         self.breaker.success()
         self.last_error = None
+        self._count("ok")
         return result
+
+    def _count(self, outcome: str) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
     def _failed(self, exc: Exception, op: str) -> CopilotError:
         """Record a failure and turn it into the error the caller sees (and the health
@@ -155,6 +160,9 @@ class GuardedProvider:
                         error=f"{type(exc).__name__}: {exc}")
             out = ProviderError(f"{self.label} failed in a way I did not expect "
                                 f"({type(exc).__name__}).")
+        self._count("rate_limited" if isinstance(out, RateLimited) else
+                    "not_found" if isinstance(out, SymbolNotFound) else
+                    "no_access" if isinstance(out, NoAccess) else "error")
         expected = isinstance(out, SymbolNotFound) or (isinstance(out, NoAccess) and op != "quote")
         if not expected:
             self.last_error = str(out)
