@@ -312,6 +312,10 @@ def extract(text: str, norm: str) -> Entities:
     for m in re.finditer(rf"\b{ID_WORDS}\s*#?\s*(\d+)\b(?!\s*(?:posts?|drafts?|articles?|emails?|"
                          r"pieces?|versions?|alerts?|of them|more|new|different))", norm):
         kind = m.group(1).rstrip(".")
+        if kind.startswith("alert") and re.match(
+                r"\s*(?:k\b|breakout|breakdown|break|above|below|over|under|cross|level|"
+                r"calls?|puts?|on\s+\$?[a-z])", norm[m.end():]):
+            continue  # "alert 720 breakout", "alert 60k": a level, not alert 720
         kind = kind[:-1] if kind.endswith("s") and kind not in ("#",) else kind
         kind = {"#": "id", "no": "id", "number": "id", "rule": "alert", "post": "draft",
                 "article": "draft", "choice": "option"}.get(kind, kind)

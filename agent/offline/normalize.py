@@ -65,7 +65,8 @@ EXPAND = {"abt": "about", "bout": "about", "howd": "how did", "hows": "how is",
           "ya": "you", "yall": "you all", "nah": "no", "yea": "yes", "yeah": "yes",
           "yep": "yes", "yup": "yes", "ok": "okay", "k": "okay", "kk": "okay",
           "teh": "the", "hte": "the", "adn": "and", "taht": "that", "waht": "what",
-          "whta": "what", "jsut": "just", "nad": "and", "fo": "of", "ot": "to"}
+          "whta": "what", "jsut": "just", "nad": "and", "fo": "of", "ot": "to",
+          "alarm": "alert", "alarms": "alerts", "graphic": "chart", "graph": "chart"}
 
 
 def simplify(text: str) -> str:

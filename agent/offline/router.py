@@ -69,6 +69,12 @@ NEGATED = re.compile(r"\b(?:do not|never|no need to|not yet|hold off(?: on)?|do 
                      r"(?:\w+\s+)?(publish\w*|post\w*|send\w*|ship\w*|delete\w*|remove\w*|"
                      r"draft\w*|write\w*|schedule\w*|skip\w*|undo\w*|kill\w*|nuke\w*|"
                      r"enable\w*|disable\w*)\b")
+# verbs that make a message a request of its own
+ACTION_WORD = re.compile(r"\b(show|open|read|see|delete|remove|kill|drop|scrap|publish|post|send|"
+                         r"ship|skip|schedule|queue|edit|rename|rewrite|make|change|update|set|"
+                         r"alert|ping|notify|snooze|mute|silence|unmute|lift|chart|quote|draft|"
+                         r"write|list|undo|revert|approve|dismiss|ack|acknowledge|add|track|"
+                         r"watch|compare|review|enable|disable|turn)\b")
 SPLIT = re.compile(r"\s*(?:,\s*)?\b(?:and then|then|and also|and|also|plus)\b\s*|\s*;\s*")
 
 
@@ -108,12 +114,16 @@ class Router:
             return Reading(reply=talk, intent="talk")
         ranked = self.rank(norm, e, tool_names, ctx)
         best_score, best = ranked[0] if ranked else (0.0, None)
-        if ctx.pending and len(norm.split()) <= 4:  # "the feed", "the apple one", "tsla"
+        # a request of its own ("skip draft 2", "show me draft 1") is no answer to the open
+        # question, whatever that question was about: its own words decide
+        own = bool(ranked) and ranked[0][1].score(norm, e, ctx) >= MIN_SCORE and bool(
+            ACTION_WORD.search(norm))
+        if ctx.pending and len(norm.split()) <= 4 and not own:  # "the feed", "the apple one"
             answered = self._answer(ctx, e, text, tool_names)
             if answered is not None:
                 return answered
         alone = self._intended(text, norm, e, ctx, tool_names, ranked)
-        if ctx.pending and len(norm.split()) <= SHORT + 2 and not (
+        if ctx.pending and not own and len(norm.split()) <= SHORT + 2 and not (
                 alone is not None and alone.calls and best_score >= MIN_SCORE + 2):
             answered = self._answer(ctx, e, text, tool_names)
             if answered is not None:

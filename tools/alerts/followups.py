@@ -21,6 +21,7 @@ from tools.alerts.reading import (
     ALERT_TOOLS,
     changes,
     create,
+    fits_level,
     which,
     which_all,
 )
@@ -138,6 +139,11 @@ def change_it(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     alert_id = which(e, ctx)
     if isinstance(alert_id, Ask):
         return "update_alert", alert_id
+    if alert_id and isinstance(changed.get("threshold"), float) and "alert" not in e.ids \
+            and not e.symbols:
+        fitted = fits_level(alert_id, changed["threshold"], ctx)
+        if isinstance(fitted, Ask):
+            return "update_alert", fitted
     return ("update_alert", {"alert_id": alert_id, **changed}) if alert_id else None
 
 
@@ -215,6 +221,27 @@ def revert(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     return None
 
 
+def show_them(e: Entities, ctx: Context) -> tuple[str, Built] | None:
+    """'show it', 'just show them' after alerts: the alerts on that ticker (all, when none)."""
+    if ctx.last_tool not in ALERT_CONTEXT or not re.search(
+            r"\b(show|list|see)\b(?: me)?(?: it| them| those| em| the alerts?)?(?: again)?\b",
+            e.norm) or re.search(r"\b(draft|post|chart|watchlist|fired|history)\b", e.norm):
+        return None
+    symbols = e.symbols or ctx.symbols
+    return "list_alerts", {"symbol": symbols[0]} if symbols else {}
+
+
+def bare_level(e: Entities, ctx: Context) -> tuple[str, Built] | None:
+    """'tsla 275', 'btc 60k' right after alerts: an alert or a quote? asked."""
+    if ctx.last_tool not in ("create_alert", "update_alert", "delete_alert") or \
+            len(e.symbols) != 1 or len(e.prices) != 1 or len(e.norm.split()) > 3:
+        return None
+    if read_alert(e).levels or read_alert(e).move:
+        return None
+    return "create_alert", Ask(f"An alert on {e.symbols[0]} at ${e.prices[0]:,.2f} (above, "
+                               "below, or a cross either way), or just its quote?")
+
+
 def again(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     """'make that 2 hours' after a snooze; 'and the eth one for the same': the same snooze
     for another alert."""
@@ -280,6 +307,9 @@ def same_for(e: Entities, ctx: Context) -> tuple[str, Built] | None:
         if amount:  # "same for meta but $15"
             last = {**last, "threshold": abs(amount[0])}
         return "create_alert", [{"symbol": s, **last} for s in e.symbols]
+    if e.prices and not e.percents:  # "ya and amd 210": the same kind of level, its own
+        return "create_alert", [{**last, "symbol": s, "threshold": e.prices[0]}
+                                for s in e.symbols]
     return "create_alert", Ask(f"At what level for {e.symbols[0]}? ({cond.replace('_', ' ')} "
                                f"${float(last.get('threshold', 0)):,.2f} was for {symbol}.)")
 

@@ -16,6 +16,7 @@ from tools.alerts.followups import (
     INDICATORS,
     about_alerts,
     again,
+    bare_level,
     change_evidence,
     change_it,
     confirm,
@@ -31,6 +32,7 @@ from tools.alerts.followups import (
     not_a_new_alert,
     revert,
     same_for,
+    show_them,
     snooze,
     update,
 )
@@ -106,11 +108,12 @@ GRAMMAR = Grammar(
              "alert list": 4, "alert-wise": 3, "alert wise": 3, "got": 0.5, "set": 0.5,
              "have an alert": 3, "already": 1, "anything set": 3.5, "set on": 2,
              "levels": 2.5, "what levels": 3.5, "got on": 1.5, "i have set": 3,
-             "still live": 3, "whats left": 3, "what is left": 3, "left": 1, "live": 1},
+             "still live": 3, "whats left": 3, "what is left": 3, "left": 1, "live": 1,
+             "how many": 2},
             list_alerts,
             vetoes=("delete", "remove", "cancel", "snooze", "mute", "kill", "silence",
                     "autopilot", "decisions", "fired", "triggered", "went off", "go off",
-                    "history", "nuke", "delivered", "hit today", "dismiss"),
+                    "history", "nuke", "delivered", "hit today", "dismiss", "fire"),
             examples=("show my alerts", "what alerts do i have", "list alerts for sym",
                       "any sym alerts set", "alerts?", "which alerts are active",
                       "what am i watching for on sym alert-wise"),
@@ -150,7 +153,7 @@ GRAMMAR = Grammar(
              "alert history": 5, "history": 1.5, "hit today": 3, "delivered": 3,
              "did my alerts": 3, "what alerted": 3.5, "trigger": 2, "fire": 2.5,
              "pinged": 2.5, "hit yesterday": 3, "hit": 1, "yesterday": 1.5, "today": 1,
-             "this week": 1, "get delivered": 3},
+             "this week": 1, "get delivered": 3, "fire in": 3, "fired in": 3, "fire today": 3},
             history,
             vetoes=("autopilot", "draft", "when it fires", "delete", "clear", "dismiss",
                     "saw them", "being delivered", "getting delivered"),
@@ -162,9 +165,15 @@ GRAMMAR = Grammar(
     words=frozenset({"alert", "alerts", "snooze", "notify", "crosses", "above", "below"}),
     follow_ups=(FollowUp("confirm-alert", confirm), FollowUp("correct-alert", correct),
                 FollowUp("revert-alert", revert), FollowUp("snooze-again", again),
+                FollowUp("show-alerts", show_them), FollowUp("alert-or-quote", bare_level),
                 FollowUp("same-alert", same_for),
                 FollowUp("narrow-alerts", narrow), FollowUp("change-alert", change_it)),
     refusals=(
+        Refusal("unsnooze",
+                r"\b(undo|cancel|lift|end|stop|remove)\s+(?:the\s+|that\s+|its\s+)?snooze\b|"
+                r"\bunsnooze\b",
+                "A snooze can't be lifted early; it ends by itself at the time I said. If you "
+                "need the alert back now, delete it and set it again."),
         Refusal("indicator-alert",
                 rf"{INDICATORS}.{{0,60}}\b(alert|ping|notify|tell|lmk|let me know|warn|"
                 r"above|below|over|under|cross|>|<)\b|"

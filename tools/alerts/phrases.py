@@ -70,7 +70,8 @@ FREQUENCY = (
 )
 EXPIRY = re.compile(
     r"\b(?:(?:until|till|til|thru|through|up to|before|expir(?:es|ing|y|e)(?: on| at)?|"
-    r"good till|gtc till|valid (?:until|till|through)|kill it|cancel it|drop it)\s+"
+    r"good till|gtc till|valid (?:until|till|through)|kill it|cancel it|drop it|"
+    r"push (?:it|that) (?:out )?(?:to|till|until)|extend (?:it|that) (?:to|till|until))\s+"
     r"(?P<until>.+?)(?=$|[,;.]|\s+(?:note|and|pls|please|lmk|thx|thanks|every|once|ping|"
     r"alert|max|though|tho)\b)|"
     r"(?:only |just )?for (?:the )?(?:next )?(?P<span>(?:\d+|a|an|one|two|three|few|couple of)"
@@ -127,8 +128,8 @@ def split_note(norm: str) -> tuple[str, str | None]:
     m = NOTE.search(norm)
     if not m:
         return norm, None
-    note = re.sub(r"^(?:to|on|for)\s+(?:(?:alert|rule)\s*#?\d+|it|that|this|them|both)\s*[:\-]?\s*",
-                  "", m.group("note"))
+    note = re.sub(r"^(?:to|on|for)\s+(?:(?:alert|rule)\s*#?\d+|it|that|this|them|both|"
+                  r"the \w+(?:\.\w+)? (?:one|alert))\s*[:\-]?\s*", "", m.group("note"))
     note = note.strip(" .,;:-—\"'")
     return norm[:m.start()].strip(" ,;—-"), note or None
 
@@ -138,7 +139,8 @@ def expiry(norm: str) -> tuple[str, str | None]:
     if not m:
         return norm, None
     if m.group("until"):
-        said = m.group("until").strip()
+        said = re.sub(r"\s+(?:instead|then|please|pls|tho|though|too|again|thanks)$", "",
+                      m.group("until").strip())
     elif m.group("span"):
         said = "for " + m.group("span")
     elif m.group("today"):

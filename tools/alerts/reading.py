@@ -37,6 +37,11 @@ def which(e: Entities, ctx: Context, bare: bool = False) -> int | Ask | None:
                      e.norm)
     if bare and verb:  # "snooze 4 for 30 min": the number right after the verb is the alert's
         return int(verb.group(1))
+    if re.search(r"\b(an|one|some|any) alert\b", e.norm) and not PLURAL_REF.search(e.norm):
+        pool = ctx.alerts or ([ctx.alert] if ctx.alert.get("id") else [])
+        if len(pool) > 1 or not pool:  # "remove an alert": which one is never a guess
+            return Ask("Which alert" + (": " + " or ".join(label(a) for a in pool[-4:]) + "?"
+                                        if pool else "? 'list my alerts' shows them."))
     fitting = candidates(e, ctx)
     if len(fitting) == 1 and fitting[0].get("id") is not None:
         return int(fitting[0]["id"])
@@ -68,6 +73,29 @@ def candidates(e: Entities, ctx: Context) -> list[Args]:
     if ctx.alert_ambiguous or PLURAL_REF.search(e.norm):
         return list(pool)
     return []
+
+
+def fits_level(alert_id: int, threshold: float, ctx: Context) -> int | Ask:
+    """'make it 215' with an AAPL-220 and an MSFT-350 alert: a new level far (over 15 %)
+    from the alert in focus but close to another's means that other one; asked when both
+    or neither fit."""
+    pool = [a for a in ctx.alerts if isinstance(a.get("threshold"), int | float)
+            and "pct" not in str(a.get("condition")) and "moving" not in str(a.get("condition"))]
+    current = next((a for a in pool if a.get("id") == alert_id), None)
+    if current is None or len(pool) < 2:
+        return alert_id
+
+    def near(a: Args) -> bool:
+        return abs(threshold - float(a["threshold"])) <= 0.15 * float(a["threshold"])
+
+    if near(current):
+        return alert_id
+    close = [a for a in pool if near(a)]
+    if len(close) == 1:
+        return Ask(f"Alert {close[0]['id']} ({close[0].get('symbol')}) is the one near "
+                   f"${threshold:,.2f}; change that one? Say 'the {close[0].get('symbol')} one' "
+                   f"or give the alert's number.")
+    return alert_id
 
 
 def which_all(e: Entities, ctx: Context) -> list[int]:

@@ -180,13 +180,25 @@ def no_decision(e: Entities, ctx: Context) -> bool:
     return "decision" not in e.ids and "alert" not in e.ids
 
 
+# tools whose turn puts the conversation on something else than drafts
+OTHER_TOPICS = ("create_alert", "update_alert", "delete_alert", "snooze_alert", "list_alerts",
+                "alert_history", "watchlist", "silence", "acknowledge", "silences", "unsilence",
+                "system_health", "recent_errors", "get_quote", "get_price_history",
+                "price_chart", "compare_returns", "market_status", "review_architecture")
+
+
 def about_drafts(e: Entities, ctx: Context) -> bool:
-    """A draft is meant: said so, or the conversation is on drafts."""
-    if not no_decision(e, ctx) or re.search(r"\b(alerts?|watchlist|watch list)\b", e.norm):
+    """A draft is meant: said so, or the conversation is on drafts ("show it" after an
+    alert is the alert)."""
+    if not no_decision(e, ctx) or re.search(r"\b(alerts?|watchlist|watch list|silences?)\b",
+                                             e.norm):
         return False
-    return bool(any(k in e.ids for k in ("draft", "post")) or re.search(
-        r"\b(drafts?|posts?|articles?|newsletter|emails?)\b", e.norm)
-        or ctx.last_tool in DRAFT_TOOLS)
+    if any(k in e.ids for k in ("draft", "post")) or re.search(
+            r"\b(drafts?|posts?|articles?|newsletter|emails?|blog|the \w+ one)\b", e.norm):
+        return True
+    if ctx.last_tool in OTHER_TOPICS:
+        return False
+    return ctx.last_tool in DRAFT_TOOLS or ctx.draft_id is not None or "id" in e.ids
 
 
 def channel_evidence(e: Entities, ctx: Context) -> float:
@@ -203,7 +215,7 @@ PUBLISH_VERB = re.compile(r"\b(publish\w*|post|posting|send|ship|push|go live|go
 
 
 def may_publish(e: Entities, ctx: Context) -> bool:
-    return no_decision(e, ctx) and bool(PUBLISH_VERB.search(e.norm))
+    return no_decision(e, ctx) and bool(PUBLISH_VERB.search(e.norm)) and about_drafts(e, ctx)
 
 
 DRAFT_REF = re.compile(r"\b(it|that one|this one|the draft|the post|the newsletter|the article|"
@@ -228,7 +240,7 @@ def shown(e: Entities, ctx: Context) -> float:
 
 
 def schedule_ok(e: Entities, ctx: Context) -> bool:
-    return no_decision(e, ctx) and bool(
+    return no_decision(e, ctx) and about_drafts(e, ctx) and bool(
         e.when or any(k in e.ids for k in ("draft", "post")) or e.refers_back)
 
 
