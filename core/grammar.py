@@ -75,6 +75,8 @@ class Context:
     symbols: list[str] = field(default_factory=list)  # of the last call that named any
     recent_symbols: list[str] = field(default_factory=list)  # said or looked at, oldest first
     quotes: list[Args] = field(default_factory=list)  # {symbol, price} of the last quotes
+    # the tickers of the latest run of market looks (quotes, history, charts): "they all"
+    looked_at: list[str] = field(default_factory=list)
     alert_id: int | None = None  # created, updated, snoozed or the only one listed
     alert: Args = field(default_factory=dict)  # its fields as last seen
     alert_before: Args = field(default_factory=dict)  # before the last update ("revert")
@@ -91,6 +93,8 @@ class Context:
     channel: str | None = None
     autopilot_kind: str | None = None
     silence_id: int | None = None  # the last silence or acknowledgement made
+    # the silences made or listed: {id, symbol, component, topic}, for "the tsla one"
+    silences: list[Args] = field(default_factory=list)
     component: str | None = None
     turns: int = 0  # earlier turns seen
     # the owner's last message when the answer to it was a question ("make it 215" ->
@@ -247,6 +251,11 @@ def pick(candidates: list[Args], e: Entities, current: int | None = None) -> Arg
         by_topic = [c for c in pool if named.group(1) in str(c.get("topic", "")).lower().split()]
         if len(by_topic) == 1:
             return by_topic[0]
+        from core.symbols import KINDS  # "the bank one": the one ticker of that kind
+
+        by_kind = [c for c in pool if c.get("symbol") in KINDS.get(named.group(1), ())]
+        if len(by_kind) == 1:
+            return by_kind[0]
     return found[0] if len(found) == 1 else None
 
 def per_symbol(extra: Callable[[Entities], Args] | None = None) -> Builder:

@@ -64,6 +64,20 @@ UNIVERSE: dict[str, tuple[str, str, str, float, tuple[str, ...]]] = {
     "SOL-USD": ("Solana USD", "CRYPTO", "Crypto", 150.0, ("solana",)),
 }
 
+# how people call a ticker by its kind ("the bank one", "the chip one")
+KINDS: dict[str, frozenset[str]] = {
+    "bank": frozenset({"JPM", "BAC", "GS"}), "chip": frozenset({"NVDA", "AMD", "INTC", "AVGO",
+                                                               "QCOM"}),
+    "crypto": frozenset({"BTC-USD", "ETH-USD", "SOL-USD", "COIN"}),
+    "etf": frozenset({"SPY", "QQQ", "IWM", "DIA", "GLD"}), "index": frozenset({"SPY", "QQQ",
+                                                                              "IWM", "DIA"}),
+    "oil": frozenset({"XOM", "CVX"}), "pharma": frozenset({"JNJ", "PFE", "LLY"}),
+    "car": frozenset({"TSLA", "F", "GM"}), "payments": frozenset({"V", "MA", "PYPL"}),
+}
+KINDS |= {"semi": KINDS["chip"], "semis": KINDS["chip"], "energy": KINDS["oil"],
+          "coin": KINDS["crypto"], "auto": KINDS["car"], "ev": KINDS["car"],
+          "drug": KINDS["pharma"], "card": KINDS["payments"]}
+
 NAME_TO_SYMBOL: dict[str, str] = {
     alias: sym for sym, (*_, aliases) in UNIVERSE.items() for alias in aliases
 }

@@ -66,11 +66,21 @@ def option_named(e: Entities, ctx: Context, known: list[str] | None = None) -> s
 
 
 def names_decision(e: Entities, ctx: Context) -> float:
-    return 2.5 if "decision" in e.ids else 0.0
+    """'decision 4', or 'approve that one' right after the pending decisions were listed."""
+    if "decision" in e.ids:
+        return 2.5
+    approves = re.search(r"\b(approve|accept|go with)\b", e.norm)
+    return 3.0 if approves and ctx.last_tool == "pending_decisions" and ctx.decision_id else 0.0
 
 
 def decide(e: Entities, ctx: Context) -> Built:
     decision_id = e.ids.get("decision", e.ids.get("id"))
+    if decision_id is None and "draft" in e.ids:  # "skip draft 2": that draft's question
+        decision_id = next((d.get("decision_id") for d in ctx.drafts
+                            if d.get("id") == e.ids["draft"]), None)
+        if decision_id is None:
+            return Ask(f"Draft {e.ids['draft']} has no open question I know of; 'what's "
+                       "pending' lists them with their numbers.")
     if decision_id is None and ctx.decision_id is not None:
         decision_id = ctx.decision_id
     if decision_id is None:
@@ -215,7 +225,16 @@ def acknowledge(e: Entities, ctx: Context) -> Built:
 
 
 def unsilence(e: Entities, ctx: Context) -> Built:
+    from core.grammar import pick
+
+    pool = ctx.silences
+    if re.search(r"\bthe (?:silence|mute)\b", e.norm):  # not the acknowledgement
+        pool = [s for s in pool if s.get("kind") == "silence"][-1:] or pool
+    chosen = pool[0] if len(pool) == 1 and re.search(
+        r"\b(one|first|last|it|that|the (?:silence|mute))\b", e.norm) else pick(
+        pool, e, ctx.silence_id)
     silence_id = e.ids.get("id") or (e.bare_ints[0] if len(e.bare_ints) == 1 else None) or (
+        chosen.get("id") if chosen else None) or (
         ctx.silence_id if e.refers_back or len(e.norm.split()) <= 3 else None)
     if silence_id is None:
         return Ask("Which silence should I lift? 'what's silenced' lists them with numbers.")
@@ -228,6 +247,18 @@ def no_alert_number(e: Entities, ctx: Context) -> bool:
 
 
 # ---- follow-ups: the decision (or autopilot switch) the conversation is on --------------
+
+def lift_listed(e: Entities, ctx: Context) -> tuple[str, Built] | None:
+    """'remove the number 1', 'lift the first one', 'unmute the tsla one' right after the
+    silences were listed or made: that silence."""
+    if ctx.last_tool not in ("silences", "silence", "acknowledge") or not ctx.silences:
+        return None
+    if not re.search(r"\b(remove|lift|end|cancel|unmute|unsilence|delete|drop|kill|stop)\b",
+                     e.norm) or re.search(r"\b(alerts?|drafts?|watchlist|decisions?)\b", e.norm):
+        return None
+    built = unsilence(e, ctx)
+    return ("unsilence", built) if not isinstance(built, Ask) else None
+
 
 def answer_it(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     """'skip it', 'yes delete them', 'keep them', 'dismiss it' on the decision just seen."""

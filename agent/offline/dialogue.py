@@ -18,6 +18,7 @@ from core.grammar import Context
 ALERT_TOOLS = ("create_alert", "update_alert", "delete_alert", "snooze_alert")
 DRAFT_TOOLS = ("draft_content", "show_draft", "edit_draft", "schedule_content",
                "publish_content", "delete_draft")
+LOOKS = ("get_quote", "get_price_history", "price_chart", "compare_returns", "market_status")
 ASKED = "offline_asked"  # marks a reply of the offline model that is a question
 
 
@@ -109,6 +110,21 @@ def _end_turn(ctx: Context, turn: list[tuple[str, dict[str, Any], dict[str, Any]
     looked = [a.get("symbol") for n, a, _ in turn if a.get("symbol")]
     if len(turn) > 1 and len(set(looked)) > 1:
         ctx.symbols = [str(s).upper() for s in dict.fromkeys(looked)]
+    if turn and all(n in LOOKS for n, _, _ in turn):
+        seen = [str(s).upper() for _, a, _ in turn for s in (a.get("symbols") or [a.get("symbol")])
+                if s]
+        ctx.looked_at = list(dict.fromkeys(ctx.looked_at + seen))[-6:]
+    elif turn:
+        ctx.looked_at = []
+
+
+def _silence(s: dict[str, Any]) -> dict[str, Any]:
+    """A silence as a candidate for "the tsla one" / "the discord one" / "the first one"."""
+    found = s.get("matchers")
+    m: dict[str, Any] = found if isinstance(found, dict) else {}
+    return {"id": s.get("id"), "kind": s.get("kind"), "symbol": m.get("symbol"),
+            "component": m.get("component"),
+            "topic": " ".join(str(v) for v in m.values())}
 
 
 def _recent(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -122,6 +138,8 @@ def _apply(ctx: Context, name: str, args: dict[str, Any], result: dict[str, Any]
     symbol = args.get("symbol") or result.get("symbol")
     if symbol:
         ctx.symbols = [str(symbol).upper()]
+    elif name == "compare_returns" and isinstance(args.get("symbols"), list):
+        ctx.symbols = [str(s).upper() for s in args["symbols"]]
     if args.get("days"):
         ctx.days = int(args["days"])
     if "period" in args:
@@ -150,8 +168,8 @@ def _apply(ctx: Context, name: str, args: dict[str, Any], result: dict[str, Any]
                 ctx.alert = {**ctx.alert, "deleted": True}
     elif name == "list_alerts" and ok:
         alerts = [a for a in result.get("alerts") or [] if isinstance(a, dict)]
-        if alerts:
-            ctx.alerts = alerts[-6:]
+        if alerts:  # a full list is what exists; one ticker's adds to what was made
+            ctx.alerts = _recent(ctx.alerts, alerts) if args.get("symbol") else alerts[-12:]
             ctx.alert_ambiguous = len(alerts) > 1
         if len(alerts) == 1:
             ctx.alert_id, ctx.alert = alerts[0].get("id"), alerts[0]
@@ -195,6 +213,12 @@ def _apply(ctx: Context, name: str, args: dict[str, Any], result: dict[str, Any]
     silence = result.get("silence")
     if isinstance(silence, dict) and silence.get("id"):
         ctx.silence_id = int(silence["id"])
+        ctx.silences = _recent(ctx.silences, [_silence(silence)])
+    if name == "silences" and ok:
+        listed = [_silence(s) for s in result.get("silences") or [] if isinstance(s, dict)]
+        ctx.silences = listed[-12:]
+        if len(listed) == 1:
+            ctx.silence_id = listed[0]["id"]
     if name in ("silence", "acknowledge") and args.get("component"):
         ctx.component = args["component"]
     if name == "decide_all" and args.get("kind"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from agent.offline.normalize import is_english
+from agent.offline.normalize import is_english, looks_english
 from core.grammar import Entities
 from core.market import TICKER_RE
 from core.symbols import NAME_TO_SYMBOL, UNIVERSE
@@ -105,6 +105,9 @@ _PERIOD_RE = re.compile(
     rf"(?:to|through|thru|until|till|-)\s+(?:\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}\s+\d{{1,2}}"
     r"(?:st|nd|rd|th)?)|"
     r"on\s+\d{4}-\d{2}-\d{2}|"
+    rf"on\s+{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b|"
+    rf"between\s+(?:\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?)\s+and\s+"
+    rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?)|"
     r"(?:(?:the\s+)?(?:last|past|over|previous)\s+)?(?:\d{1,3}\s*[- ]?|(?:a|one|six|three|two)\s+)"
     r"(?:d|days?|w|wks?|weeks?|mo|mos|months?|m|y|yrs?|years?|q|quarters?)(?![\w])|"
     r"(?:the\s+)?(?:last|past|previous)\s+(?:day|week|month|quarter|year)|"
@@ -222,7 +225,7 @@ def _unknown_tickers(text: str, found: list[tuple[int, str]], kept: set[str]
     known = {pos for pos, _ in found}
     for m in re.finditer(r"(?<![\w$#@/.\-])([a-z]{2,5})(?![\w/.\-])", low):
         word = m.group(1)
-        if m.start() in known or word not in kept or is_english(word) or \
+        if m.start() in known or word not in kept or looks_english(word) or \
                 word in NOT_TICKER_WORDS or word in MODERN_WORDS or \
                 word.upper() in NOT_TICKERS or word in CONTEXT_TICKERS or \
                 word in AMBIGUOUS_LOWER:
@@ -278,7 +281,10 @@ def find_time(norm: str) -> re.Match[str] | None:
 
 def period_text(raw: str) -> str:
     """A period as the market tools read it ("last 3 months" -> "3 months")."""
+    if re.fullmatch(r"(?:the\s+)?last (week|month|year)", raw.strip()):
+        return raw.strip().removeprefix("the ")  # the calendar one, not a rolling span
     p = re.sub(r"^(?:the\s+)?(?:last|past|over|previous)\s+", "", raw.strip())
+    p = re.sub(r"^between\s+(.+?)\s+and\s+", r"\1 to ", p)
     for word, digit in _WORD_QTY.items():
         p = re.sub(rf"^{word}\b", digit, p)
     p = re.sub(r"^(\d+)\s*[- ]?\s*(mo|mos)$", r"\1 months", p)
@@ -286,6 +292,7 @@ def period_text(raw: str) -> str:
     p = re.sub(r"^(\d+)\s*y$", r"\1 years", p)
     p = re.sub(r"^(\d+)\s*d$", r"\1 days", p)
     p = re.sub(r"^(\d+)\s*w$", r"\1 weeks", p)
+    p = re.sub(r"^1 (day|week|month|quarter|year)s$", r"1 \1", p)  # "1y" is "1 year"
     if re.match(r"(52|fifty two)[- ]?(week|wk)", p):
         return "52-week"
     if p in ("day", "week", "month", "quarter", "year"):

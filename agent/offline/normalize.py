@@ -44,6 +44,17 @@ def is_english(word: str) -> bool:
     return word in english() or word in SLANG
 
 
+def looks_english(word: str) -> bool:
+    """A word of English or chat, or one made from one ("laggy" from lag, "pumped")."""
+    if is_english(word):
+        return True
+    m = re.fullmatch(r"([a-z]{2,}?)([a-z])?\2?(y|ed|ing|er|s)", word)
+    if m is None:
+        return False
+    base = m.group(1) + (m.group(2) or "")
+    return len(base) >= 3 and base in english()
+
+
 _PUNCT = re.compile(r"[^\w$%.,:'&@#/+\-<>=~? ]")
 _EMOJI_WORDS = {"🚀": " ", "📈": " up ", "📉": " down ", "🔔": " alert ", "⏰": " alert ",
                 "👍": " yes ", "👎": " no ", "🙏": " thanks ", "❤️": " ", "🔥": " "}

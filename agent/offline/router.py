@@ -75,6 +75,13 @@ ACTION_WORD = re.compile(r"\b(show|open|read|see|delete|remove|kill|drop|scrap|p
                          r"alert|ping|notify|snooze|mute|silence|unmute|lift|chart|quote|draft|"
                          r"write|list|undo|revert|approve|dismiss|ack|acknowledge|add|track|"
                          r"watch|compare|review|enable|disable|turn)\b")
+# a verb with nothing to act on
+VAGUE = re.compile(r"^(?:(?:okay|ok|so|now|and|then)\s+)*(?:show|list|check|open|see|get|"
+                   r"give|display|pull up)(?: me| it| them| that| this| up)?(?: please| pls| now)?$")
+# the sentence of a long message that asks for something
+REQUEST = re.compile(r"^(?:(?:so|ok|okay|anyway|and|but|now|then|hey)\s+)*(?:can you|could you|"
+                     r"would you|please|pls|pull|show|get|give|check|list|tell me|set|alert|"
+                     r"draft|write|ping|let me know|lmk)\b")
 SPLIT = re.compile(r"\s*(?:,\s*)?\b(?:and then|then|and also|and|also|plus)\b\s*|\s*;\s*")
 
 
@@ -101,6 +108,20 @@ class Router:
 
     # ---- reading -------------------------------------------------------------------------
     def read(self, text: str, tool_names: set[str], ctx: Context | None = None) -> Reading:
+        reading = self._read(text, tool_names, ctx)
+        sentences = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s.strip()]
+        if not reading.calls or len(sentences) < 3:
+            return reading
+        # a story then a request ("... the scanner was timing out for 20 min ... can you pull
+        # the errors of the last hour"): the request's own words give the arguments
+        asked = [s for s in sentences if REQUEST.search(simplify(s))]
+        if not asked:
+            return reading
+        alone = self._read(asked[-1], tool_names, ctx)
+        same = {n for n, _ in alone.calls} == {n for n, _ in reading.calls}
+        return alone if alone.calls and same else reading
+
+    def _read(self, text: str, tool_names: set[str], ctx: Context | None = None) -> Reading:
         ctx = ctx or Context()
         norm = fix_typos(simplify(text), self.vocabulary, self.protected)
         if not norm:
@@ -109,15 +130,20 @@ class Router:
         for refusal in self.refusals:
             if re.search(refusal.pattern, norm):
                 return Reading(reply=refusal.reply, intent=f"refuse:{refusal.name}")
-        talk = small_talk(norm)
-        if talk and len(norm.split()) <= 4 and not e.symbols:
-            return Reading(reply=talk, intent="talk")
+        if VAGUE.match(norm) and not ctx.last_tool:  # "show me", with nothing to show yet
+            return Reading(reply="Show you what: your alerts, drafts, watchlist, what's "
+                                 "pending, or a chart (\"chart NVDA 6 months\")?",
+                           intent="ask:vague", asked=True)
+        said = small_talk(norm)
+        talk = said[0] if said else None
+        if said and (len(norm.split()) <= 4 or said[1]) and not e.symbols:
+            return Reading(reply=said[0], intent="talk")
         ranked = self.rank(norm, e, tool_names, ctx)
         best_score, best = ranked[0] if ranked else (0.0, None)
         # a request of its own ("skip draft 2", "show me draft 1") is no answer to the open
         # question, whatever that question was about: its own words decide
-        own = bool(ranked) and ranked[0][1].score(norm, e, ctx) >= MIN_SCORE and bool(
-            ACTION_WORD.search(norm))
+        own = bool(ranked) and (ranked[0][1].score(norm, e, ctx) >= MIN_SCORE or bool(
+            e.ids) and best_score >= MIN_SCORE) and bool(ACTION_WORD.search(norm))
         if ctx.pending and len(norm.split()) <= 4 and not own:  # "the feed", "the apple one"
             answered = self._answer(ctx, e, text, tool_names)
             if answered is not None:

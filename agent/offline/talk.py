@@ -32,6 +32,11 @@ SMALL_TALK: tuple[tuple[str, str], ...] = (
      r"nice|great|perfect|awesome|cool|ok|okay|k|kk|got it|sounds good|good bot|nice one|"
      r"legend|lovely|sweet|noted)(?: a lot| so much| man| bro| mate| buddy| bot| again)*)+$",
      "You're welcome."),
+    (r"^(?:ok |okay |alright |great |perfect )?(?:thanks|thank you|thx|ty|cheers|much "
+     r"appreciated|appreciate (?:it|that|the help))\b(?: (?:for|a lot|so much|again|very much)"
+     r"\b[^,]{0,30})?(?:,? (?:you are|you're|youre|that was|that is|thats) (?:very |so |"
+     r"really )?(?:kind|helpful|great|the best|awesome|a star|a legend)|,? (?:man|bro|mate))?$",
+     "You're welcome."),
     (r"^(?:(?:hi|hello|hey|yo) )?(?:are you|you) (?:there|online|up|awake|alive|around|"
      r"working|here)\b", "I'm here. " + CAPABILITIES),
     (r"\b(?:who are you|what are you|are you a bot|are you human|are you an? ai|your name|"
@@ -50,10 +55,12 @@ GENERAL = re.compile(
     r"smart|wise)|will)\b|\b(?:diff|difference) between\b|\bmeaning of\b|\bhow to\b")
 
 
-def small_talk(norm: str) -> str | None:
+def small_talk(norm: str) -> tuple[str, bool] | None:
+    """The reply to a greeting, thanks or question about the co-pilot, and whether that is
+    the whole message ("ok thank you, you are very kind")."""
     for pattern, reply in SMALL_TALK:
         if re.search(pattern, norm):
-            return reply
+            return reply, pattern.endswith("$")
     return None
 
 

@@ -1,6 +1,6 @@
-"""The alerts grammar's builders for update, delete, snooze and history, when each intent
-applies, and the follow-ups about the alert the conversation is on (change it, confirm
-it, correct it, revert it, the same for another ticker)."""
+"""The alerts grammar's builders for update, delete, snooze and history, and the
+follow-ups about the alert the conversation is on (change it, confirm it, correct it,
+revert it, the same for another ticker). When each intent applies is in ``evidence``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from core.grammar import (
     Context,
     Entities,
     only,
+    pick,
 )
+from tools.alerts.evidence import ALERT_CONTEXT, says_alert
 from tools.alerts.phrases import (
     read_alert,
 )
@@ -227,7 +229,8 @@ def show_them(e: Entities, ctx: Context) -> tuple[str, Built] | None:
             r"\b(show|list|see)\b(?: me)?(?: it| them| those| em| the alerts?)?(?: again)?\b",
             e.norm) or re.search(r"\b(draft|post|chart|watchlist|fired|history)\b", e.norm):
         return None
-    symbols = e.symbols or ctx.symbols
+    own = re.search(r"\b(it|them|those|em)\b", e.norm)  # "show my alerts" is all of them
+    symbols = e.symbols or (ctx.symbols if own else [])
     return "list_alerts", {"symbol": symbols[0]} if symbols else {}
 
 
@@ -314,6 +317,19 @@ def same_for(e: Entities, ctx: Context) -> tuple[str, Built] | None:
                                f"${float(last.get('threshold', 0)):,.2f} was for {symbol}.)")
 
 
+def and_that_one(e: Entities, ctx: Context) -> tuple[str, Built] | None:
+    """'and the bank one' / 'that one too' right after deleting or snoozing an alert: the
+    same to the one it singles out."""
+    if ctx.last_tool not in ("delete_alert", "snooze_alert") or not re.search(
+            r"\b(and|also|too|as well)\b", e.norm) or not only(e.norm, r"\w+ one|\w+ alert"):
+        return None
+    chosen = pick(ctx.alerts, e, ctx.alert_id)
+    if chosen is None or chosen.get("id") is None:
+        return None
+    args = {k: v for k, v in ctx.last_args.items() if k == "minutes"}
+    return ctx.last_tool, {"alert_id": int(chosen["id"]), **args}
+
+
 def narrow(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     """'just nvda' / 'what about tsla this week' after listing alerts or what fired: the
     same, for it."""
@@ -333,66 +349,3 @@ def narrow(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     if ctx.last_tool == "alert_history":
         args.update(history(e, ctx))
     return ctx.last_tool, {**args, "symbol": e.symbols[0]}
-
-
-# ---- when an intent applies, and evidence beyond its words -----------------------------
-
-def other_ids(e: Entities) -> bool:
-    return any(k in e.ids for k in ("draft", "decision", "option"))
-
-
-def says_alert(e: Entities) -> bool:
-    words = read_alert(e)
-    return bool(words.levels or words.move)
-
-
-def may_create(e: Entities, ctx: Context) -> bool:
-    return not other_ids(e) and not (("alert" in e.ids or "id" in e.ids) and not e.symbols)
-
-
-def create_evidence(e: Entities, ctx: Context) -> float:
-    return 2.5 if says_alert(e) and (e.symbols or e.refers_back) else 0.0
-
-
-def may_change(e: Entities, ctx: Context) -> bool:
-    return not other_ids(e) and bool(
-        "alert" in e.ids or "id" in e.ids or ctx.alert_id is not None or ctx.alerts
-        or re.search(r"\balerts?\b", e.norm))
-
-
-def change_evidence(e: Entities, ctx: Context) -> float:
-    if re.match(r"(?:and|also|plus)\b", e.norm) and says_alert(e):
-        return -4.0  # "and every time it drops $5": another alert, not a change
-    return 2.0 if "alert" in e.ids and not e.symbols else 0.0
-
-
-def not_a_new_alert(e: Entities, ctx: Context) -> float:
-    return -3.0 if says_alert(e) and e.symbols else 0.0
-
-
-def no_other_ids(e: Entities, ctx: Context) -> bool:
-    return not other_ids(e)
-
-
-ALERT_CONTEXT = (*ALERT_TOOLS, "list_alerts", "alert_history")
-DRAFT_CONTEXT = ("draft_content", "show_draft", "edit_draft", "schedule_content",
-                 "publish_content", "delete_draft", "list_drafts")
-
-
-def about_alerts(e: Entities, ctx: Context) -> bool:
-    """An alert is meant: said so, or the conversation is on alerts (a bare "delete it"
-    after a draft is the draft's)."""
-    if other_ids(e) or re.search(r"\b(drafts?|posts?|watchlist|watch list|articles?)\b", e.norm):
-        return False
-    if ctx.last_tool in DRAFT_CONTEXT and not re.search(r"\balerts?\b", e.norm) and \
-            "alert" not in e.ids:
-        return False  # "and delete the meta one" after drafts is a draft
-    return bool("alert" in e.ids or "id" in e.ids or re.search(r"\balerts?\b", e.norm)
-                or e.symbols or ctx.last_tool in ALERT_CONTEXT
-                or ctx.alerts and ctx.last_tool is None)
-
-
-INDICATORS = (r"\b(rsi|macd|moving averages?|\d+\s*-?\s*(?:day|d|period)\s*(?:ma|sma|ema|moving)|"
-              r"sma|ema|dma|vwap|bollinger|stoch(?:astic)?|golden cross|death cross|adx|atr|"
-              r"obv|ichimoku|fib(?:onacci)?|(?:unusual |high )?volume(?: spike| surge)?s?|"
-              r"open interest|implied vol(?:atility)?|\biv\b)\b")

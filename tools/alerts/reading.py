@@ -47,6 +47,9 @@ def which(e: Entities, ctx: Context, bare: bool = False) -> int | Ask | None:
         return int(fitting[0]["id"])
     if len(fitting) > 1:
         return Ask("Which alert: " + " or ".join(label(a) for a in fitting[-4:]) + "?")
+    if e.symbols and ctx.alert.get("symbol") not in (None, *e.symbols):
+        return Ask(f"Which {e.symbols[0]} alert? Give its number ('list my alerts' shows "
+                   "them).")  # "the nvda one" never means the AMD alert in focus
     if ctx.alert_id is not None and not ctx.alert.get("proposed"):
         return ctx.alert_id
     return None

@@ -9,8 +9,15 @@ from core.grammar import Args, Context, Entities, Grammar, Intent
 
 
 def _review(e: Entities, ctx: Context) -> Args:
+    """The inventory the message names, else the one the conversation last reviewed ("any
+    single points of failure?" right after reviewing a file is about that file)."""
     m = re.search(r"([\w./~\-]+\.ya?ml)\b", e.text)
-    return {"inventory_path": m.group(1)} if m else {}
+    if m:
+        return {"inventory_path": m.group(1)}
+    if ctx.last_tool == "review_architecture" and ctx.last_args.get("inventory_path") and \
+            not re.search(r"\b(default|the demo|example)\b", e.norm):
+        return {"inventory_path": ctx.last_args["inventory_path"]}
+    return {}
 
 
 GRAMMAR = Grammar(intents=(

@@ -24,6 +24,7 @@ from tools.content.reading import (
     names_draft,
     new_draft_ok,
     publish,
+    reschedule,
     schedule,
     schedule_ok,
     show,
@@ -75,7 +76,7 @@ GRAMMAR = Grammar(
         ),
         Intent(
             "show_draft",
-            {"show draft": 4.5, "open draft": 4.5, "see draft": 4, "read draft": 4,
+            {"show draft": 4.5, "show me draft": 4.5, "open draft": 4.5, "see draft": 4, "read draft": 4,
              "view draft": 4.5, "what does draft": 4.5, "draft say": 3, "show me": 1,
              "show": 0.8, "let me see": 1.5, "lemme see": 1.5, "display": 1.5, "preview": 2.5,
              "in draft": 3, "whats in": 2, "what is in": 2, "read": 2.5, "look at": 1.5,
@@ -153,8 +154,8 @@ GRAMMAR = Grammar(
         ),
     ),
     words=frozenset({"draft", "drafts", "publish", "schedule", "newsletter", "article"}),
-    follow_ups=(FollowUp("another-draft", another_draft), FollowUp("drafts-again", status_again),
-                FollowUp("change-draft", change_draft)),
+    follow_ups=(FollowUp("reschedule", reschedule), FollowUp("another-draft", another_draft),
+                FollowUp("drafts-again", status_again), FollowUp("change-draft", change_draft)),
     refusals=(Refusal("other-channels",
                       r"\b(post|publish|share|tweet|put|send|draft|write|cross-?post)\b.{0,40}"
                       r"\b(twitter|x\.com|instagram|insta|linkedin|reddit|tiktok|facebook|"

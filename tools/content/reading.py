@@ -66,6 +66,7 @@ def topic(e: Entities) -> str:
                    r"substack|mailing list|subscribers)\b", " ", topic)
     topic = re.sub(TONE_WORDS, " ", topic)
     topic = re.sub(STOP_TOPIC, " ", topic)
+    topic = re.sub(r"\b(too|as well|also|instead|again)\s*$", " ", topic.strip())
     topic = re.sub(r"[^\w$%.&'/\- ]", " ", topic)
     return re.sub(r"\s+", " ", topic).strip(" .,?!-") or (
         f"{e.symbols[0]} market update" if e.symbols else "market update")
@@ -73,8 +74,9 @@ def topic(e: Entities) -> str:
 
 def draft(e: Entities, ctx: Context) -> Built:
     args: Args = {"topic": topic(e), "channel": e.channel or "discord"}
-    symbols = e.symbols or (ctx.symbols[:1] if re.search(r"\b(another|one more|same)\b",
-                                                         e.norm) or e.refers_back else [])
+    symbols = e.symbols or (ctx.symbols[:1] if re.search(
+        r"\b(another|one more|same)\b|\b(?:on|about|for|of|covering) (?:it|that|this|them|"
+        r"that (?:one|stock|ticker|move))\b", e.norm) else [])
     if symbols:
         args["symbol"] = symbols[0]
     if e.tone:
@@ -120,7 +122,7 @@ def edit(e: Entities, ctx: Context) -> Built:
     args: Args = {"draft_id": draft_id}
     title = re.search(r"\b(?:rename|retitle|title|headline|(?:call|name) (?=it|that|the))\b"
                       r"(?:it| it| draft #?\d+| the draft| that| the post)?\s*(?:to|as|:)?\s+"
-                      r"[\"“']?(.+?)[\"”']?\s*$", e.text, re.IGNORECASE)
+                      r"[\"“']?(.+?)[\"”']?[\s?!.]*$", e.text, re.IGNORECASE)
     if title and not re.fullmatch(r"(?:the )?(?:title|headline|name)", title.group(1).strip(),
                                   re.IGNORECASE):
         args["title"] = title.group(1).strip(" .\"'“”")
@@ -159,6 +161,11 @@ def schedule(e: Entities, ctx: Context) -> Built:
 
 
 def publish(e: Entities, ctx: Context) -> Built:
+    plural = re.search(r"\b(both|all of them|them all|all|each|the two)\b", e.norm)
+    live = [d for d in ctx.drafts if not d.get("skipped")]
+    if plural and len(live) >= 2 and not e.ids and not e.when:  # "publish both"
+        return [{"draft_id": d["id"]} for d in live[-2 if plural.group(1) in (
+            "both", "the two") else -len(live):]]
     draft_id = which(e, ctx)
     if isinstance(draft_id, Ask):
         return draft_id
@@ -269,7 +276,8 @@ def another_draft(e: Entities, ctx: Context) -> tuple[str, Built] | None:
         return None
     if not ctx.drafts or ctx.last_tool not in (*DRAFT_TOOLS, "decide", "undo") or \
             not re.search(r"\b(another|one more|one for|same for|and one|also one|same thing "
-                          r"for|and a|also a|plus a|teaser|version|copy for|of the same)\b", e.norm):
+                          r"for|and a|also a|plus a|teaser|version|copy for|of the same|"
+                          r"now one|one about|one on)\b", e.norm):
         return None
     last = ctx.drafts[-1]
     own_topic = bool(re.search(r"\b(?:about|on|regarding|covering)\b \w", e.norm))
@@ -282,6 +290,19 @@ def another_draft(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     if e.tone or last.get("tone"):
         args["tone"] = e.tone or last.get("tone")
     return "draft_content", args
+
+
+def reschedule(e: Entities, ctx: Context) -> tuple[str, Built] | None:
+    """'actually move it to monday at the open', 'change it to 3pm instead' right after
+    scheduling a draft: the same draft, the new time."""
+    if ctx.last_tool != "schedule_content" or ctx.draft_id is None or not e.when or \
+            e.symbols or not re.search(r"\b(move|change|push|make|shift|reschedule|instead|"
+                                       r"actually|rather|no|bump|set)\b", e.norm):
+        return None
+    draft_id = which(e, ctx)
+    if draft_id is None or isinstance(draft_id, Ask):
+        return None
+    return "schedule_content", {"draft_id": draft_id, "when": e.when}
 
 
 def status_again(e: Entities, ctx: Context) -> tuple[str, Built] | None:

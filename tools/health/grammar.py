@@ -13,8 +13,8 @@ COMPONENTS: tuple[tuple[str, str], ...] = (
     (r"\b(database|db|postgres|sqlite|sql)\b", "database"),
     (r"\b(market data|data feed|feed|market|provider|quotes?|prices?|finnhub|alpha ?vantage|"
      r"ticks?|stream)\b", "market"),
-    (r"\b(alert deliver(?:y|ies)|deliver(?:y|ies|ed)|notifications?|webhooks?|dms?)\b",
-     "deliveries"),
+    (r"\b(alert deliver(?:y|ies)|deliver(?:y|ies|ed)|notifications?|webhooks?|dms?|"
+     r"alerts? service|service (?:of|for) (?:the )?alerts|messages?)\b", "deliveries"),
     (r"\b(discord|bot)\b", "discord"),
     (r"\b(scheduler|jobs?|cron)\b", "scheduler"),
     (r"\b(vector|memory|chroma|embeddings?)\b", "memory"),
@@ -100,8 +100,12 @@ def _named_part(e: Entities, ctx: Context) -> float:
 
 def _errors(e: Entities, ctx: Context) -> Args:
     args = _component(e) or _same_part(e, ctx)
+    before = ctx.last_args.get("since_minutes") or 60 * (ctx.last_args.get("hours") or 0)
     if e.duration_min:
         args["since_minutes"] = e.duration_min
+    elif before and re.search(r"\b(that|the same) (time|period|window|hours?)\b|\bsince then\b",
+                              e.norm):  # "any errors in that time" after a 3-hour digest
+        args["since_minutes"] = int(before)
     elif re.search(r"\btoday\b", e.norm):
         args["since_minutes"] = 24 * 60
     return args
@@ -133,14 +137,16 @@ GRAMMAR = Grammar(words=frozenset({"database", "scheduler", "deliveries", "healt
          "getting delivered": 2.5, "systems ok": 3, "all good": 1.5, "fine": 1,
          "check": 1.5, "side": 0.5, "back to normal": 3, "normal": 1.5, "never showed up": 3,
          "publishing to": 1.5, "timing out": 2.5, "slow": 1.5, "is it back": 3.5,
-         "back up": 2.5, "back online": 3, "recovered": 3, "doing": 1},
+         "back up": 2.5, "back online": 3, "recovered": 3, "doing": 1, "it work": 2.5,
+         "does it work": 3, "works": 1.5},
         _health,
         vetoes=("autopilot", "architecture", "errors", "error", "exceptions", "quote",
                 "remember", "last time", "did i", "handled", "price", "alert me", "draft",
                 "point of failure", "points of failure", "market open", "market closed",
                 "single point", "fired", "logs", "warnings", "blowing up", "acknowledge",
                 "ack", "dismiss", "every", "all the", "are you", "autopilot", "blew up",
-                "failing", "get delivered", "did my alerts"),
+                "failing", "get delivered", "did my alerts", "silence", "mute", "stop notify",
+                "stop notifying", "stop bugging", "unmute", "lift"),
         examples=("how are my systems", "is the db ok", "market data feed up",
                   "is alert delivery healthy", "discord bot alive", "disk space ok",
                   "hows my scanner-api service doing", "any incidents", "is anything down",
@@ -153,7 +159,9 @@ GRAMMAR = Grammar(words=frozenset({"database", "scheduler", "deliveries", "healt
          "failed": 1.5, "what broke": 4, "crash": 3, "crashes": 3, "stack trace": 3,
          "logs": 3, "log": 2.5, "warnings": 3, "tracebacks": 3, "went wrong": 3,
          "blowing up": 3, "throwing": 3, "blew up": 3.5, "failing": 3, "broke": 3,
-         "break": 2.5, "did anything break": 4, "overnight": 1.5, "went down": 2.5},
+         "break": 2.5, "did anything break": 4, "overnight": 1.5, "went down": 2.5,
+         "receive no": 3.5, "not receiving": 3.5, "no message": 3, "no messages": 3,
+         "not getting": 2.5, "nothing arrived": 3.5, "got nothing": 3},
         _errors,
         vetoes=("autopilot", "drafts", "decision"),
         examples=("any errors in the last num min", "anything blowing up in the logs",

@@ -97,7 +97,7 @@ def quote(e: Entities, ctx: Context) -> Built:
 
 def not_a_price(e: Entities, ctx: Context) -> float:
     """'nvidia price? market is open already right': the price is asked, not the session."""
-    return -3.0 if e.symbols and re.search(r"\b(price|px|quote|at)\b", e.norm) else 0.0
+    return -4.5 if e.symbols and re.search(r"\b(price|px|quote|at)\b", e.norm) else 0.0
 
 
 def status(e: Entities, ctx: Context) -> Args:
@@ -132,10 +132,16 @@ COMPARE = r"\b(vs\.?|versus|compared? (?:to|with)|against|relative to|outperform
     r"underperform\w*|compare|beat|beating|better than|worse than)\b"
 
 
+ALL_OF_THEM = re.compile(r"\b(they all|all of them|all (?:three|four|five)|(?:which|what) "
+                         r"(?:one|of them|ticker|stock)|who)\b.*\b(do|did|done|best|worst|"
+                         r"most|least|better|worse|perform\w*)\b|\bhow did (?:they|all)\b")
+
+
 def compare(e: Entities, ctx: Context) -> Built:
     """'how did NVDA do this week vs AMD', 'AAPL this week vs last week', 'chart nvda vs
-    amd ytd': one table of returns (and one overlay chart when asked to chart)."""
-    symbols = e.symbols or ctx.symbols
+    amd ytd': one table of returns (and one overlay chart when asked to chart); 'how'd it
+    do vs nvda', 'compare both ytd', 'which one did best': with the conversation's tickers."""
+    symbols = compared(e, ctx)
     if not symbols:
         return None
     args: Args = {"symbols": symbols}
@@ -143,10 +149,10 @@ def compare(e: Entities, ctx: Context) -> Built:
                          r"this year|last year)\b", e.norm)
     if len(symbols) == 1 and len(periods) >= 2:
         args.update(period=periods[0], versus=periods[1])
-    elif e.period:
-        args["period"] = e.period
     elif periods:
         args["period"] = periods[0]
+    elif e.period:
+        args["period"] = e.period
     if re.search(r"\b(chart|graph|plot|overlay|draw)\b", e.norm):
         args["chart"] = True
     if len(symbols) < 2 and "versus" not in args:
@@ -155,15 +161,36 @@ def compare(e: Entities, ctx: Context) -> Built:
     return args
 
 
+def compared(e: Entities, ctx: Context) -> list[str]:
+    """The tickers a comparison means: said, 'both', 'they all' (the run of tickers just
+    looked at), or the one in focus against the one said ("how'd it do vs nvda")."""
+    if len(e.symbols) == 1 and ctx.symbols and e.symbols[0] not in ctx.symbols and (
+            e.refers_back or re.search(r"\b(it|its)\b", e.norm)):
+        return ctx.symbols[:1] + e.symbols
+    if e.symbols:
+        return e.symbols
+    if ALL_OF_THEM.search(e.norm) and len(ctx.looked_at) >= 2:
+        return ctx.looked_at
+    return them(e, ctx) or ctx.symbols
+
+
+def ranks_them(e: Entities, ctx: Context) -> float:
+    """'how did they all do', 'which one did best' after looking at several tickers."""
+    return 3.0 if ALL_OF_THEM.search(e.norm) and len(ctx.looked_at) >= 2 and not e.symbols \
+        else 0.0
+
+
 def says_compare(e: Entities, ctx: Context) -> bool:
     """A comparison of returns: two tickers (or two periods) and words about how they
     did; "aapl vs msft rn" is two quotes."""
+    if ALL_OF_THEM.search(e.norm) and len(ctx.looked_at) >= 2 and not e.symbols:
+        return True
     if not re.search(COMPARE, e.norm):
         return False
     performance = e.period or re.search(r"\b(do|did|done|doing|perform\w*|returns?|up|down|"
                                         r"better|worse|gain\w*|outperform\w*|beat\w*|ytd|"
                                         r"week|month|year|chart)\b", e.norm)
-    return bool(performance) and (len(e.symbols) >= 2 or bool(
+    return bool(performance) and (len(compared(e, ctx)) >= 2 or bool(
         re.search(r"\b(this|last) (week|month|year)\b.*\b(vs|versus)\b", e.norm)))
 
 
@@ -209,7 +236,8 @@ def undo_watchlist(e: Entities, ctx: Context) -> tuple[str, Built] | None:
 def list_again(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     """'show me the list now' after changing the watchlist."""
     if ctx.last_tool != "watchlist" or not re.search(r"\b(list|show|what is on it|whats on it)\b",
-                                                     e.norm) or e.symbols:
+                                                     e.norm) or e.symbols or re.search(
+            r"\b(drafts?|alerts?|posts?|decisions?|errors?|incidents?)\b", e.norm):
         return None
     return "watchlist", {"action": "list"}
 
@@ -217,7 +245,8 @@ def list_again(e: Entities, ctx: Context) -> tuple[str, Built] | None:
 def another_period(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     """'6 months instead', 'what about ytd', 'make it 120': the last history or chart,
     another period."""
-    if ctx.last_tool not in ("get_price_history", "price_chart") or not ctx.symbols:
+    if ctx.last_tool not in ("get_price_history", "price_chart") or not ctx.symbols or \
+            re.search(COMPARE, e.norm):
         return None
     span = span_of(e)
     if not span and len(e.bare_ints) == 1 and re.search(
@@ -236,15 +265,51 @@ def another_period(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     return tool, [{"symbol": s, **span} for s in ctx.symbols]
 
 
+def compare_again(e: Entities, ctx: Context) -> tuple[str, Built] | None:
+    """After a comparison: 'and last week?' / 'what about ytd' (another period), 'add avgo'
+    (one more ticker; another one instead after a period-vs-period look), 'chart that' /
+    'with a chart' (the same, charted)."""
+    if ctx.last_tool != "compare_returns" or not ctx.last_args.get("symbols"):
+        return None
+    if re.search(r"\b(alert|draft|post|publish|watchlist|quote|price)\b", e.norm):
+        return None
+    args = dict(ctx.last_args)
+    periods = re.findall(r"\b(this week|last week|this month|last month|ytd|today|yesterday|"
+                         r"this year|last year)\b", e.norm)
+    said = [s for s in e.symbols if s not in args["symbols"]]
+    if e.symbols and not said:  # "chart google 1y" after comparing it: that one alone
+        return None
+    rest = e.norm
+    for sym in e.symbols:
+        rest = re.sub(rf"\$?\b{re.escape(sym.lower().removesuffix('-usd'))}\w*", " ", rest)
+    if not only(rest, r"add|plus|throw in|include|with|same thing|same|chart|graph|plot|"
+                      r"overlay|a chart|what about|how about|and|too|as well|ytd|"
+                      r"(?:this|last|past) \w+|\d+\s*\w*|since \w+( \d+)?"):
+        return None
+    if said:
+        args["symbols"] = said if args.get("versus") else args["symbols"] + said
+    if len(periods) >= 2 and len(args["symbols"]) == 1:
+        args.update(period=periods[0], versus=periods[1])
+    elif e.period or periods:
+        args["period"] = periods[0] if periods else e.period
+        args.pop("versus", None)
+    if re.search(r"\b(chart|graph|plot|overlay)\b", e.norm):
+        args["chart"] = True
+    return ("compare_returns", args) if args != ctx.last_args else None
+
+
 def watchlist_more(e: Entities, ctx: Context) -> tuple[str, Built] | None:
-    """'and uber', 'remove tesla too', 'add both' after a watchlist change."""
-    if ctx.last_tool != "watchlist" or ctx.last_args.get("action") not in ("add", "remove"):
+    """'and uber', 'remove tesla too', 'add both' after a watchlist change; 'put brk.b on
+    it', 'take tsla off' after looking at it."""
+    if ctx.last_tool != "watchlist":
         return None
     if re.search(r"\b(alert|chart|draft|quote|price|history|how|did|do)\b", e.norm):
         return None
     built = watchlist(e, ctx)
     if isinstance(built, list):
         return "watchlist", built
+    if ctx.last_args.get("action") not in ("add", "remove"):
+        return None
     if e.symbols and re.fullmatch(r"(?:and|also|plus|\+|&|what about|\s)*(?:\$?[\w.\-]+[\s,]*)+"
                                   r"(?:too|as well)?", e.norm):
         return "watchlist", [{"action": ctx.last_args["action"], "symbol": s} for s in e.symbols]
@@ -254,7 +319,8 @@ def watchlist_more(e: Entities, ctx: Context) -> tuple[str, Built] | None:
 def status_for(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     """'and for crypto?' / 'what about btc' after asking if the market is open."""
     if ctx.last_tool != "market_status" or re.search(
-            r"\b(price|quote|chart|px|history|alert|at)\b", e.norm):
+            r"\b(price|quote|chart|px|history|alert|at|doing|moving|worth|trading at)\b",
+            e.norm):
         return None
     args = status(e, ctx)
     return ("market_status", args) if args else None

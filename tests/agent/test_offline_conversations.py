@@ -1,0 +1,81 @@
+"""The offline model in a conversation: what a follow-up means is read from the thread
+(comparisons, the watchlist, silences, drafts, alerts), and a reference that fits nothing
+is asked about instead of acted on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from agent.runtime import open_runtime
+from core.settings import Settings
+
+TUESDAY_OPEN = 1795534200.0  # 2026-11-24 15:30 UTC, NYSE open
+
+
+async def converse(settings: Settings, turns: list[str]) -> list[Any]:
+    """Each turn's tool calls as (name, args) pairs, or its reply when it called none."""
+    out: list[Any] = []
+    async with open_runtime(settings, clock=lambda: TUESDAY_OPEN) as rt:
+        for text in turns:
+            result = await rt.ask(text, thread_id="t")
+            calls = [(c["name"], c["args"]) for c in result.tool_calls]
+            out.append(calls or result.answer)
+    return out
+
+
+@pytest.mark.parametrize(("turns", "last"), [
+    (["wats tsla at rn", "how'd it do vs nvda this week", "and last week?"],
+     ("compare_returns", {"symbols": ["TSLA", "NVDA"], "period": "last week"})),
+    (["how did nvda do this week vs amd", "add avgo", "chart that"],
+     ("compare_returns", {"symbols": ["NVDA", "AMD", "AVGO"], "period": "this week",
+                          "chart": True})),
+    (["spy and qqq today?", "iwm too", "which one did best this week"],
+     ("compare_returns", {"symbols": ["SPY", "QQQ", "IWM"], "period": "this week"})),
+    (["watchlist", "put brk.b on it"], ("watchlist", {"action": "add", "symbol": "BRK.B"})),
+    (["mute tsla alerts for 2 hours", "ack the scheduler problem", "show silences",
+      "unmute the tsla one"], ("unsilence", {"silence_id": 1})),
+    (["draft discord posts for nvda and amd", "skip draft 2"],
+     ("decide", {"decision_id": 2, "option": "skip"})),
+    (["draft a short discord post on coin, casual", "schedule it in 2 hours",
+      "change it to 3pm today instead"],
+     ("schedule_content", {"draft_id": 1, "when": "3pm today"})),
+    (["set: googl above 165, amzn above 230, jpm below 225", "drop the amazon one",
+      "and the bank one"], ("delete_alert", {"alert_id": 3})),
+])
+async def test_a_follow_up_means_what_the_conversation_is_on(settings, turns, last):
+    said = await converse(settings, turns)
+    name, args = last
+    assert isinstance(said[-1], list), said[-1]
+    assert said[-1][0][0] == name
+    assert {k: said[-1][0][1].get(k) for k in args} == args
+
+
+async def test_publish_both_publishes_each_draft(settings):
+    said = await converse(settings, ["draft discord posts for nvda and amd", "publish both"])
+    assert said[-1] == [("publish_content", {"draft_id": 1}),
+                        ("publish_content", {"draft_id": 2})]
+
+
+async def test_the_named_ticker_never_deletes_another_tickers_alert(settings):
+    """After listing only AMD's alerts, "the nvda one" is not the AMD alert in focus."""
+    said = await converse(settings, ["alert me if amd drops below 150", "show my amd alerts",
+                                     "nuke the nvda one"])
+    assert isinstance(said[-1], str) and "NVDA" in said[-1]
+
+
+async def test_the_request_of_a_long_message_gives_the_arguments(settings):
+    story = ("ok so this morning the scanner api was timing out for like 20 min around 9:45 "
+             "and I had to restart it by hand. I think the cron jobs and the scanner hit "
+             "finnhub at the same moment. can you pull whatever errors you logged in the "
+             "last hour")
+    said = await converse(settings, [story])
+    assert said[0] == [("recent_errors", {"since_minutes": 60})]
+
+
+async def test_a_bare_verb_with_nothing_to_act_on_is_asked_about(settings):
+    said = await converse(settings, ["thanks for the help earlier", "show me", "my drafts"])
+    assert said[0] == "You're welcome."
+    assert isinstance(said[1], str) and said[1].startswith("Show you what")
+    assert said[2] == [("list_drafts", {})]
