@@ -63,7 +63,20 @@ SENTENCE = re.compile(r"(?<=[.!?;])\s+|\s+-\s+|,\s+(?=i |i'm |im |i'll |ill |bec
 QUESTION = re.compile(r"^(?:(?:hmm|so|okay|wait|and|but|btw|hey|yo)\s+)*(?:did|does|do|was|were|has|"
                       r"have|had|is|are|why|when did|when will|when does|when is|what time|"
                       r"how come|how many|should i|would it|will it|will they|has it|have they|"
-                      r"what happened|what happens)\b(?! you\b)")
+                      r"what happened|what happens|how (?:do|does|did|can|could|would|will|should)|how to|"
+                      r"is there (?:a|an|any)|can i)\b(?! you\b)")
+# "i might publish that later", "thinking of deleting it": not an order (unless it says when)
+HEDGED = re.compile(r"\b(?:i might|i may|maybe i will|maybe i'll|maybe ill|maybe|"
+                    r"i am thinking (?:of|about)|i'm thinking (?:of|about)|im thinking (?:of|about)|"
+                    r"thinking of|thinking about|i'll|ill|i will)\s+(?:\w+\s+)?"
+                    r"(?:publish|post|send|ship|delet|remov|kill|nuk|drop|snooz|mut|"
+                    r"schedul|queu|draft|writ|edit|undo|revert|dismiss|approv|skip)\w*"
+                    r"(?:\s+\w+)?(?:\s+\w+)?\s+(?:later|some ?day|at some point|eventually|"
+                    r"dunno|idk|not now|maybe)\b|"
+                    r"\b(?:i might|i may|maybe i will|maybe i'll|maybe ill|i am thinking (?:of|about)|"
+                    r"i'm thinking (?:of|about)|im thinking (?:of|about)|thinking of|thinking about)"
+                    r"\s+(?:\w+\s+)?(?:publish|post|send|ship|delet|remov|kill|nuk|drop|snooz|"
+                    r"mut|schedul|queu|draft|writ|edit|undo|revert|dismiss|approv|skip)\w*")
 # "don't publish it", "no need to draft anything": a refusal of that very action
 NEGATED = re.compile(r"\b(?:do not|never|no need to|not yet|hold off(?: on)?|do not want to|without)\s+"
                      r"(?:\w+\s+)?(publish\w*|post\w*|send\w*|ship\w*|delete\w*|remove\w*|"
@@ -187,6 +200,10 @@ class Router:
             return Reading(reply=f"Understood: I won't {negated.group(1)} anything. Say what "
                                  "you'd like instead, or 'what's pending' to see what's open.",
                            intent=f"negated:{best.tool}")
+        if best is not None and best.mutating and HEDGED.search(norm) and e.when is None:
+            return Reading(reply="Okay, I'll leave it as it is; say when you want it done "
+                                 "(\"publish draft 1\", \"schedule it for 9am\").",
+                           intent=f"hedged:{best.tool}")
         if best is not None and best.mutating and QUESTION.search(norm):
             # "did it publish?", "was alert 3 deleted?": asked, not ordered
             quiet = [(sc, i) for sc, i in ranked if not i.mutating]

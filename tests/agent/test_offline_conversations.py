@@ -79,3 +79,22 @@ async def test_a_bare_verb_with_nothing_to_act_on_is_asked_about(settings):
     assert said[0] == "You're welcome."
     assert isinstance(said[1], str) and said[1].startswith("Show you what")
     assert said[2] == [("list_drafts", {})]
+
+
+@pytest.mark.parametrize("turns", [
+    ["alert me if aapl drops below 200", "how do i undo things if i mess up?"],
+    ["how does undo work?"],
+    ["draft a post about nvda earnings", "i might publish that later, not now"],
+    ["ping me if googl falls below 150", "thinking about deleting that one"],
+    ["write a discord post about amd", "i want to edit the draft"],
+])
+async def test_questions_hedges_and_edits_naming_no_change_change_nothing(settings, turns):
+    """How-to questions, 'might ... later' and an edit that says no change are not orders."""
+    said = await converse(settings, turns)
+    assert isinstance(said[-1], str), said[-1]
+
+
+async def test_a_hedge_with_a_time_is_still_an_order(settings):
+    said = await converse(settings, ["draft a discord post about nvda",
+                                     "not now, schedule it for tomorrow 9am"])
+    assert said[-1][0][0] == "schedule_content"

@@ -113,6 +113,13 @@ def show(e: Entities, ctx: Context) -> Built:
     return needs_draft("show_draft") if draft_id is None else {"draft_id": draft_id}
 
 
+# an edit request that names no change: "edit it", "i want to edit the draft"
+NO_CHANGE = re.compile(r"(?:(?:i|we) (?:want|would like|wanna|need) to |can you |could you |"
+                       r"let me |lets |let's |please )?(?:edit|change|modify|update|tweak|fix)"
+                       r"(?: (?:it|that|this|the draft|the post|my draft|my post|that draft|"
+                       r"this draft|that post|this post|the one))?(?: please| pls)?")
+
+
 def edit(e: Entities, ctx: Context) -> Built:
     draft_id = which(e, ctx)
     if isinstance(draft_id, Ask):
@@ -137,6 +144,9 @@ def edit(e: Entities, ctx: Context) -> Built:
         return args
     instruction = re.sub(r"\b(?:draft|post)\s*#?\s*\d+\s*:?\s*", " ", e.norm)
     instruction = re.sub(r"\s+", " ", instruction).strip(" :,.")
+    if NO_CHANGE.fullmatch(instruction):  # "i want to edit the draft": what to change?
+        return Ask(f"What should I change in draft {draft_id}: the tone (\"make it punchier\"), "
+                   "the title (\"rename it to ...\") or a part (\"make it shorter\")?")
     args["instruction"] = instruction or "improve it"
     return args
 
