@@ -30,6 +30,7 @@ from tools.alerts.inbound import (
     parse_generic,
     parse_tradingview,
 )
+from tools.alerts.indicators import seed_indicators
 from tools.alerts.models import AlertRule, Delivery, Firing, Notification
 from tools.alerts.muting import AlertMuting
 from tools.alerts.service import AlertService
@@ -47,6 +48,8 @@ class AlertsCapability(Capability):
     def __init__(self, kernel: Kernel, market: MarketData, decisions: DecisionPort) -> None:
         self.kernel = kernel
         self.decisions = decisions
+        self.market = market
+        self._seed_tried: dict[str, float] = {}
         settings = kernel.settings
         self.console = ConsoleTarget(kernel.db, kernel.clock)
         self.discord = SenderTarget("discord")  # the Discord front end brings its sender
@@ -93,6 +96,11 @@ class AlertsCapability(Capability):
             self.dispatcher.wake()
             await self.kernel.bus.publish(ALERT_FIRED, result.fired)
         return result
+
+    async def seed_indicators(self) -> list[str]:
+        """Daily bars for the symbols whose indicator rules wait for them."""
+        return await seed_indicators(self.engine.operators, self.market, self.kernel.clock,
+                                     self._seed_tried)
 
     def _rule(self, rule_id: int) -> AlertRule | None:
         try:
@@ -358,6 +366,8 @@ class AlertsCapability(Capability):
             await asyncio.sleep(RULE_POLL_S)
             if await asyncio.to_thread(self.engine.changed_elsewhere):
                 self.engine.sync()
+            if self.engine.operators.unseeded():
+                await self.seed_indicators()
             version = await asyncio.to_thread(kv_get, self.kernel.db, VERSION_KEY, "0")
             if version != seen:
                 seen = version

@@ -12,9 +12,17 @@ so both sides agree to the last bit."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
+
+import structlog
+
+from core.errors import CopilotError
+
+log = structlog.get_logger(__name__)
+SEED_RETRY_S = 600.0  # a symbol whose daily bars could not be had is asked again after
 
 # ---- the formulas (shared with the naive evaluators) ---------------------------------------
 
@@ -186,3 +194,25 @@ def _base(kind: str, closes: Sequence[float], volumes: Sequence[float], n: int) 
     if kind == "rsi":
         return rsi_base(closes, n)
     return volume_base(volumes, n)
+
+
+async def seed_indicators(operators: Any, market: Any, clock: Callable[[], float],
+                          tried: dict[str, float]) -> list[str]:
+    """Daily bars (``market.history``) for the symbols whose indicator rules wait for them
+    (``operators``: an ``OperatorIndex``); a failed fetch is tried again after
+    ``SEED_RETRY_S``. Returns the symbols seeded."""
+    seeded = []
+    now = clock()
+    for symbol, sessions in operators.unseeded().items():
+        if now - tried.get(symbol, -SEED_RETRY_S) < SEED_RETRY_S:
+            continue
+        tried[symbol] = now
+        try:
+            bars = await market.history(symbol, min(3650, max(100, 3 * sessions)))
+        except CopilotError as exc:
+            log.warning("no daily bars for indicator alerts yet", symbol=symbol, error=str(exc))
+            continue
+        operators.seed(symbol, [(b.day.isoformat(), b.close, float(b.volume)) for b in bars],
+                       clock())
+        seeded.append(symbol)
+    return seeded

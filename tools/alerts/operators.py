@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from tools.alerts.index import SortedRules
@@ -33,6 +34,46 @@ INDICATOR_CONDITIONS = set(MA_CONDITIONS) | RSI_CONDITIONS | VOLUME_CONDITIONS
 OPERATORS = INDICATOR_CONDITIONS | CHANNEL_CONDITIONS
 DEFAULT_PERIOD = {"rsi": 14, "volume": 20}
 MAX_PERIOD = 200  # sessions: the providers' daily history is ~100-250 sessions
+
+
+MIN_PERIOD = 2
+
+
+def check_spec(spec: Any) -> None:
+    """Indicator and channel rules: what their threshold, period and upper mean."""
+    from tools.alerts.models import MAX_PRICE, MIN_PRICE, finite_number
+
+    c = spec.condition.value
+    spec.window_minutes = None
+    if spec.period is not None and (isinstance(spec.period, bool)
+                                    or not MIN_PERIOD <= spec.period <= MAX_PERIOD):
+        raise ValueError(f"period must be between {MIN_PERIOD} and {MAX_PERIOD} sessions")
+    if c in MA_CONDITIONS:
+        if spec.period is not None and spec.period != spec.threshold:
+            spec.threshold = float(spec.period)  # "the 50-day": period said it
+        if spec.threshold != int(spec.threshold) or \
+                not MIN_PERIOD <= spec.threshold <= MAX_PERIOD:
+            raise ValueError(f"for a moving average, threshold is its length in sessions, "
+                             f"a whole number from {MIN_PERIOD} to {MAX_PERIOD}")
+        spec.period = None
+    elif c in ("rsi_above", "rsi_below"):
+        if not 0 < spec.threshold < 100:
+            raise ValueError("an RSI level is between 0 and 100")
+    elif c == "volume_spike":
+        if not 0.1 <= spec.threshold <= 100:
+            raise ValueError("a volume spike is a multiple of the average volume, "
+                             "between 0.1 and 100")
+    else:
+        if spec.upper is None or finite_number(spec.upper) is None:
+            raise ValueError("a channel needs its lower bound as threshold and its upper "
+                             "bound as upper")
+        lo, hi = sorted((spec.threshold, float(spec.upper)))
+        if not MIN_PRICE <= lo <= MAX_PRICE or not MIN_PRICE <= hi <= MAX_PRICE or lo == hi:
+            raise ValueError("a channel's bounds are two different positive prices")
+        spec.threshold, spec.upper = lo, hi
+    if c not in ("inside_channel", "outside_channel", "entering_channel",
+                 "exiting_channel") and spec.upper is not None:
+        raise ValueError(f"upper belongs to channel conditions, not {c}")
 
 
 def period_of(condition: str, threshold: float, period: int | None) -> int | None:
@@ -62,7 +103,7 @@ def describe(symbol: str, condition: str, threshold: float, period: int | None,
         words = {"above": "at or above", "below": "at or below", "cross_above": "crosses above",
                  "cross_below": "crosses below", "cross": "crosses"}[test]
         return f"{symbol} {words} its {n}-session {name}"
-    n = period_of(condition, threshold, period)
+    n = period_of(condition, threshold, period) or 0
     if condition == "rsi_above":
         return f"{symbol} RSI({n}) at or above {threshold:g}"
     if condition == "rsi_below":

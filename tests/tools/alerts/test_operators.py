@@ -173,3 +173,37 @@ def test_a_series_rolls_sessions_at_midnight_on_the_exchange_clock():
     s.tick(40.0, START + 60, 5.0)
     s.tick(60.0, START + 86400, 5.0)  # the next day: 40 closed the session
     assert s.closes[-1] == 40.0 and s.sma_now(3, 0.0) == 20.0
+
+
+async def test_indicator_alerts_through_the_tool_the_seeding_and_the_engine(settings):
+    from agent.runtime import open_runtime
+    from core.auth import Caller
+    from core.errors import InvalidInput
+    from core.market import Tick
+    from tools.alerts.models import Firing
+
+    owner = Caller.local_owner()
+    async with open_runtime(settings) as rt:
+        made = await rt.run_tool("create_alert", {"symbol": "AAPL", "condition": "above_sma",
+                                                  "threshold": 20}, owner)
+        assert made["created"] and "AAPL at or above its 20-session SMA" in made["summary"]
+        with pytest.raises(InvalidInput, match="an RSI level is between 0 and 100"):
+            await rt.run_tool("create_alert", {"symbol": "AAPL", "condition": "rsi_below",
+                                               "threshold": 101}, owner)
+        band = await rt.run_tool("create_alert", {"symbol": "AAPL",
+                                                  "condition": "entering_channel",
+                                                  "threshold": 1, "upper": 2}, owner)
+        assert band["created"] and "AAPL enters $1.00–$2.00" in band["summary"]
+        engine = rt.alerts.engine
+        assert set(engine.operators.unseeded()) == {"AAPL"}
+        assert await rt.alerts.seed_indicators() == ["AAPL"]
+        series = engine.operators.books["AAPL"].series
+        base = series.sma[20]
+        assert base is not None and engine.operators.unseeded() == {}
+        price = base / 19 * 3  # far above the 20-session average
+        fired = engine.process(Tick(symbol="AAPL", price=price, ts=rt.clock()))
+        assert [f.rule_id for f in fired] == [made["alert_id"]]
+        from sqlmodel import Session, select
+        with Session(rt.kernel.db) as s:
+            message = s.exec(select(Firing)).one().message
+        assert "its 20-session SMA" in message and "SMA(20)" in message
