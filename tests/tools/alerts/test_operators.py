@@ -207,3 +207,22 @@ async def test_indicator_alerts_through_the_tool_the_seeding_and_the_engine(sett
         with Session(rt.kernel.db) as s:
             message = s.exec(select(Firing)).one().message
         assert "its 20-session SMA" in message and "SMA(20)" in message
+
+
+def test_the_cli_adds_and_edits_indicator_alerts(settings):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    runner = CliRunner()
+    made = runner.invoke(app, ["alerts", "add", "TSLA", "rsi_above", "70", "--period", "9"])
+    assert made.exit_code == 0, made.output
+    assert "TSLA RSI(9) at or above 70" in made.output
+    band = runner.invoke(app, ["alerts", "add", "AAPL", "exiting_channel", "210",
+                               "--upper", "190"])
+    assert band.exit_code == 0 and "AAPL exits $190.00–$210.00" in band.output
+    edited = runner.invoke(app, ["alerts", "edit", "1", "--threshold", "75"])
+    assert edited.exit_code == 0 and "RSI(9) at or above 75" in edited.output
+    bad = runner.invoke(app, ["alerts", "add", "AAPL", "inside_channel", "190"])
+    assert bad.exit_code != 0 and "a channel needs" in bad.output
+    assert "Traceback" not in bad.output
