@@ -226,3 +226,35 @@ def test_the_cli_adds_and_edits_indicator_alerts(settings):
     bad = runner.invoke(app, ["alerts", "add", "AAPL", "inside_channel", "190"])
     assert bad.exit_code != 0 and "a channel needs" in bad.output
     assert "Traceback" not in bad.output
+
+
+@pytest.mark.parametrize(("message", "args"), [
+    ("alert me when RSI on TSLA goes above 70",
+     {"symbol": "TSLA", "condition": "rsi_above", "threshold": 70.0}),
+    ("tell me when AAPL crosses its 50-day moving average",
+     {"symbol": "AAPL", "condition": "cross_sma", "threshold": 50.0}),
+    ("volume spike on NVDA 3x alert",
+     {"symbol": "NVDA", "condition": "volume_spike", "threshold": 3.0}),
+    ("alert me when AAPL leaves the 190-210 range",
+     {"symbol": "AAPL", "condition": "exiting_channel", "threshold": 190.0, "upper": 210.0}),
+    ("ping me if MSFT crosses above the 20 ema",
+     {"symbol": "MSFT", "condition": "cross_above_ema", "threshold": 20.0}),
+])
+async def test_the_offline_model_reads_indicator_requests_as_indicator_alerts(
+        settings, message, args):
+    from agent.runtime import open_runtime
+
+    async with open_runtime(settings) as rt:
+        turn = await rt.ask(message)
+        assert [(c["name"], c["args"]) for c in turn.tool_calls] == [("create_alert", args)]
+
+
+async def test_an_indicator_request_missing_a_part_is_asked_never_a_price_alert(settings):
+    from agent.runtime import open_runtime
+
+    async with open_runtime(settings) as rt:
+        for message in ("tell me when AAPL crosses its moving average",
+                        "alert me on a volume spike on NVDA", "alert me when MACD on AAPL crosses"):
+            turn = await rt.ask(message)
+            assert turn.tool_calls == [], message
+            assert "?" in turn.answer or "can't" in turn.answer
