@@ -53,6 +53,12 @@ class ControlCenter:
     def now(self) -> float:
         return self.rt.clock()
 
+    # ---- inbound alert hooks (the secret was checked by the web edge) ------------------
+    async def receive_hook(self, source: str, body: bytes, sender_id: str | None = None) -> Any:
+        """A TradingView or generic alert hook into the alerts pipeline (a
+        ``tools.alerts.inbound.HookResult``)."""
+        return await self.rt.alerts.receive_hook(source, body, sender_id)
+
     # ---- decisions ------------------------------------------------------------------
     def inbox(self) -> list[DecisionCard]:
         cards = []

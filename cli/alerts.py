@@ -37,7 +37,12 @@ def alerts_list(
 
 
 CONDITIONS = ("above | below | cross_above | cross_below | cross | pct_change | moving_up_pct | "
-              "moving_down_pct | moving_up | moving_down")
+              "moving_down_pct | moving_up | moving_down | above_sma | below_sma | "
+              "cross_above_sma | cross_below_sma | cross_sma (and _ema) | rsi_above | rsi_below "
+              "| volume_spike | inside_channel | outside_channel | entering_channel | "
+              "exiting_channel")
+PERIOD_HELP = "Sessions for rsi_* (default 14) and volume_spike (default 20)."
+UPPER_HELP = "A channel's upper bound (the threshold is its lower one)."
 EXPIRES_HELP = "ISO date-time or a phrase: friday, eod, 'for 2 days', 'in 3 hours'."
 
 
@@ -56,20 +61,27 @@ def alerts_add(
     symbol: str,
     condition: Annotated[str, typer.Argument(help=CONDITIONS)],
     threshold: Annotated[float, typer.Argument(
-        help="A price; for pct_change/moving_*_pct a percentage; for moving_up/down dollars.")],
+        help="A price; for pct_change/moving_*_pct a percentage; for moving_up/down dollars; "
+             "for *_sma/*_ema the average's sessions; for rsi_* the RSI level; for "
+             "volume_spike the multiple of the average volume; for channels the lower bound.")],
     window: Annotated[int | None, typer.Option(
         help="Minutes (1-1440), for the moves; default 60.")] = None,
     frequency: Annotated[str, typer.Option(help="once | once_per_day | every_time")] = "once",
     expires: Annotated[str | None, typer.Option(help=EXPIRES_HELP)] = None,
     note: Annotated[str, typer.Option()] = "",
+    period: Annotated[int | None, typer.Option(help=PERIOD_HELP)] = None,
+    upper: Annotated[float | None, typer.Option(help=UPPER_HELP)] = None,
 ) -> None:
-    """Add an alert, e.g. `copilot alerts add AAPL cross_above 210` or
-    `copilot alerts add AAPL moving_down_pct 2 --window 30 --expires friday`."""
+    """Add an alert, e.g. `copilot alerts add AAPL cross_above 210`,
+    `copilot alerts add AAPL moving_down_pct 2 --window 30 --expires friday`,
+    `copilot alerts add AAPL cross_sma 50`, `copilot alerts add TSLA rsi_above 70`,
+    `copilot alerts add NVDA volume_spike 3` or
+    `copilot alerts add AAPL exiting_channel 190 --upper 210`."""
 
     async def go(rt):
         return await rt.alerts.service.create(
             symbol=symbol, condition=condition, threshold=threshold, window_minutes=window,
-            frequency=frequency, expires_at=expires, note=note)
+            frequency=frequency, expires_at=expires, note=note, period=period, upper=upper)
 
     rule, price = with_runtime(go)
     now = f" ({rule.symbol} is at ${price:,.2f})" if price is not None else ""
@@ -90,6 +102,8 @@ def alerts_edit(
     expires: Annotated[str | None, typer.Option(help=EXPIRES_HELP + " 'never' removes it.")
                        ] = None,
     note: Annotated[str | None, typer.Option(help="'' removes it.")] = None,
+    period: Annotated[int | None, typer.Option(help=PERIOD_HELP)] = None,
+    upper: Annotated[float | None, typer.Option(help=UPPER_HELP)] = None,
 ) -> None:
     """Change an alert in place, e.g. `copilot alerts edit 4 --threshold 215 --expires eod`;
     the running co-pilot picks it up within a second."""
@@ -97,7 +111,7 @@ def alerts_edit(
     async def go(rt):
         return await rt.alerts.service.update(
             alert_id, threshold=threshold, condition=condition, frequency=frequency,
-            window_minutes=window, expires_at=expires, note=note)
+            window_minutes=window, expires_at=expires, note=note, period=period, upper=upper)
 
     rule, before, price = with_runtime(go)
     tz = load_settings().timezone

@@ -77,8 +77,16 @@ def config() -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from bots.web.auth import hook_secret
+
+    settings = load_settings()
     table = Table("setting", "value", title="victor-copilot settings")
-    for key, value in load_settings().masked().items():
+    values = settings.masked()
+    if settings.hook_secret is None or not settings.hook_secret.get_secret_value().strip():
+        # the generated secret is the owner's to paste into TradingView: shown in full
+        kept = hook_secret(settings)
+        values["COPILOT_HOOK_SECRET"] = f"{kept.value} (generated; kept in {kept.path})"
+    for key, value in values.items():
         table.add_row(key, "" if value is None else str(value))
     Console().print(table)
 

@@ -31,9 +31,12 @@ def web_banner(web: Any) -> str:
     generated just now (printed this once; it stays in the data dir)."""
     if web.token.generated:
         return (f"Control center: {web.url} — your login token (shown only this once; kept "
-                f"in {web.token.path}): {web.token.value}")
+                f"in {web.token.path}): {web.token.value}. Alert hooks: {web.url}hooks/ "
+                "(`copilot config` shows their secret).")
     where = f"the token in {web.token.path}" if web.token.path else "COPILOT_WEB_TOKEN"
-    return f"Control center: {web.url} (log in with {where})."
+    return (f"Control center: {web.url} (log in with {where}). Alert hooks: POST "
+            f"{web.url}hooks/tradingview/<secret> and {web.url}hooks/alert (`copilot config` "
+            "shows the secret).")
 
 
 async def serve(settings: Settings, console: bool = True) -> int:

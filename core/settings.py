@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     # 0 picks a free port (the URL is printed); "off" serves nothing
     http_port: int | None = Field(8765, validation_alias=_env("COPILOT_HTTP_PORT"))
     web_token: SecretStr | None = Field(None, validation_alias=_env("COPILOT_WEB_TOKEN"))
+    # the secret inbound alert hooks carry (/hooks/tradingview/<secret>, X-Copilot-Secret);
+    # unset: one is generated at first start and kept in the data dir
+    hook_secret: SecretStr | None = Field(None, validation_alias=_env("COPILOT_HOOK_SECRET"))
+    hook_rate_per_minute: int = Field(60, validation_alias=_env("COPILOT_HOOK_RATE"))
     # external MCP servers whose tools the owner's agent may use (langchain-mcp-adapters'
     # connections: {"name": {"transport": "stdio", "command": ..., "args": [...]}})
     mcp_servers: dict[str, dict[str, Any]] = Field(

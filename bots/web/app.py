@@ -176,7 +176,8 @@ def _safe_next(value: str | None) -> str:
 # ---- the app --------------------------------------------------------------------------
 def build_app(copilot: Any, token: str, *, secure_cookies: bool = True,
               loopback_only: bool = True) -> Starlette:
-    from bots.web import alerts, architecture, content, health, inbox
+    from bots.web import alerts, architecture, content, health, hooks, inbox
+    from bots.web.auth import hook_secret
 
     templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                             autoescape=select_autoescape(["html"]))
@@ -206,6 +207,7 @@ def build_app(copilot: Any, token: str, *, secure_cookies: bool = True,
               Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
     for module in (inbox, alerts, health, content, architecture):
         routes += module.routes(web)
+    routes += hooks.routes(web, hook_secret(copilot.settings).value)
 
     async def need_login(request: Request, exc: Exception) -> Response:
         if "text/html" in request.headers.get("accept", "") and request.method == "GET":
@@ -242,7 +244,8 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self.loopback_only:
+        # hooks come through a tunnel or proxy naming its own host; their secret guards them
+        if self.loopback_only and not scope["path"].startswith("/hooks/"):
             host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
             name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
             if name not in LOOPBACK_NAMES:

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from core.auth import Caller
 from core.settings import Settings
 
@@ -25,6 +27,7 @@ SESSION_COOKIE = "copilot_session"
 LOGIN_COOKIE = "copilot_login"
 SESSION_S = 30 * 24 * 3600
 TOKEN_FILE = "web-token"
+HOOK_SECRET_FILE = "hook-secret"
 LOOPBACK = ("127.", "localhost", "::1", "[::1]")
 
 
@@ -38,9 +41,18 @@ class LoginToken:
 def login_token(settings: Settings) -> LoginToken:
     """COPILOT_WEB_TOKEN, else the token kept in the data dir, else a new one written
     there (readable by the owner only)."""
-    if settings.web_token is not None and settings.web_token.get_secret_value().strip():
-        return LoginToken(settings.web_token.get_secret_value().strip(), None, False)
-    path = settings.data_dir / TOKEN_FILE
+    return _kept(settings.web_token, settings.data_dir / TOKEN_FILE)
+
+
+def hook_secret(settings: Settings) -> LoginToken:
+    """COPILOT_HOOK_SECRET, else the one kept in the data dir, else a new one written
+    there (readable by the owner only). URL-safe: it goes in TradingView's webhook URL."""
+    return _kept(settings.hook_secret, settings.data_dir / HOOK_SECRET_FILE)
+
+
+def _kept(configured: SecretStr | None, path: Path) -> LoginToken:
+    if configured is not None and configured.get_secret_value().strip():
+        return LoginToken(configured.get_secret_value().strip(), None, False)
     try:
         kept = path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:

@@ -140,8 +140,9 @@ def test_direction_words_decide_the_condition(message, condition, threshold):
 
 
 @pytest.mark.parametrize("message", [
-    "RSI on TSLA goes above 70", "alert me when nvda crosses its 50 day moving average",
-    "ping me on a volume spike in amd", "buy 100 shares of aapl", "short tsla at 270",
+    "MACD on TSLA crosses above its signal, alert me", "ping me on the spy golden cross",
+    "alert me when nvda crosses its moving average", "ping me on a volume spike in amd",
+    "buy 100 shares of aapl", "short tsla at 270",
     "tomorrow at 9 about AAPL", "amd 200 alert", "set an alert on amd at 200",
 ])
 def test_what_it_cannot_represent_is_never_approximated(message):

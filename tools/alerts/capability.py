@@ -22,6 +22,15 @@ from tools.alerts.console import ConsoleNotice, ConsoleTarget
 from tools.alerts.dispatcher import Dispatcher
 from tools.alerts.engine import VERSION_KEY, AlertEngine
 from tools.alerts.grammar import GRAMMAR
+from tools.alerts.inbound import (
+    HOOK_RULE_ID,
+    HookReceipt,
+    HookResult,
+    InboundHooks,
+    parse_generic,
+    parse_tradingview,
+)
+from tools.alerts.indicators import seed_indicators
 from tools.alerts.models import AlertRule, Delivery, Firing, Notification
 from tools.alerts.muting import AlertMuting
 from tools.alerts.service import AlertService
@@ -33,12 +42,14 @@ BULK_DELETE = "alerts_delete"  # the decision kind of "delete all my TSLA alerts
 
 class AlertsCapability(Capability):
     name = "alerts"
-    tables = (AlertRule, Firing, Delivery, Notification, ConsoleNotice)
+    tables = (AlertRule, Firing, Delivery, Notification, ConsoleNotice, HookReceipt)
     grammar = GRAMMAR
 
     def __init__(self, kernel: Kernel, market: MarketData, decisions: DecisionPort) -> None:
         self.kernel = kernel
         self.decisions = decisions
+        self.market = market
+        self._seed_tried: dict[str, float] = {}
         settings = kernel.settings
         self.console = ConsoleTarget(kernel.db, kernel.clock)
         self.discord = SenderTarget("discord")  # the Discord front end brings its sender
@@ -69,7 +80,27 @@ class AlertsCapability(Capability):
         self.muting = AlertMuting(kernel.db, book, self._rule)
         self.service.on_changed = lambda rule: book.resolve({"rule": str(rule.id)},
                                                             "the alert was edited")
+        self.inbound = InboundHooks(kernel.db, lambda: self.service.default_targets,
+                                    clock=kernel.clock)
         self._unsubscribe: list[Callable[[], None]] = []
+
+    async def receive_hook(self, source: str, body: bytes,
+                           sender_id: str | None = None) -> HookResult:
+        """An inbound alert (``source``: tradingview | alert) into the outbox, the history
+        and the decisions, like a firing of our own; a sender's id seen before changes
+        nothing. ``InvalidInput`` (one sentence) for a body that cannot be read."""
+        parse = parse_tradingview if source == "tradingview" else parse_generic
+        hook = parse(body, sender_id)
+        result = await asyncio.to_thread(self.inbound.accept, hook)
+        if result.fired is not None:
+            self.dispatcher.wake()
+            await self.kernel.bus.publish(ALERT_FIRED, result.fired)
+        return result
+
+    async def seed_indicators(self) -> list[str]:
+        """Daily bars for the symbols whose indicator rules wait for them."""
+        return await seed_indicators(self.engine.operators, self.market, self.kernel.clock,
+                                     self._seed_tried)
 
     def _rule(self, rule_id: int) -> AlertRule | None:
         try:
@@ -266,6 +297,17 @@ class AlertsCapability(Capability):
             return None
         when = format_local(alert.ts, self.kernel.settings.timezone, now=self.kernel.clock())
         context = f"{alert.message.removeprefix('🔔 ')} at {when}."
+        if alert.rule_id == HOOK_RULE_ID:  # an inbound hook: no rule of ours to snooze
+            return await self.decisions.raise_decision(
+                "alert_fired", f"{alert.symbol} alert came in", [
+                    Option(id="draft", label=f"Draft a Discord post about {alert.symbol}",
+                           action="draft_content",
+                           args={"topic": f"{alert.symbol}: {alert.note[:120]}",
+                                 "channel": "discord", "symbol": alert.symbol}),
+                    Option(id="dismiss", label="Dismiss", action="noop",
+                           args={"summary": "Dismissed the alert."})],
+                context=context, symbol=alert.symbol, source_key=f"firing:{alert.firing_id}",
+                default="dismiss", group_key=f"hook:{alert.symbol}")
         options = [
             Option(id="draft", label=f"Draft a Discord post about {alert.symbol}",
                    action="draft_content",
@@ -324,6 +366,8 @@ class AlertsCapability(Capability):
             await asyncio.sleep(RULE_POLL_S)
             if await asyncio.to_thread(self.engine.changed_elsewhere):
                 self.engine.sync()
+            if self.engine.operators.unseeded():
+                await self.seed_indicators()
             version = await asyncio.to_thread(kv_get, self.kernel.db, VERSION_KEY, "0")
             if version != seen:
                 seen = version

@@ -26,6 +26,7 @@ from core.market import Tick
 from core.storage import kv_get
 from tools.alerts.index import RuleIndex
 from tools.alerts.models import AlertRule, money
+from tools.alerts.operators import OPERATORS, OperatorIndex
 from tools.alerts.outbox import OutboxRow, OutboxWriter
 
 log = structlog.get_logger(__name__)
@@ -46,12 +47,15 @@ class RuleView:
     targets: tuple[str, ...]
     indexed: bool = False
     rearm_at: float = 0.0  # the latest re-arm wins (a snooze outlasts a cooldown)
+    period: int | None = None  # indicator and channel operators (operators.py)
+    upper: float | None = None
 
     @classmethod
     def of(cls, rule: AlertRule) -> RuleView:
         return cls(rule.id or 0, rule.symbol, rule.condition, rule.threshold,
                    rule.window_minutes, rule.frequency, rule.cooldown_s, rule.expires_at,
-                   rule.note, tuple(t for t in rule.targets.split(",") if t))
+                   rule.note, tuple(t for t in rule.targets.split(",") if t),
+                   period=rule.period, upper=rule.upper)
 
 
 FiredAlert = AlertFired  # the bus payload; the name the engine's callers know
@@ -83,6 +87,7 @@ class AlertEngine:
         self.clock = clock
         self.on_outbox = on_outbox
         self.index = RuleIndex()
+        self.operators = _operators()  # indicator and channel rules, beside the index
         self.outbox = OutboxWriter(engine)
         self.rules: dict[int, RuleView] = {}
         self._timers: list[tuple[float, int, str, int]] = []
@@ -97,6 +102,7 @@ class AlertEngine:
     def load(self) -> int:
         """(Re)build the index from the active rules in the database."""
         self.index = RuleIndex()
+        self.operators = _operators()
         self.rules.clear()
         self._timers.clear()
         now = self.clock()
@@ -143,11 +149,17 @@ class AlertEngine:
             self._timer(until, "rearm", rule_id)
 
     def _index(self, v: RuleView) -> None:
+        if not v.indexed and v.condition in OPERATORS:
+            self.operators.add(v.id, v.symbol, v.condition, v.threshold, v.period, v.upper)
+            v.indexed = True
         if not v.indexed:
             self.index.add(v.id, v.symbol, v.condition, v.threshold, v.window_minutes)
             v.indexed = True
 
     def _unindex(self, v: RuleView) -> None:
+        if v.indexed and v.condition in OPERATORS:
+            self.operators.remove(v.id, v.symbol, v.condition, v.threshold, v.period, v.upper)
+            v.indexed = False
         if v.indexed:
             self.index.remove(v.id, v.symbol, v.condition, v.threshold, v.window_minutes)
             v.indexed = False
@@ -273,15 +285,24 @@ class AlertEngine:
             self._deactivate([v.id for v in expired])
         if not views:
             return None
-        rows = [OutboxRow(v.id, v.symbol, tick.price, ts, _message(v, tick.price),
+        rows = [OutboxRow(v.id, v.symbol, tick.price, ts,
+                          _message(v, tick.price, self._reading(v, tick.price)),
                           v.targets, v.frequency != "once") for v in views]
         for v in views:  # out of the index now: a tick queued meanwhile cannot fire it again
             self._unindex(v)
         return Batch(tick, views, rows, self.clock())
 
+    def _reading(self, v: RuleView, price: float) -> str:
+        if v.condition not in OPERATORS:
+            return ""
+        return self.operators.value_text(v.symbol, v.condition, v.threshold, v.period, price)
+
     def _candidates(self, tick: Tick) -> list[int]:
         """The armed rules this tick fires (the index; a benchmark may scan instead)."""
-        return self.index.evaluate(tick.symbol, tick.price, tick.ts)
+        ids = self.index.evaluate(tick.symbol, tick.price, tick.ts)
+        if tick.symbol in self.operators.books:  # indicators follow every tick of theirs
+            ids += self.operators.evaluate(tick.symbol, tick.price, tick.ts, tick.volume)
+        return ids
 
     def _commit(self, batch: Batch, ids: list[int]) -> list[FiredAlert]:
         tick = batch.tick
@@ -317,10 +338,23 @@ class AlertEngine:
 def _signature(rule: AlertRule) -> tuple[object, ...]:
     """What, if changed in the database, means the engine must re-admit the rule."""
     return (rule.symbol, rule.condition, rule.threshold, rule.window_minutes, rule.frequency,
-            rule.cooldown_s, rule.expires_at, rule.snoozed_until, rule.note, rule.targets)
+            rule.cooldown_s, rule.expires_at, rule.snoozed_until, rule.note, rule.targets,
+            rule.period, rule.upper)
 
 
-def _message(v: RuleView, price: float) -> str:
+def _operators() -> OperatorIndex:
+    """Sessions roll at midnight on each symbol's exchange clock (UTC for crypto)."""
+    return OperatorIndex(lambda symbol: calendar_for(symbol).zone)
+
+
+def _message(v: RuleView, price: float, reading: str = "") -> str:
+    if v.condition in OPERATORS:
+        from tools.alerts.models import condition_text
+
+        said = condition_text(v.symbol, v.condition, v.threshold, None, v.period, v.upper)
+        extra = f", {reading}" if reading else ""
+        note = f" — {v.note}" if v.note else ""
+        return f"🔔 {said}: now {money(price)}{extra} (alert {v.id}){note}"
     level = money(v.threshold)
     window = v.window_minutes or 60
     if v.condition == "cross":

@@ -13,7 +13,6 @@ from core.grammar import (
     Refusal,
 )
 from tools.alerts.evidence import (
-    INDICATORS,
     about_alerts,
     change_evidence,
     create_evidence,
@@ -43,6 +42,10 @@ from tools.alerts.reading import (
     CAN_WATCH,
     create,
 )
+
+# indicators the engine cannot watch (RSI, moving averages, volume and channels it can)
+UNSUPPORTED = (r"\b(macd|vwap|bollinger|stoch(?:astic)?s?|golden cross|death cross|adx|atr|obv|"
+               r"ichimoku|fib(?:onacci)?|open interest|implied vol(?:atility)?|\biv\b)\b")
 
 GRAMMAR = Grammar(
     intents=(
@@ -179,10 +182,12 @@ GRAMMAR = Grammar(
                 "A snooze can't be lifted early; it ends by itself at the time I said. If you "
                 "need the alert back now, delete it and set it again."),
         Refusal("indicator-alert",
-                rf"{INDICATORS}.{{0,60}}\b(alert|ping|notify|tell|lmk|let me know|warn|"
+                rf"{UNSUPPORTED}.{{0,60}}\b(alert|ping|notify|tell|lmk|let me know|warn|"
                 r"above|below|over|under|cross|>|<)\b|"
-                rf"\b(alert|ping|notify|tell|lmk|let me know|warn)\b.{{0,60}}{INDICATORS}",
-                "I can't alert on indicators (RSI, moving averages, MACD, volume) yet. "
-                + CAN_WATCH + ": say e.g. 'alert me when TSLA crosses 250'."),
+                rf"\b(alert|ping|notify|tell|lmk|let me know|warn)\b.{{0,60}}{UNSUPPORTED}",
+                "I can't alert on that indicator (MACD, VWAP, Bollinger bands, stochastics, "
+                "ATR, ...) yet. " + CAN_WATCH + ", moving averages (SMA/EMA of N sessions), "
+                "RSI, a volume spike or a channel: say e.g. 'alert me when TSLA's RSI goes "
+                "above 70'."),
     ),
 )

@@ -27,6 +27,24 @@ class Condition(StrEnum):
     moving_down_pct = "moving_down_pct"  # down N % from the window's high
     moving_up = "moving_up"  # up $N from the window's low
     moving_down = "moving_down"  # down $N from the window's high
+    # price vs a moving average of N sessions (threshold = N)
+    above_sma = "above_sma"
+    below_sma = "below_sma"
+    cross_above_sma = "cross_above_sma"
+    cross_below_sma = "cross_below_sma"
+    cross_sma = "cross_sma"
+    above_ema = "above_ema"
+    below_ema = "below_ema"
+    cross_above_ema = "cross_above_ema"
+    cross_below_ema = "cross_below_ema"
+    cross_ema = "cross_ema"
+    rsi_above = "rsi_above"  # RSI(period) at or above threshold
+    rsi_below = "rsi_below"
+    volume_spike = "volume_spike"  # today's volume >= threshold x the period's average
+    inside_channel = "inside_channel"  # threshold <= price <= upper
+    outside_channel = "outside_channel"
+    entering_channel = "entering_channel"
+    exiting_channel = "exiting_channel"
 
 
 # what a threshold means for each condition
@@ -40,11 +58,25 @@ CONDITION_HELP = (
     "above/below (at or beyond a price level), cross_above/cross_below (a crossing of the "
     "level in that direction), cross (a crossing either way), pct_change (a move of N % "
     "either way within window_minutes), moving_up_pct/moving_down_pct (up N % from the "
-    "window's low / down N % from its high), moving_up/moving_down (the same in dollars)")
+    "window's low / down N % from its high), moving_up/moving_down (the same in dollars), "
+    "above_sma/below_sma/cross_above_sma/cross_below_sma/cross_sma and the same with _ema "
+    "(the price vs the moving average of `threshold` sessions), rsi_above/rsi_below "
+    "(RSI(period, default 14) vs the level `threshold`), volume_spike (today's volume at "
+    "`threshold` x the average of `period` sessions, default 20), inside_channel/"
+    "outside_channel/entering_channel/exiting_channel (between `threshold` and `upper`)")
 
 
 def threshold_kind(condition: str) -> str:
-    """'percent', 'dollars' (a move) or 'price' (a level)."""
+    """'percent', 'dollars' (a move), 'sessions' (a moving average's length), 'rsi' (a
+    level 0-100), 'multiple' (of the average volume) or 'price' (a level)."""
+    from tools.alerts.operators import MA_CONDITIONS
+
+    if condition in MA_CONDITIONS:
+        return "sessions"
+    if condition in ("rsi_above", "rsi_below"):
+        return "rsi"
+    if condition == "volume_spike":
+        return "multiple"
     if condition in PERCENT_MOVES:
         return "percent"
     return "dollars" if condition in DOLLAR_MOVES else "price"
@@ -64,8 +96,13 @@ FREQUENCY_WORDS = {"once": "fires once",
 
 
 def condition_text(symbol: str, condition: str, threshold: float,
-                   window_minutes: int | None) -> str:
+                   window_minutes: int | None, period: int | None = None,
+                   upper: float | None = None) -> str:
     """The condition in words: "AAPL falls 2% from its high within 60 min"."""
+    from tools.alerts.operators import OPERATORS, describe
+
+    if condition in OPERATORS:
+        return describe(symbol, condition, threshold, period, upper, money)
     level = money(threshold)
     window = window_minutes or DEFAULT_WINDOW
     return {
@@ -129,20 +166,23 @@ class AlertRule(SQLModel, table=True):
     note: str = ""
     owner: str = "owner"
     targets: str = "console"  # comma-separated target names
+    period: int | None = None  # sessions: RSI and volume averages
+    upper: float | None = None  # a channel's upper bound (threshold is the lower)
     active: bool = True
     created_at: float = 0.0
     last_fired_at: float | None = None
     fire_count: int = 0
 
     def describe(self) -> str:
-        text = condition_text(self.symbol, self.condition, self.threshold, self.window_minutes)
+        text = condition_text(self.symbol, self.condition, self.threshold, self.window_minutes,
+                              self.period, self.upper)
         return text + ("" if self.frequency == "once" else f" ({self.frequency.replace('_', ' ')})")
 
     def details(self, tz: str) -> str:
         """Every slot in words: condition, level, window, frequency, expiry (on the
         owner's clock, ``tz``), note."""
         parts = [condition_text(self.symbol, self.condition, self.threshold,
-                                self.window_minutes)]
+                                self.window_minutes, self.period, self.upper)]
         freq = FREQUENCY_WORDS.get(self.frequency, self.frequency)
         if self.frequency == "once_per_day" and is_crypto(self.symbol):
             freq = "fires at most once per UTC day"  # crypto never closes
@@ -237,6 +277,8 @@ class AlertSpec(BaseModel):
     frequency: Frequency = Frequency.once
     expires_at: datetime | None = None
     note: str = ""
+    period: int | None = None
+    upper: float | None = None
 
     @field_validator("symbol", mode="before")
     @classmethod
@@ -273,7 +315,9 @@ class AlertSpec(BaseModel):
     def _check(self) -> AlertSpec:
         if self.window_minutes is not None and not MIN_WINDOW <= self.window_minutes <= MAX_WINDOW:
             raise ValueError(f"window_minutes must be between {MIN_WINDOW} and {MAX_WINDOW}")
-        if self.condition.value in PERCENT_MOVES:
+        if self.condition.value in OPERATOR_NAMES:
+            _check_operator(self)
+        elif self.condition.value in PERCENT_MOVES:
             if not 0 < self.threshold <= MAX_PCT:
                 raise ValueError("a percentage move must be between 0 and 100")
             if self.threshold < MIN_PCT:
@@ -289,12 +333,29 @@ class AlertSpec(BaseModel):
                 raise ValueError(f"threshold must be a positive price between ${MIN_PRICE:f} "
                                  f"and ${MAX_PRICE:,.0f}")
             self.window_minutes = None
+        if self.condition.value not in OPERATOR_NAMES:
+            if self.period is not None or self.upper is not None:
+                raise ValueError(f"period and upper belong to indicator and channel "
+                                 f"conditions, not {self.condition.value}")
         if self.expires_at is not None:
             if self.expires_at.tzinfo is None:
                 self.expires_at = self.expires_at.replace(tzinfo=UTC)
         if len(self.note) > MAX_NOTE:
             raise ValueError(f"the note is limited to {MAX_NOTE} characters")
         return self
+
+
+OPERATOR_NAMES = frozenset({
+    "above_sma", "below_sma", "cross_above_sma", "cross_below_sma", "cross_sma",
+    "above_ema", "below_ema", "cross_above_ema", "cross_below_ema", "cross_ema",
+    "rsi_above", "rsi_below", "volume_spike",
+    "inside_channel", "outside_channel", "entering_channel", "exiting_channel"})
+
+
+def _check_operator(spec: AlertSpec) -> None:
+    from tools.alerts.operators import check_spec
+
+    check_spec(spec)
 
 
 def parse_spec(action: str = "create", **kwargs: Any) -> AlertSpec:

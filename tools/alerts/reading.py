@@ -8,6 +8,7 @@ import functools
 import re
 
 from core.grammar import PLURAL_REF, Args, Ask, Built, Context, Entities, id_of, pick
+from tools.alerts import indicator_words
 from tools.alerts.phrases import Level, expiry, frequency, read_alert, resolve_levels, split_note
 
 ALERT_TOOLS = ("create_alert", "update_alert", "delete_alert", "snooze_alert")
@@ -140,6 +141,8 @@ def symbol_at(norm: str, symbols: list[str], position: int) -> str:
 
 
 def create(e: Entities, ctx: Context) -> Built:
+    if indicator_words.said(e.norm):
+        return _indicator(e, ctx)
     symbols = e.symbols or _quoted(e, ctx) or (ctx.symbols if e.refers_back or _focused(e, ctx)
                                                else [])
     if not e.symbols and len(symbols) > 1 and not re.search(r"\b(them|both|all|each|those)\b",
@@ -194,6 +197,26 @@ def create(e: Entities, ctx: Context) -> Built:
         placed.append((lv.start, {"symbol": symbol, "condition": lv.condition,
                                   "threshold": lv.value, **common}))
     return [args for _, args in sorted(placed, key=lambda pair: pair[0])]
+
+
+def _indicator(e: Entities, ctx: Context) -> Built:
+    """An indicator or channel alert, one per ticker; never a price alert instead."""
+    symbols = [s for s in e.symbols if s not in indicator_words.INDICATOR_TICKERS] or \
+        (ctx.symbols if e.refers_back or _focused(e, ctx) else [])
+    if not symbols:
+        return Ask("Which ticker should the alert watch? e.g. 'alert me when RSI on TSLA "
+                   "goes above 70'.")
+    words = read_alert(e)
+    common: Args = {k: v for k, v in (("frequency", words.frequency),
+                                      ("expires_at", words.expires_at),
+                                      ("note", words.note)) if v}
+    calls = []
+    for symbol in symbols:
+        args = indicator_words.read(e.norm, symbol)
+        if args is None or isinstance(args, Ask):
+            return args
+        calls.append({**args, **common})
+    return calls
 
 
 def _focused(e: Entities, ctx: Context) -> bool:

@@ -96,7 +96,8 @@ class AlertService:
                      window_minutes: int | None = None, frequency: str = "once",
                      expires_at: str | datetime | None = None, note: str = "",
                      owner: str = "owner", targets: tuple[str, ...] | None = None,
-                     guard: bool = False) -> tuple[AlertRule, float | None]:
+                     guard: bool = False, period: int | None = None,
+                     upper: float | None = None) -> tuple[AlertRule, float | None]:
         """Validate and store a rule; returns it with the current price (when known).
 
         ``guard``: refuse (``WouldMisfire``) a rule that would be a harmful guess at the
@@ -105,6 +106,7 @@ class AlertService:
             symbol=symbol, condition=condition, threshold=threshold,
             window_minutes=window_minutes, frequency=frequency,
             expires_at=self._expiry(expires_at, "create", symbol), note=(note or "").strip(),
+            period=period, upper=upper,
         )
         if spec.expires_at is not None and spec.expires_at.timestamp() <= self.clock():
             raise InvalidInput("Can't create that alert: expires_at is in the past.")
@@ -119,6 +121,7 @@ class AlertService:
             cooldown_s=self.cooldown_s,
             expires_at=spec.expires_at.timestamp() if spec.expires_at else None,
             note=spec.note, owner=owner, targets=",".join(targets or self.default_targets),
+            period=spec.period, upper=spec.upper,
             created_at=self.clock(),
         )
         with Session(self.sql) as s:
@@ -134,7 +137,8 @@ class AlertService:
                      condition: str | None = None, frequency: str | None = None,
                      window_minutes: int | None = None,
                      expires_at: str | datetime | None = None, note: str | None = None,
-                     guard: bool = False) -> tuple[AlertRule, AlertRule, float | None]:
+                     guard: bool = False, period: int | None = None,
+                     upper: float | None = None) -> tuple[AlertRule, AlertRule, float | None]:
         """Edit an active rule in place, validated like ``create``; returns (the rule as
         it is now, as it was, the current price). The engine follows at once in this
         process and within a second elsewhere; crossings and windows keep their history.
@@ -142,7 +146,7 @@ class AlertService:
         "" removes it."""
         before = self._active(alert_id)
         if all(v is None for v in (threshold, condition, frequency, window_minutes,
-                                   expires_at, note)):
+                                   expires_at, note, period, upper)):
             raise InvalidInput(f"Tell me what to change on alert {alert_id}: threshold, "
                                "condition, frequency, window_minutes, expires_at or note.")
         new_condition = condition if condition is not None else before.condition
@@ -167,6 +171,7 @@ class AlertService:
             threshold=threshold if threshold is not None else before.threshold,
             window_minutes=window, frequency=frequency or before.frequency,
             expires_at=expiry, note=(note if note is not None else before.note).strip(),
+            **_operator_args(new_condition, before, period, upper),
         )
         price = None
         if condition is not None or threshold is not None:
@@ -179,7 +184,7 @@ class AlertService:
             alert_id, condition=spec.condition.value, threshold=spec.threshold,
             window_minutes=spec.window_minutes, frequency=spec.frequency.value,
             expires_at=spec.expires_at.timestamp() if spec.expires_at else None,
-            note=spec.note)
+            note=spec.note, period=spec.period, upper=spec.upper)
         self._bump()
         if self.alert_engine is not None:
             self.alert_engine.add(rule)
@@ -308,6 +313,19 @@ class AlertService:
         for delivery, note in rows:
             states.setdefault(delivery.firing_id, []).append(_state(delivery, note))
         return ([FiringRecord(f, states.get(f.id or 0, [])) for f in firings], total, start)
+
+
+def _operator_args(condition: object, before: AlertRule, period: int | None,
+                   upper: float | None) -> dict[str, Any]:
+    """An edit keeps the rule's period and upper bound while its condition still uses
+    them (a new condition of another family starts without them)."""
+    from tools.alerts.operators import CHANNEL_CONDITIONS, OPERATORS
+
+    same = condition == before.condition or (
+        condition in CHANNEL_CONDITIONS and before.condition in CHANNEL_CONDITIONS)
+    keep = same and condition in OPERATORS
+    return {"period": period if period is not None else (before.period if keep else None),
+            "upper": upper if upper is not None else (before.upper if keep else None)}
 
 
 NO_EXPIRY = ("never", "none", "no expiry", "no expiration", "forever", "clear", "remove")

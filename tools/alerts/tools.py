@@ -15,7 +15,12 @@ from tools.alerts.models import AlertRule, money
 from tools.alerts.service import AlertService, WouldMisfire
 
 ConditionName = Literal["above", "below", "cross_above", "cross_below", "cross", "pct_change",
-                        "moving_up_pct", "moving_down_pct", "moving_up", "moving_down"]
+                        "moving_up_pct", "moving_down_pct", "moving_up", "moving_down",
+                        "above_sma", "below_sma", "cross_above_sma", "cross_below_sma",
+                        "cross_sma", "above_ema", "below_ema", "cross_above_ema",
+                        "cross_below_ema", "cross_ema", "rsi_above", "rsi_below",
+                        "volume_spike", "inside_channel", "outside_channel",
+                        "entering_channel", "exiting_channel"]
 FrequencyName = Literal["once", "once_per_day", "every_time"]
 # asks the owner to confirm deleting these rules (a decision); returns the tool's answer
 ConfirmDelete = Callable[[str, list[AlertRule]], Awaitable[dict[str, Any]]]
@@ -44,29 +49,42 @@ def make_alert_tools(service: AlertService,
         expires_at: str | None = None,
         note: str | None = None,
         force: bool = False,
+        period: int | None = None,
+        upper: float | None = None,
     ) -> dict[str, Any]:
-        """Create a price alert. condition: above/below (the price is at or beyond a level),
-        cross_above/cross_below (the price crosses the level in that direction), cross (a
-        crossing either way), pct_change (a move of `threshold` % either way within
-        `window_minutes`, default 60), moving_up_pct/moving_down_pct (the price rose / fell
-        at least `threshold` % from the window's low / high: "AAPL falls 2%"),
-        moving_up/moving_down (the same in dollars). threshold: a price between 0.000001
-        and 10,000,000; a percentage above 0 and at most 100; or dollars. window_minutes:
-        1 to 1440. frequency: once, once_per_day or every_time. expires_at: an ISO
-        date-time or a phrase ("friday", "eod", "for 2 days", "in 3 hours"). A rule that
-        would fire at once, or a crossing from the side the price is already on, is not
-        created: the answer asks first; force=True creates it anyway."""
+        """Create an alert on a price, an indicator or a channel. condition: above/below
+        (the price is at or beyond a level), cross_above/cross_below (the price crosses
+        the level in that direction), cross (a crossing either way), pct_change (a move of
+        `threshold` % either way within `window_minutes`, default 60),
+        moving_up_pct/moving_down_pct (the price rose / fell at least `threshold` % from
+        the window's low / high: "AAPL falls 2%"), moving_up/moving_down (the same in
+        dollars). Indicators (daily, with the live price): above_sma/below_sma/
+        cross_above_sma/cross_below_sma/cross_sma and the _ema ones compare the price with
+        the moving average of `threshold` sessions ("crosses its 50-day moving average":
+        cross_sma, threshold 50); rsi_above/rsi_below compare RSI(`period`, default 14)
+        with the level `threshold` ("RSI above 70"); volume_spike fires when today's volume
+        reaches `threshold` x the average of `period` sessions (default 20). Channels
+        between `threshold` (lower) and `upper`: inside_channel, outside_channel,
+        entering_channel, exiting_channel. Never use a price condition for an indicator
+        request. threshold: a price between 0.000001 and 10,000,000; a percentage above 0
+        and at most 100; or dollars. window_minutes: 1 to 1440. frequency: once,
+        once_per_day or every_time. expires_at: an ISO date-time or a phrase ("friday",
+        "eod", "for 2 days", "in 3 hours"). A rule that would fire at once, or a crossing
+        from the side the price is already on, is not created: the answer asks first;
+        force=True creates it anyway."""
         caller = caller_from_config(config)
         require_owner(caller, "create alerts")
         try:
             rule, price = await service.create(
                 symbol=symbol, condition=condition, threshold=threshold,
                 window_minutes=window_minutes, frequency=frequency, expires_at=expires_at,
-                note=note or "", owner=caller.user_id, guard=not force,
+                note=note or "", owner=caller.user_id, guard=not force, period=period,
+                upper=upper,
             )
         except WouldMisfire as exc:
             proposed = {"symbol": symbol.upper(), "condition": condition,
                         "threshold": threshold, "window_minutes": window_minutes,
+                        "period": period, "upper": upper,
                         "frequency": frequency, "expires_at": expires_at, "note": note}
             return {"summary": str(exc), "created": False, "needs_confirmation": True,
                     "current_price": exc.price,
@@ -87,6 +105,8 @@ def make_alert_tools(service: AlertService,
         expires_at: str | None = None,
         note: str | None = None,
         force: bool = False,
+        period: int | None = None,
+        upper: float | None = None,
     ) -> dict[str, Any]:
         """Change an active alert in place: only the fields given change, validated like
         create_alert. expires_at: a date-time or phrase ("friday", "eod", "for 2 days"),
@@ -97,7 +117,7 @@ def make_alert_tools(service: AlertService,
             rule, before, price = await service.update(
                 alert_id, threshold=threshold, condition=condition, frequency=frequency,
                 window_minutes=window_minutes, expires_at=expires_at, note=note,
-                guard=not force)
+                guard=not force, period=period, upper=upper)
         except WouldMisfire as exc:
             proposed = {"alert_id": alert_id, "threshold": threshold, "condition": condition,
                         "frequency": frequency, "window_minutes": window_minutes,
