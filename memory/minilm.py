@@ -23,10 +23,12 @@ _DTYPES = {"F32": "<f4", "F16": "<f2", "I64": "<i8"}
 
 
 def read_safetensors(path: Path) -> dict[str, np.ndarray]:
-    """Every tensor of a ``.safetensors`` file as a numpy array (views of one buffer)."""
-    raw = path.read_bytes()
-    size = int.from_bytes(raw[:8], "little")
-    header = json.loads(raw[8:8 + size])
+    """Every tensor of a ``.safetensors`` file as a read-only numpy array: views of the
+    memory-mapped file, so the weights live in the page cache (shared, reclaimable), not
+    in the process's own memory."""
+    raw = np.memmap(path, dtype=np.uint8, mode="r")
+    size = int.from_bytes(raw[:8].tobytes(), "little")
+    header = json.loads(raw[8:8 + size].tobytes())
     base = 8 + size
     tensors = {}
     for name, info in header.items():
@@ -61,11 +63,12 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
 
 
 class _Layer:
-    """One encoder layer's weights, transposed once for ``x @ W``; Q, K and V fused."""
+    """One encoder layer's weights, transposed once into contiguous ``x @ W`` operands
+    (a product with a transposed view is 20-40% slower); Q, K and V fused."""
 
     def __init__(self, w: dict[str, np.ndarray], prefix: str) -> None:
         def get(name: str) -> np.ndarray:
-            return np.ascontiguousarray(w[f"{prefix}.{name}"], dtype=np.float32)
+            return np.asarray(w[f"{prefix}.{name}"], dtype=np.float32)
 
         att = "attention.self"
         self.qkv = np.ascontiguousarray(np.concatenate(
