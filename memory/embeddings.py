@@ -11,8 +11,6 @@ import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-import numpy as np
-
 
 class Embedder(Protocol):
     name: str
@@ -41,6 +39,8 @@ class HashingEmbedder:
         return feats
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        import numpy as np  # numpy takes a while to import: only when embedding
+
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             for feat in self._features(text):
