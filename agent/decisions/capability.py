@@ -228,9 +228,13 @@ class DecisionsCapability(Capability):
         """Load the embedding model in a worker thread now, so the first firing never
         waits for it (nor does the event loop). Not awaited: start goes on meanwhile."""
         memory = self.service.memory
-        warm = getattr(memory.embedder, "warm", None) if memory is not None else None
+        embedder = memory.embedder if memory is not None else None
+        warm = getattr(embedder, "warm", None)
         if warm is None:
             return None
+        prepare = getattr(embedder, "prepare", None)
+        if prepare is not None:
+            prepare()  # imports here: numpy must not be imported by two threads at once
 
         def load() -> None:
             try:
