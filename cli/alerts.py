@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import app, load_settings, with_runtime
+from cli.common import app, load_settings, run_sync, with_runtime
 
 # an alert number as SQL can hold it: anything else is a usage error, not a crash
 AlertId = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="The alert's number.")]
@@ -25,10 +25,9 @@ def alerts_list(
     from rich.console import Console
     from rich.table import Table
 
-    async def go(rt):
-        return rt.alerts.service.rules(symbol, include_inactive=all_)
+    from cli.rows import alert_rules
 
-    rules = with_runtime(go)
+    rules = run_sync(alert_rules, symbol, all_)
     table = Table("id", "rule", "active", "fired", "note", title="alerts")
     for r in rules:
         table.add_row(str(r.id), r.describe(), "yes" if r.active else "no", str(r.fire_count),

@@ -123,6 +123,17 @@ def run_async(coro):
         raise typer.Exit(report_error(exc)) from None
 
 
+def run_sync(fn, *args):
+    """``fn(*args)`` inside a command that needs no runtime: the same one-sentence errors
+    as ``run_async``."""
+    try:
+        return fn(*args)
+    except (typer.Exit, typer.Abort, SystemExit):
+        raise
+    except (Exception, KeyboardInterrupt) as exc:
+        raise typer.Exit(report_error(exc)) from None
+
+
 def with_runtime(fn):
     async def main():
         from agent.runtime import open_runtime

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import EXIT_CONFIG, app, fail, load_settings, with_runtime
+from cli.common import EXIT_CONFIG, app, fail, load_settings, run_sync, with_runtime
 
 # a draft number as SQL can hold it: anything else is a usage error, not a crash
 DraftId = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="The draft's number.")]
@@ -32,10 +32,9 @@ def run_owner_tool(name: str, args: dict) -> dict:
 def content_list(status: Annotated[str | None, typer.Option()] = None) -> None:
     """Drafts and their status."""
 
-    async def go(rt):
-        return rt.content.service.drafts(status)
+    from cli.rows import drafts as read_drafts
 
-    drafts, tz = with_runtime(go), load_settings().timezone
+    drafts, tz = run_sync(read_drafts, status), load_settings().timezone
     typer.echo("\n".join(d.line(tz) for d in drafts) if drafts else "No drafts.")
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import app, fmt_time, load_settings, with_runtime
+from cli.common import app, fmt_time, load_settings, run_sync, with_runtime
 
 # a decision number as SQL can hold it: anything else is a usage error, not a crash
 DecisionId = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="The decision's number.")]
@@ -23,13 +23,14 @@ def decisions_list(
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 30,
 ) -> None:
     """Recent decisions, newest first."""
+    import time
+
     from rich.console import Console
     from rich.table import Table
 
-    async def go(rt):
-        return rt.decisions.recent(status, limit), rt.clock()
+    from cli.rows import recent_decisions
 
-    rows, now = with_runtime(go)
+    rows, now = run_sync(recent_decisions, status, limit), time.time()
     tz = load_settings().timezone
     table = Table("id", "kind", "title", "status", "chosen", "by", "created", "undo until",
                   title="decisions")

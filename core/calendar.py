@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import bisect
 import functools
+import os
+import pickle
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -76,34 +79,28 @@ def utc(at: datetime | float) -> datetime:
 
 
 class ExchangeCalendar:
-    """An exchange's sessions from exchange-calendars, as plain sorted lists."""
+    """An exchange's sessions from exchange-calendars, as plain sorted lists.
+
+    Building them imports pandas and takes about a second, so the lists are kept in a
+    per-user cache file (``cache_dir``, default ``$XDG_CACHE_HOME/victor-copilot``) named
+    after the exchange, the years and the library's version: a later process (`copilot
+    ask`'s first quote) reads them in milliseconds. A missing or unreadable cache file is
+    rebuilt."""
 
     def __init__(self, code: str = "XNYS", label: str = "NYSE", zone: ZoneInfo = NEW_YORK,
-                 first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR) -> None:
-        import exchange_calendars as xc
-
+                 first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR,
+                 cache_dir: Path | None = None) -> None:
         self.name, self.label, self.zone = code, label, zone
-        cal = xc.get_calendar(code, start=f"{first_year}-01-01", end=f"{last_year}-12-31")
-        early = {ts.date() for ts in cal.early_closes}
-        self._sessions: list[Session] = []
-        schedule = cal.schedule  # columns as lists: iterrows would take 2 s for 37 years
-        days = [ts.date() for ts in schedule.index]
-        opens = list(schedule["open"].dt.to_pydatetime())
-        closes = list(schedule["close"].dt.to_pydatetime())
-        for d, opened, closed in zip(days, opens, closes, strict=True):
-            late = AFTER_HOURS_END_EARLY if d in early else AFTER_HOURS_END
-            self._sessions.append(Session(
-                d, opened, closed, d in early,
-                pre_open=datetime.combine(d, PRE_MARKET, zone).astimezone(UTC),
-                after_close=datetime.combine(d, late, zone).astimezone(UTC)))
+        cache = _cache_file(cache_dir, code, first_year, last_year)
+        loaded = _read_cache(cache) if cache is not None else None
+        if loaded is None:
+            loaded = _build(code, zone, first_year, last_year)
+            if cache is not None:
+                _write_cache(cache, loaded)
+        self._sessions, self._holidays = loaded
         self._days = [s.day for s in self._sessions]
         self._opens = [s.open for s in self._sessions]
         self._closes = [s.close for s in self._sessions]
-        names = cal.regular_holidays.holidays(f"{first_year}-01-01", f"{last_year}-12-31",
-                                              return_name=True)
-        self._holidays = {ts.date(): str(name) for ts, name in names.items()}
-        for ts in cal.adhoc_holidays:
-            self._holidays.setdefault(ts.date(), "a special closure")
         self.first, self.last = self._days[0], self._days[-1]
 
     def _check(self, day: date) -> None:
@@ -238,9 +235,73 @@ def is_crypto(symbol: str) -> bool:
     return bool(dash and base.isalnum() and quote in CRYPTO_QUOTES)
 
 
+# ---- the sessions, built from exchange-calendars or read from the cache ------------------
+_CACHE_FORMAT = 1
+Built = tuple[list[Session], dict[date, str]]
+
+
+def _build(code: str, zone: ZoneInfo, first_year: int, last_year: int) -> Built:
+    import exchange_calendars as xc
+
+    cal = xc.get_calendar(code, start=f"{first_year}-01-01", end=f"{last_year}-12-31")
+    early = {ts.date() for ts in cal.early_closes}
+    sessions: list[Session] = []
+    schedule = cal.schedule  # columns as lists: iterrows would take 2 s for 37 years
+    days = [ts.date() for ts in schedule.index]
+    opens = list(schedule["open"].dt.to_pydatetime())
+    closes = list(schedule["close"].dt.to_pydatetime())
+    for d, opened, closed in zip(days, opens, closes, strict=True):
+        late = AFTER_HOURS_END_EARLY if d in early else AFTER_HOURS_END
+        sessions.append(Session(
+            d, opened, closed, d in early,
+            pre_open=datetime.combine(d, PRE_MARKET, zone).astimezone(UTC),
+            after_close=datetime.combine(d, late, zone).astimezone(UTC)))
+    names = cal.regular_holidays.holidays(f"{first_year}-01-01", f"{last_year}-12-31",
+                                          return_name=True)
+    holidays = {ts.date(): str(name) for ts, name in names.items()}
+    for ts in cal.adhoc_holidays:
+        holidays.setdefault(ts.date(), "a special closure")
+    return sessions, holidays
+
+
+def _cache_file(cache_dir: Path | None, code: str, first: int, last: int) -> Path | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        lib = version("exchange-calendars")
+    except PackageNotFoundError:
+        return None
+    if cache_dir is None:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        cache_dir = Path(base) / "victor-copilot"
+    return cache_dir / f"calendar-{code}-{first}-{last}-xc{lib}-v{_CACHE_FORMAT}.pickle"
+
+
+def _read_cache(path: Path) -> Built | None:
+    try:
+        with path.open("rb") as f:
+            sessions, holidays = pickle.load(f)  # noqa: S301 - the user's own cache file
+        if sessions and all(isinstance(s, Session) for s in sessions[:1]):
+            return sessions, holidays
+    except Exception:  # noqa: BLE001 - missing, truncated, from another version: rebuild
+        pass
+    return None
+
+
+def _write_cache(path: Path, built: Built) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_name(f"{path.name}.{os.getpid()}.part")
+        with part.open("wb") as f:
+            pickle.dump(built, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(part, path)  # readers never see half a file
+    except OSError:
+        pass  # a read-only home: build every time, as before
+
+
 @functools.cache
 def nyse() -> ExchangeCalendar:
-    """The NYSE calendar, built once per process (about half a second)."""
+    """The NYSE calendar, once per process (from the cache file after the first run)."""
     return ExchangeCalendar()
 
 

@@ -130,6 +130,8 @@ class Settings(BaseSettings):
     embedder: Literal["auto", "minilm", "openai", "hashing"] = Field(
         "auto", validation_alias=_env("COPILOT_EMBEDDER")
     )
+    # MiniLM's CPU threads: more than one slows a query down on a shared machine
+    embed_threads: int = Field(1, ge=1, le=64, validation_alias=_env("COPILOT_EMBED_THREADS"))
     chroma_host: str | None = Field(None, validation_alias=_env("CHROMA_HOST"))
     autopilot_min_agreeing: int = Field(5, validation_alias=_env("COPILOT_AUTOPILOT_N"))
     autopilot_similarity: float = Field(0.6, validation_alias=_env("COPILOT_AUTOPILOT_SIMILARITY"))

