@@ -86,29 +86,34 @@ def build(kernel: Kernel, checkpointer: BaseCheckpointSaver[Any],
     external = list(mcp.tools) if mcp is not None else []
     redact = Redactor(settings_secrets(settings)).text
     tz = settings.timezone
+    keep = settings.thread_keep_messages  # each thread's state stays this small
     return Copilot(
         kernel=kernel, components=components, market=market, alerts=alerts, content=content,
         health=health, architecture=architecture, decision_center=center, model=model,
         graph=build_graph(model, [*tools, *external], checkpointer=checkpointer, redact=redact,
-                          timezone=tz),
+                          timezone=tz, keep_messages=keep),
         guest_graph=build_graph(model, [t for t in tools if t.name in guest],
-                                checkpointer=checkpointer, redact=redact, timezone=tz),
+                                checkpointer=checkpointer, redact=redact, timezone=tz,
+                                keep_messages=keep),
         checkpointer=checkpointer, mcp_tools=external, _tools=tools,
         # when a configured model fails, the owner's turn is answered offline, labelled
         fallback_graph=None if model is offline else build_graph(
             offline, [*tools, *external], checkpointer=checkpointer, redact=redact,
-            timezone=tz))
+            timezone=tz, keep_messages=keep))
 
 
 @asynccontextmanager
 async def open_checkpoints(path: Path) -> AsyncIterator[Any]:
     """The checkpoint file, shared by `copilot run` and every CLI process: WAL so readers
     never block the writer, and a busy timeout so a moment of contention waits instead of
-    failing the turn."""
+    failing the turn. ``synchronous=NORMAL`` as for the main database: in WAL mode the
+    file cannot be corrupted by a crash, and a turn no longer waits for several fsyncs
+    (a power cut may lose the last turn's checkpoint, never an older one)."""
     import aiosqlite
 
     async with aiosqlite.connect(str(path), timeout=30) as conn:
         await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA synchronous=NORMAL")
         await conn.execute("PRAGMA busy_timeout=30000")
         yield conn
 
