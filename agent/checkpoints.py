@@ -99,3 +99,13 @@ async def delete_idle(saver: Any, idle_s: float, now: float | None = None,
     if idle:
         log.info("deleting idle conversation threads", threads=len(idle))
     return await delete_threads(saver, idle)
+
+
+def conversation_retention(saver: Any, idle_days: float) -> Any:
+    """The rule that deletes conversation threads idle for COPILOT_THREAD_IDLE_DAYS."""
+    from core.retention import DAY_S, Retention
+
+    async def prune(now: float) -> int:
+        return await delete_idle(saver, idle_days * DAY_S, now)
+
+    return Retention("conversation_threads", prune)

@@ -26,7 +26,8 @@ from pydantic import ValidationError
 from agent.control import ControlCenter
 from agent.decisions.capability import DecisionsCapability
 from agent.decisions.service import DecisionService
-from agent.notices import Notice, NoticeInbox  # noqa: F401 - front ends import them here
+from agent.notices import Notice as Notice  # front ends import them from here
+from agent.notices import NoticeInbox as NoticeInbox
 from agent.turns import (
     ThreadLocks,
     TurnEvents,

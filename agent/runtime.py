@@ -14,6 +14,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
+from agent.checkpoints import conversation_retention
 from agent.copilot import Copilot
 from agent.decisions.capability import DecisionsCapability
 from agent.graph import build_graph
@@ -22,6 +23,7 @@ from agent.mcp_tools import McpTools, load_mcp_tools
 from core.capability import Capability, Components, Kernel
 from core.decisions import DecisionPort
 from core.grammar import Grammar
+from core.housekeeping import Housekeeping
 from core.logs import LogEntry, Redactor, configure_logging, settings_secrets
 from core.ports import TextModel
 from core.scheduler import Scheduler
@@ -72,6 +74,9 @@ def build(kernel: Kernel, checkpointer: BaseCheckpointSaver[Any],
     architecture = ArchitectureCapability(kernel, decisions=decisions, llm=llm)
     components.extend([market, alerts, content, health, architecture, center])
     components.extend(make(kernel, decisions) for make in extra)
+    # the daily retention job: every component's rules, and idle conversation threads
+    components.append(Housekeeping(kernel, components.retention, extra=[
+        conversation_retention(checkpointer, settings.thread_idle_days)]))
 
     create_tables(kernel.db, components.tables())
     for kind in components.decision_kinds():
