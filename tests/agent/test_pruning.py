@@ -4,6 +4,7 @@ checkpoint, idle threads go; the conversation still follows up across the bounda
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from typing import Any
@@ -148,3 +149,24 @@ def _tools() -> list:
         return {"symbol": symbol, "price": 100.0}
 
     return [get_quote]
+
+
+async def test_the_notice_inbox_keeps_the_latest_and_says_how_many_went(tmp_path):
+    from agent.notices import NoticeInbox
+    from core.events import NOTICE
+
+    settings = Settings(data_dir=tmp_path / "d", http_port=None)
+    async with open_runtime(settings) as rt:
+        inbox = NoticeInbox(rt, limit=5)
+        rt.kernel.bus.start()
+        for i in range(12):
+            await rt.kernel.bus.publish(NOTICE, f"notice {i}")
+        for _ in range(200):
+            if len(inbox.items) == 5 and inbox.dropped == 7:
+                break
+            await asyncio.sleep(0.01)
+        texts = [n.text for n in inbox.drain()]
+        inbox.close()
+    assert texts[0].startswith("(7 older notices were let go")
+    assert texts[1:] == [f"notice {i}" for i in range(7, 12)]
+    assert inbox.dropped == 0 and not inbox.items
