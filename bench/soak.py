@@ -8,7 +8,9 @@ demo ticks (``COPILOT_TICK_INTERVAL`` 0.1 s over 10 symbols: about 100 ticks/s),
 alert rules of which 5 fire every 20 s (a firing every 4 s or so, each one a delivery and
 a decision), and a chat turn every few seconds on one thread (`copilot ask --thread`
 subprocesses, on the same data). Every 30 s it prints the run's RSS, `copilot.db` and
-`checkpoints.db` (with their WAL files), ticks and firings so far (from /metrics).
+`checkpoints.db` (with their WAL files) with their rows (the growing tables; checkpoints),
+ticks and firings so far (from /metrics). Within minutes the tables only grow: what they
+hold is kept for days (part 2 shows the plateau); the WAL files stop at a few MB.
 
 Part 2 writes 30 days of rows as `copilot run` leaves them (10k health results, 2k
 firings with their deliveries and notifications, 50 decisions with events and 500 log
@@ -52,6 +54,22 @@ def db_sizes(data: Path) -> tuple[float, float]:
 
 def sqlite_mb(settings) -> float:  # noqa: ANN001
     return mb(settings.sqlite_path, Path(f"{settings.sqlite_path}-wal"))
+
+
+def row_counts(data: Path) -> tuple[int, int]:
+    """Rows in the growing tables of copilot.db; checkpoint rows in checkpoints.db."""
+    import sqlite3
+
+    tables = ("alert_firings", "alert_deliveries", "alert_notifications", "decisions",
+              "decision_events", "health_checks", "log_entries", "console_notices")
+    try:
+        with sqlite3.connect(f"file:{data / 'copilot.db'}?mode=ro", uri=True) as conn:
+            rows = sum(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables)
+        with sqlite3.connect(f"file:{data / 'checkpoints.db'}?mode=ro", uri=True) as conn:
+            checkpoints = conn.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0]
+    except sqlite3.Error:
+        return 0, 0
+    return rows, checkpoints
 
 
 def rss_mb(pid: int) -> float:
@@ -112,8 +130,8 @@ def soak(minutes: float, chat_every: float) -> None:
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         print(f"soak: `copilot run` pid {run.pid}, {minutes:g} min, 200 rules, "
               f"10 symbols every 0.1 s, a chat turn every {chat_every:g} s")
-        print(f"  {'t':>6}  {'RSS':>8}  {'copilot.db':>10}  {'checkpoints':>11}  "
-              f"{'ticks/s':>7}  {'firings':>7}  {'turns':>5}")
+        print(f"  {'t':>6}  {'RSS':>8}  {'copilot.db':>10}  {'rows':>6}  {'checkpoints':>11}  "
+              f"{'rows':>5}  {'ticks/s':>7}  {'firings':>7}  {'turns':>5}")
         start = time.monotonic()
         next_sample, next_chat, turns, last_ticks = start + 5, start + 5, 0, (start, 0.0)
         ask: subprocess.Popen[bytes] | None = None
@@ -137,9 +155,10 @@ def soak(minutes: float, chat_every: float) -> None:
                     last_ticks = (now, ticks)
                     firings = metric(port, "copilot_alert_firings") or 0.0
                     main_db, checkpoints = db_sizes(data)
+                    rows, saved = row_counts(data)
                     print(f"  {now - start:5.0f}s  {rss_mb(run.pid):5.0f} MB  {main_db:7.1f} MB  "
-                          f"{checkpoints:8.1f} MB  {rate:7.0f}  {firings:7.0f}  {turns:5d}",
-                          flush=True)
+                          f"{rows:6d}  {checkpoints:8.1f} MB  {saved:5d}  {rate:7.0f}  "
+                          f"{firings:7.0f}  {turns:5d}", flush=True)
                     next_sample = now + 30
                 time.sleep(0.2)
         finally:

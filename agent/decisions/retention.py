@@ -6,7 +6,8 @@
   forget it too, and it is what recommendations and the autopilot learn from.
 - A resolved decision's LangGraph thread (its checkpoints), after
   COPILOT_DECISION_CHECKPOINT_DAYS (7) and once its undo window has closed: an answered
-  interrupt is never resumed again. A pending decision's thread is never touched."""
+  interrupt is never resumed again. A pending decision's thread is never deleted; like
+  every thread kept, it keeps only its latest checkpoint (where its interrupt waits)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 
-from agent.checkpoints import delete_threads, thread_activity
+from agent.checkpoints import delete_threads, keep_latest, thread_activity
 from core.decisions import Decision, DecisionEvent
 from core.retention import Retention, cutoff, delete_ids
 from memory.rebuild import REMEMBERED
@@ -61,6 +62,8 @@ async def prune_decision_threads(engine: Engine, checkpointer: Any, now: float,
                 and_(d.c.undo_until.is_not(None), d.c.undo_until >= now)))).scalars())
 
     keep = await asyncio.to_thread(still_needed)
+    for i in keep:  # a raised or answered decision resumes from its latest checkpoint only
+        await keep_latest(checkpointer, ids[i])
     return await delete_threads(checkpointer, [t for i, t in ids.items() if i not in keep])
 
 

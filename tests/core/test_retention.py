@@ -180,3 +180,38 @@ def test_indexes_are_added_to_a_database_an_older_version_made(settings):
     names = {i["name"] for i in inspect(db).get_indexes("alert_notifications")}
     assert {"ix_alert_notifications_status_next", "ix_alert_notifications_created_at"} <= names
     create_tables(db, [Notification])  # a second start adds nothing and fails nothing
+
+
+async def test_decision_threads_shrink_and_resolved_ones_go(settings):
+    import sqlite3
+    import time
+    from types import SimpleNamespace
+
+    from agent.checkpoints import thread_activity
+    from core.auth import Caller
+
+    async with open_runtime(settings) as rt:
+        rule, _ = await rt.alerts.service.create(symbol="TSLA", condition="cross_above",
+                                                 threshold=250)
+
+        def fired(n: int) -> SimpleNamespace:
+            return SimpleNamespace(firing_id=n, rule_id=rule.id, symbol="TSLA", price=251.0,
+                                   ts=1795530600.0 + n, condition="cross_above",
+                                   threshold=250.0, note="", message=f"TSLA crossed {n}")
+
+        answered = await rt.alerts.on_fired(fired(1))
+        await rt.decisions.decide(answered.id, "dismiss", Caller.local_owner())
+        pending = await rt.alerts.on_fired(fired(2))
+        assert pending.status == "pending" and pending.id != answered.id
+        # a week later for the answered one; now for the pending one
+        report = await housekeeping(rt).run(time.time() + 8 * DAY)
+        assert report["decision_checkpoints"] == 1
+        threads = await thread_activity(rt.checkpointer)
+        assert f"decision-{answered.id}" not in threads and f"decision-{pending.id}" in threads
+        with sqlite3.connect(settings.checkpoint_path) as conn:
+            rows = conn.execute("SELECT COUNT(*) FROM checkpoints WHERE thread_id = ?",
+                                (f"decision-{pending.id}",)).fetchone()[0]
+        assert rows == 1
+        # still answerable from its one checkpoint
+        done = await rt.decisions.decide(pending.id, "snooze", Caller.local_owner())
+        assert done.status == "decided" and "Snoozed" in done.outcome
