@@ -35,7 +35,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 SYMBOLS = ["AAPL", "MSFT", "NVDA", "TSLA", "SPY", "AMZN", "GOOGL", "META", "AMD", "NFLX"]
 CHAT = ["what's AAPL at?", "and MSFT?", "list my alerts", "how is nvidia doing",
@@ -114,19 +115,20 @@ async def make_rules(env: dict[str, str]) -> None:
                                      threshold=900_000.0 + i)
 
 
-def soak(minutes: float, chat_every: float) -> None:
-    copilot = str(Path(sys.executable).with_name("copilot"))
+def soak(minutes: float, chat_every: float, keep: Path | None = None) -> None:
+    # this checkout's code (the venv's `copilot` script may belong to another checkout)
+    copilot = [sys.executable, "-m", "cli"]
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
+        data = keep or Path(tmp) / "data"
         port = free_port()
         env = {**os.environ, "COPILOT_DATA_DIR": str(data), "COPILOT_TICK_INTERVAL": "0.1",
                "COPILOT_WATCHLIST": ",".join(SYMBOLS), "COPILOT_ALERT_COOLDOWN": "20",
                "COPILOT_HTTP_PORT": "off", "COPILOT_METRICS_PORT": str(port),
                "COPILOT_LLM": "offline", "COPILOT_MARKET_PROVIDER": "offline",
                "COPILOT_EMBEDDER": os.environ.get("COPILOT_EMBEDDER", "hashing"),
-               "LANGSMITH_TRACING": "false"}
+               "LANGSMITH_TRACING": "false", "PYTHONPATH": str(ROOT)}
         asyncio.run(make_rules(env))
-        run = subprocess.Popen([copilot, "run", "--no-console"], env=env, cwd=tmp,
+        run = subprocess.Popen([*copilot, "run", "--no-console"], env=env, cwd=tmp,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         print(f"soak: `copilot run` pid {run.pid}, {minutes:g} min, 200 rules, "
               f"10 symbols every 0.1 s, a chat turn every {chat_every:g} s")
@@ -146,7 +148,7 @@ def soak(minutes: float, chat_every: float) -> None:
                     ask = None
                 if ask is None and now >= next_chat:
                     ask = subprocess.Popen(
-                        [copilot, "ask", CHAT[turns % len(CHAT)], "--thread", "soak", "--json"],
+                        [*copilot, "ask", CHAT[turns % len(CHAT)], "--thread", "soak", "--json"],
                         env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     next_chat = now + chat_every
                 if now >= next_sample:
@@ -247,10 +249,12 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--alert-days", type=float, default=7.0)
     parser.add_argument("--skip-run", action="store_true")
+    parser.add_argument("--data", type=Path, default=None,
+                        help="run on (and keep) this data dir instead of a temporary one")
     parser.add_argument("--skip-days", action="store_true")
     args = parser.parse_args()
     if not args.skip_run:
-        soak(args.minutes, args.chat_every)
+        soak(args.minutes, args.chat_every, args.data)
     if not args.skip_days:
         os.environ.setdefault("COPILOT_EMBEDDER", "hashing")
         asyncio.run(simulate(args.days, args.alert_days))
