@@ -119,6 +119,7 @@ async def open_checkpoints(path: Path) -> AsyncIterator[Any]:
     async with aiosqlite.connect(str(path), timeout=30) as conn:
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA synchronous=NORMAL")
+        await conn.execute("PRAGMA journal_size_limit=4194304")  # the WAL shrinks back to 4 MB
         await conn.execute("PRAGMA busy_timeout=30000")
         yield conn
 

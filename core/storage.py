@@ -65,6 +65,7 @@ def make_engine(url: str, tables: Iterable[type[SQLModel]] = ()) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA journal_size_limit=4194304")  # the WAL shrinks back to 4 MB
             cur.close()
     else:
         engine = create_engine(url, pool_pre_ping=True)
