@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +26,8 @@ from pydantic import ValidationError
 from agent.control import ControlCenter
 from agent.decisions.capability import DecisionsCapability
 from agent.decisions.service import DecisionService
+from agent.notices import Notice as Notice  # front ends import them from here
+from agent.notices import NoticeInbox as NoticeInbox
 from agent.turns import (
     ThreadLocks,
     TurnEvents,
@@ -39,7 +40,6 @@ from core.auth import Caller
 from core.capability import Components, Kernel
 from core.decisions import Decision
 from core.errors import CopilotError, InvalidInput
-from core.events import DECISION_RAISED, DECISION_RESOLVED, NOTICE
 from core.lease import InstanceLease
 from core.ports import HealthCheck
 from core.scheduler import PlannedRun, plan
@@ -66,61 +66,6 @@ def model_failure(exc: BaseException, settings: Settings) -> str | None:
     what = f"answered HTTP {status}" if status else \
         ("timed out" if "Timeout" in type(exc).__name__ else "is unreachable")
     return f"The model at {where} {what} ({type(exc).__name__})."
-
-
-@dataclass
-class Notice:
-    text: str
-    decision_id: int | None = None  # a decision the owner can answer by number
-
-
-class NoticeInbox:
-    """What a console-like front end shows between turns: alert messages, decisions
-    raised, autopilot outcomes and notices, in arrival order."""
-
-    def __init__(self, copilot: Copilot, undo: str = "undo {id}") -> None:
-        self.items: deque[Notice] = deque()  # no cap: a console drains it as it arrives
-        self.undo = undo  # how the front end says "undo decision {id}"
-        self._copilot = copilot
-        self._changed = asyncio.Event()
-        bus = copilot.kernel.bus
-        self._unsubscribe = [
-            bus.subscribe(DECISION_RAISED, self._raised, name="console-decisions"),
-            bus.subscribe(DECISION_RESOLVED, self._resolved, name="console-outcomes"),
-            bus.subscribe(NOTICE, lambda text: self._add(Notice(str(text))),
-                          name="console-notices"),
-        ]
-        self._copilot.alerts.console.on_new = self._changed.set  # alert texts (in the DB)
-
-    def _add(self, notice: Notice) -> None:
-        self.items.append(notice)
-        self._changed.set()
-
-    async def wait(self) -> None:
-        """Until something new arrives (returns at once if something is waiting)."""
-        await self._changed.wait()
-        self._changed.clear()
-
-    def _raised(self, decision: Decision) -> None:
-        self._add(Notice(decision.prompt_text() + "\n\n_Answer with the option number, "
-                         "or `/d` to list decisions._", decision.id))
-
-    def _resolved(self, decision: Decision) -> None:
-        """What happened without the owner (autopilot, expiry, a question gone), with
-        its undo while the window is open."""
-        if decision.decided_by in ("autopilot", "system"):
-            self._add(Notice(decision.told(self.undo, self._copilot.settings.timezone,
-                                           self._copilot.clock())))
-
-    def drain(self) -> list[Notice]:
-        out = [Notice(text) for text in self._copilot.alerts.console.drain()]
-        out += list(self.items)
-        self.items.clear()
-        return out
-
-    def close(self) -> None:
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
 
 
 @dataclass
@@ -232,6 +177,21 @@ class Copilot:
                 raise
             except Exception as exc:  # noqa: BLE001 - the model's or a bug's: one sentence
                 yield await self._failed_turn(exc, text, thread, caller)
+            finally:
+                await self._keep_latest(thread)
+
+    async def _keep_latest(self, thread: str) -> None:
+        """The thread keeps only its latest checkpoint(s): storage stays bounded."""
+        from agent.checkpoints import keep_latest
+
+        keep = self.settings.thread_checkpoints
+        names = [thread] if self.fallback_graph is None else [thread, f"{thread}:offline"]
+        for name in names:
+            try:
+                await keep_latest(self.checkpointer, name, keep)
+            except Exception:  # noqa: BLE001 - a busy file: pruned after the next turn
+                log.warning("could not prune the thread's checkpoints", thread=name,
+                            exc_info=True)
 
     async def _failed_turn(self, exc: Exception, text: str, thread: str,
                            caller: Caller) -> TurnResult:

@@ -5,8 +5,13 @@
 The model sees a bounded window of the thread (``conversation_window``): the turn being
 answered in full, and before it as many whole earlier turns as fit in ``MAX_WINDOW_TURNS``
 turns and about ``MAX_WINDOW_TOKENS`` tokens; older turns are dropped from the prompt (the
-system prompt then says how many it does not see) but stay in the state. A tool call is
-never separated from its results.
+system prompt then says how many it does not see). A tool call is never separated from its
+results. With ``keep_messages`` the state itself stays bounded too: once a turn is
+answered, ``forget`` removes the oldest whole turns beyond that many messages
+(``RemoveMessage``) and counts them in ``earlier_turns``, so what each checkpoint stores,
+and what every turn loads and saves, no longer grows with the thread:
+
+    ... -> model -> (no tool calls) -> forget -> END
 
 With ``redact`` (the redaction that guards the logs) every message that enters the
 graph's state — the owner's message, the model's reply, each tool result, and the error
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Any, TypedDict, cast
+from typing import Annotated, Any, NotRequired, TypedDict, cast
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
@@ -28,6 +33,7 @@ from langchain_core.messages import (
     AnyMessage,
     BaseMessage,
     HumanMessage,
+    RemoveMessage,
     SystemMessage,
     ToolMessage,
 )
@@ -131,7 +137,29 @@ def _redacting_state(redact: Redact) -> type:
 
     # the functional form evaluates the annotation now, with the closure in it
     return TypedDict(  # type: ignore[operator]
-        "RedactedMessagesState", {"messages": Annotated[list[AnyMessage], add_redacted]})
+        "RedactedMessagesState", {"messages": Annotated[list[AnyMessage], add_redacted],
+                                  "earlier_turns": NotRequired[int]})
+
+
+class ThreadState(MessagesState):
+    """The messages, and how many earlier turns ``forget`` removed from them."""
+
+    earlier_turns: NotRequired[int]
+
+
+def forget(messages: Sequence[BaseMessage], keep: int) -> tuple[list[RemoveMessage], int]:
+    """What to remove so at most ``keep`` messages stay: the oldest whole turns (a turn
+    starts on a human message, so a tool call never loses its results), and how many
+    turns that is. The latest turn always stays whole, whatever its size."""
+    if keep <= 0 or len(messages) <= keep:
+        return [], 0
+    starts = [i for i, m in enumerate(messages) if isinstance(m, HumanMessage)]
+    if not starts:
+        return [], 0
+    cut = next((i for i in starts if len(messages) - i <= keep), starts[-1])
+    gone = messages[:cut]
+    return ([RemoveMessage(id=str(m.id)) for m in gone if m.id],
+            sum(isinstance(m, HumanMessage) for m in gone))
 
 
 def _guard_input(compiled: Any, redact: Redact) -> Any:
@@ -233,17 +261,19 @@ def build_graph(
     max_turns: int = MAX_WINDOW_TURNS,
     max_tokens: int = MAX_WINDOW_TOKENS,
     timezone: str = DEFAULT_ZONE,
+    keep_messages: int = 0,
 ):
     """Compile the agent. Tests pass their own model and checkpointer; the runtime passes
     ``redact`` (``core.logs.Redactor(settings_secrets(settings)).text``). ``max_turns`` and
     ``max_tokens`` bound the window of the thread the model sees (``conversation_window``);
-    the state keeps every message. ``timezone`` is the owner's: the model is told the
-    time on his clock."""
+    ``keep_messages`` bounds the state (``forget``; 0 keeps every message). ``timezone``
+    is the owner's: the model is told the time on his clock."""
     bound = model.bind_tools(list(tools))
     prompt = system_prompt or load_prompt("system")
 
     async def call_model(state: Any, config: RunnableConfig) -> dict:
         window, dropped = conversation_window(state["messages"], max_turns, max_tokens)
+        dropped += state.get("earlier_turns", 0)
         now = f"{format_local(time.time(), timezone, year=True)} ({timezone})"
         text = prompt.replace("{now}", now)
         system = SystemMessage(text + window_note(dropped))
@@ -286,12 +316,23 @@ def build_graph(
     if redact is not None:
         wrappers = {"awrap_tool_call": redact_tool_result,
                     "wrap_tool_call": redact_tool_result_sync}
-    schema: type = _redacting_state(redact) if redact is not None else MessagesState
+    def forget_old_turns(state: Any) -> dict:
+        removals, turns = forget(state["messages"], keep_messages)
+        if not removals:
+            return {}
+        return {"messages": removals, "earlier_turns": state.get("earlier_turns", 0) + turns}
+
+    schema: type = _redacting_state(redact) if redact is not None else ThreadState
     graph: StateGraph[Any, Any, Any, Any] = StateGraph(schema)
     graph.add_node("model", call_model)
     graph.add_node("tools", ToolNode(list(tools), handle_tool_errors=tool_error_message, **wrappers))
     graph.add_edge(START, "model")
-    graph.add_conditional_edges("model", tools_condition, {"tools": "tools", END: END})
+    answered = END
+    if keep_messages > 0:
+        graph.add_node("forget", forget_old_turns)
+        graph.add_edge("forget", END)
+        answered = "forget"
+    graph.add_conditional_edges("model", tools_condition, {"tools": "tools", END: answered})
     graph.add_edge("tools", "model")
     compiled = graph.compile(checkpointer=checkpointer)
     return _guard_input(compiled, redact) if redact is not None else compiled

@@ -14,6 +14,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
+from agent.checkpoints import conversation_retention
 from agent.copilot import Copilot
 from agent.decisions.capability import DecisionsCapability
 from agent.graph import build_graph
@@ -22,6 +23,7 @@ from agent.mcp_tools import McpTools, load_mcp_tools
 from core.capability import Capability, Components, Kernel
 from core.decisions import DecisionPort
 from core.grammar import Grammar
+from core.housekeeping import Housekeeping
 from core.logs import LogEntry, Redactor, configure_logging, settings_secrets
 from core.ports import TextModel
 from core.scheduler import Scheduler
@@ -72,6 +74,9 @@ def build(kernel: Kernel, checkpointer: BaseCheckpointSaver[Any],
     architecture = ArchitectureCapability(kernel, decisions=decisions, llm=llm)
     components.extend([market, alerts, content, health, architecture, center])
     components.extend(make(kernel, decisions) for make in extra)
+    # the daily retention job: every component's rules, and idle conversation threads
+    components.append(Housekeeping(kernel, components.retention, extra=[
+        conversation_retention(checkpointer, settings.thread_idle_days)]))
 
     create_tables(kernel.db, components.tables())
     for kind in components.decision_kinds():
@@ -86,29 +91,35 @@ def build(kernel: Kernel, checkpointer: BaseCheckpointSaver[Any],
     external = list(mcp.tools) if mcp is not None else []
     redact = Redactor(settings_secrets(settings)).text
     tz = settings.timezone
+    keep = settings.thread_keep_messages  # each thread's state stays this small
     return Copilot(
         kernel=kernel, components=components, market=market, alerts=alerts, content=content,
         health=health, architecture=architecture, decision_center=center, model=model,
         graph=build_graph(model, [*tools, *external], checkpointer=checkpointer, redact=redact,
-                          timezone=tz),
+                          timezone=tz, keep_messages=keep),
         guest_graph=build_graph(model, [t for t in tools if t.name in guest],
-                                checkpointer=checkpointer, redact=redact, timezone=tz),
+                                checkpointer=checkpointer, redact=redact, timezone=tz,
+                                keep_messages=keep),
         checkpointer=checkpointer, mcp_tools=external, _tools=tools,
         # when a configured model fails, the owner's turn is answered offline, labelled
         fallback_graph=None if model is offline else build_graph(
             offline, [*tools, *external], checkpointer=checkpointer, redact=redact,
-            timezone=tz))
+            timezone=tz, keep_messages=keep))
 
 
 @asynccontextmanager
 async def open_checkpoints(path: Path) -> AsyncIterator[Any]:
     """The checkpoint file, shared by `copilot run` and every CLI process: WAL so readers
     never block the writer, and a busy timeout so a moment of contention waits instead of
-    failing the turn."""
+    failing the turn. ``synchronous=NORMAL`` as for the main database: in WAL mode the
+    file cannot be corrupted by a crash, and a turn no longer waits for several fsyncs
+    (a power cut may lose the last turn's checkpoint, never an older one)."""
     import aiosqlite
 
     async with aiosqlite.connect(str(path), timeout=30) as conn:
         await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        await conn.execute("PRAGMA journal_size_limit=4194304")  # the WAL shrinks back to 4 MB
         await conn.execute("PRAGMA busy_timeout=30000")
         yield conn
 

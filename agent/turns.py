@@ -127,7 +127,9 @@ async def run_turn(graph: CompiledStateGraph[Any, Any, Any, Any], message: str, 
     its last whitespace (``settled_text``). The ``TurnResult`` comes last."""
     config: RunnableConfig = {"configurable": {"thread_id": thread, "caller": caller}}
     snapshot = await graph.aget_state(config)
-    before = len(snapshot.values.get("messages", [])) if snapshot and snapshot.values else 0
+    # what the thread held before: the turn's own messages are the others (the graph may
+    # forget old turns as it ends, so counting from the front would be wrong)
+    before = {m.id for m in (snapshot.values or {}).get("messages", [])} if snapshot else set()
     pending_before = {d.id for d in pending()}
     turn_input = {"messages": [HumanMessage(message)]}
     if stream:
@@ -148,7 +150,7 @@ async def run_turn(graph: CompiledStateGraph[Any, Any, Any, Any], message: str, 
     else:
         state = await graph.ainvoke(turn_input, config)
         messages = state["messages"]
-    new = messages[before:]
+    new = [m for m in messages if m.id not in before]
     calls = [{"name": c["name"], "args": c["args"]}
              for m in new if isinstance(m, AIMessage) for c in m.tool_calls]
     answer = next((m.content for m in reversed(new) if isinstance(m, AIMessage)), "")

@@ -3,8 +3,9 @@
 A capability is one folder under ``tools/`` (or ``agent/decisions``) with one
 ``capability.py`` that builds its service from typed kernel parts and declares what it
 brings: tables, tools (and which of them a guest may use), its share of the offline
-grammar, scheduled jobs, health checks, briefing sections, decision kinds with their
-actions, the symbols it needs streamed, and its ``start``/``stop``. The composition root
+grammar, scheduled jobs, health checks, retention rules for its tables, briefing
+sections, decision kinds with their actions, the symbols it needs streamed, and its
+``start``/``stop``. The composition root
 builds the components in order and collects these declarations; nothing else has to
 change to add one.
 """
@@ -23,6 +24,7 @@ from core.bus import InProcessBus
 from core.decisions import DecisionKind
 from core.grammar import Grammar
 from core.ports import BriefingSection, HealthCheck
+from core.retention import Retention
 from core.scheduler import Scheduler
 from core.settings import Settings
 from core.silences import SilenceBook
@@ -81,6 +83,11 @@ class Capability:
     def checks(self) -> list[HealthCheck]:
         return []
 
+    def retention(self) -> list[Retention]:
+        """What of its own rows it lets go of as they age (run daily by
+        ``core.housekeeping``); never a pending or undelivered row."""
+        return []
+
     def briefing(self) -> list[BriefingSection]:
         return []
 
@@ -118,6 +125,9 @@ class Components(list[Capability]):
 
     def checks(self) -> list[HealthCheck]:
         return [h for c in self for h in c.checks()]
+
+    def retention(self) -> list[Retention]:
+        return [r for c in self for r in c.retention()]
 
     def briefing(self) -> list[BriefingSection]:
         return [s for c in self for s in c.briefing()]

@@ -138,6 +138,22 @@ class Settings(BaseSettings):
     undo_window_minutes: int = Field(30, validation_alias=_env("COPILOT_UNDO_MINUTES"))
     decision_ttl_hours: float = Field(24.0, validation_alias=_env("COPILOT_DECISION_TTL_HOURS"))
 
+    # running for months: what is kept (0 days = keep forever; see docs/RUNNING.md)
+    thread_keep_messages: int = Field(100, ge=0,
+                                      validation_alias=_env("COPILOT_THREAD_KEEP_MESSAGES"))
+    thread_checkpoints: int = Field(1, ge=0, validation_alias=_env("COPILOT_THREAD_CHECKPOINTS"))
+    thread_idle_days: float = Field(30.0, ge=0, validation_alias=_env("COPILOT_THREAD_IDLE_DAYS"))
+    retention_days: float = Field(90.0, ge=0, validation_alias=_env("COPILOT_RETENTION_DAYS"))
+    health_raw_days: float = Field(7.0, ge=0, validation_alias=_env("COPILOT_HEALTH_RAW_DAYS"))
+    health_hourly_days: float = Field(90.0, ge=0,
+                                      validation_alias=_env("COPILOT_HEALTH_HOURLY_DAYS"))
+    decision_retention_days: float = Field(
+        365.0, ge=0, validation_alias=_env("COPILOT_DECISION_RETENTION_DAYS"))
+    decision_checkpoint_days: float = Field(
+        7.0, ge=0, validation_alias=_env("COPILOT_DECISION_CHECKPOINT_DAYS"))
+    log_retention_days: float = Field(30.0, ge=0,
+                                      validation_alias=_env("COPILOT_LOG_RETENTION_DAYS"))
+
     # content
     disclaimer: str = Field("Not financial advice.", validation_alias=_env("COPILOT_DISCLAIMER"))
     wordpress_url: str | None = Field(None, validation_alias=_env("WORDPRESS_URL"))

@@ -65,6 +65,7 @@ def make_engine(url: str, tables: Iterable[type[SQLModel]] = ()) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA journal_size_limit=4194304")  # the WAL shrinks back to 4 MB
             cur.close()
     else:
         engine = create_engine(url, pool_pre_ping=True)
@@ -74,8 +75,8 @@ def make_engine(url: str, tables: Iterable[type[SQLModel]] = ()) -> Engine:
 
 def create_tables(engine: Engine, tables: Iterable[type[SQLModel]]) -> None:
     """Create the given tables (and their indexes) when they do not exist yet, and add
-    columns a newer version declares to tables an older one created (additive changes
-    only: a new column needs a default)."""
+    columns and indexes a newer version declares to tables an older one created
+    (additive changes only: a new column needs a default)."""
     from sqlalchemy import inspect
 
     declared: list[Table] = [t.__table__ for t in tables]  # type: ignore[attr-defined]
@@ -96,8 +97,27 @@ def create_tables(engine: Engine, tables: Iterable[type[SQLModel]]) -> None:
             kind = column.type.compile(engine.dialect)
             default = getattr(column.default, "arg", None)
             literal = ("NULL" if default is None or callable(default)
-                       else str(int(default)) if isinstance(default, bool)
+                       else ("TRUE" if default else "FALSE") if isinstance(default, bool)
                        else repr(default) if isinstance(default, str) else str(default))
             with engine.begin() as conn:
                 conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" '
                                      f"{kind} DEFAULT {literal}")
+    _add_indexes(engine, declared)
+
+
+def _add_indexes(engine: Engine, declared: list[Table]) -> None:
+    """Indexes a newer version declares on tables that already exist (``create_all``
+    only indexes the tables it creates). Another process may be adding the same one."""
+    from sqlalchemy import inspect
+
+    inspector = inspect(engine)
+    for table in declared:
+        have = {i["name"] for i in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name in have:
+                continue
+            try:
+                index.create(engine, checkfirst=True)
+            except (ProgrammingError, OperationalError):
+                if index.name not in {i["name"] for i in inspect(engine).get_indexes(table.name)}:
+                    raise

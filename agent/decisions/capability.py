@@ -22,6 +22,7 @@ from core.capability import Capability, Job, Kernel
 from core.decisions import Decision, DecisionEvent, DecisionKind, Option
 from core.markettime import format_local, local
 from core.ports import BriefingSection, CheckResult, HealthCheck, TextModel
+from core.retention import Retention
 from core.silences import Silence
 from memory.decisions import DecisionMemory
 from memory.embeddings import make_embedder
@@ -48,6 +49,7 @@ class DecisionsCapability(Capability):
                  sections: Callable[[], list[BriefingSection]] = list,
                  llm: TextModel | None = None) -> None:
         self.kernel = kernel
+        self.checkpointer = checkpointer
         settings = kernel.settings
         self.sections = sections  # every capability's part of the briefing
         memory = build_memory(kernel)
@@ -71,6 +73,13 @@ class DecisionsCapability(Capability):
         self._memory_wake: asyncio.Event | None = None
         self._memory_pass: asyncio.Event | None = None
         self._warming: asyncio.Future[None] | None = None
+
+    def retention(self) -> list[Retention]:
+        from agent.decisions.retention import decision_retention
+
+        s = self.kernel.settings
+        return decision_retention(self.kernel.db, self.checkpointer,
+                                  s.decision_retention_days, s.decision_checkpoint_days)
 
     def tools(self) -> list[BaseTool]:
         from agent.decisions.silencing import make_silence_tools

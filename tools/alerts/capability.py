@@ -16,6 +16,7 @@ from core.events import ALERT_FIRED, NOTICE, AlertFired
 from core.market import MarketData, normalize_symbol
 from core.markettime import format_local
 from core.ports import BriefingSection, CheckResult, FnCheck, HealthCheck
+from core.retention import Retention
 from core.silences import Label
 from core.storage import kv_get
 from tools.alerts.console import ConsoleNotice, ConsoleTarget
@@ -120,6 +121,11 @@ class AlertsCapability(Capability):
 
     def jobs(self) -> list[Job]:
         return [Job("alert_silences_ended", self.silences_ended, "interval", {"seconds": 60})]
+
+    def retention(self) -> list[Retention]:
+        from tools.alerts.retention import alert_retention
+
+        return [alert_retention(self.kernel.db, self.kernel.settings.retention_days)]
 
     def register_sender(self, name: str, sender: Sender) -> None:
         """A front end's way to deliver alerts (the Discord bot DMs the owner)."""

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, field_validator, model_validator
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from core.calendar import is_crypto
@@ -197,7 +198,11 @@ class AlertRule(SQLModel, table=True):
 
 class Firing(SQLModel, table=True):
     __tablename__ = "alert_firings"
-    __table_args__ = (UniqueConstraint("rule_id", "tick_ts"),)
+    # history reads by time (all, or one ticker); retention by age
+    __table_args__ = (UniqueConstraint("rule_id", "tick_ts"),
+                      Index("ix_alert_firings_tick_ts", "tick_ts"),
+                      Index("ix_alert_firings_symbol_tick_ts", "symbol", "tick_ts"),
+                      Index("ix_alert_firings_created_at", "created_at"))
     id: int | None = Field(default=None, primary_key=True)
     rule_id: int = Field(index=True)
     symbol: str = Field(index=True)
@@ -213,6 +218,10 @@ class Notification(SQLModel, table=True):
     very same message and the receiver can drop the duplicate."""
 
     __tablename__ = "alert_notifications"
+    # the dispatcher's wake-up (pending and due, soonest first) reads only the due rows;
+    # retention by age
+    __table_args__ = (Index("ix_alert_notifications_status_next", "status", "next_attempt_at"),
+                      Index("ix_alert_notifications_created_at", "created_at"))
     id: int | None = Field(default=None, primary_key=True)
     target: str
     symbol: str
@@ -234,7 +243,11 @@ class Delivery(SQLModel, table=True):
     """Outbox row: firing x target. Written in the same transaction as its firing."""
 
     __tablename__ = "alert_deliveries"
-    __table_args__ = (UniqueConstraint("firing_id", "target"),)
+    # the unclaimed ones (notification_id NULL) oldest first: the dispatcher's claim and
+    # wake-up; retention by age
+    __table_args__ = (UniqueConstraint("firing_id", "target"),
+                      Index("ix_alert_deliveries_claim", "notification_id", "created_at"),
+                      Index("ix_alert_deliveries_created_at", "created_at"))
     id: int | None = Field(default=None, primary_key=True)
     firing_id: int = Field(index=True)
     target: str

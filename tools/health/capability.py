@@ -14,6 +14,7 @@ from core.capability import Capability, Job, Kernel
 from core.decisions import ActionResult, DecisionKind, DecisionPort
 from core.errors import InvalidInput, ProviderError
 from core.ports import HealthCheck
+from core.retention import Retention
 from core.silences import Label
 from tools.health import checks
 from tools.health.grammar import GRAMMAR
@@ -84,6 +85,13 @@ class HealthCapability(Capability):
         from tools.health.tools import make_health_tools
 
         return make_health_tools(self.monitor, self.kernel.settings.timezone)
+
+    def retention(self) -> list[Retention]:
+        from tools.health.retention import health_retention
+
+        s = self.kernel.settings
+        return [health_retention(self.kernel.db, s.health_raw_days, s.health_hourly_days,
+                                 s.retention_days)]
 
     def jobs(self) -> list[Job]:
         jobs = []
