@@ -148,7 +148,7 @@ def test_a_second_run_is_refused_and_the_first_runs_headless_until_sigterm(tmp_p
             assert first.poll() is None, first.communicate()
             time.sleep(0.2)
         second = subprocess.run(copilot("run", "--no-console"), env=e, cwd=tmp_path,
-                                capture_output=True, text=True, timeout=10,
+                                capture_output=True, text=True, timeout=60,  # a cold start
                                 stdin=subprocess.DEVNULL)
         assert second.returncode == 1
         assert f"already running on this data (pid {first.pid}" in second.stderr
