@@ -154,10 +154,7 @@ class ConsoleChat:
             elif line.startswith("/") and line.split()[0] in COMMANDS:
                 await self.command(line)
             elif line.isdigit():
-                if self.open_decision is not None:
-                    await self.answer_decision(self.open_decision, line)
-                else:
-                    self.console.print("[dim]No decision is open; /d lists the pending ones.[/]")
+                await self.answer_number(line)
             elif line == "/new":
                 self.thread_id = f"console-{uuid.uuid4().hex[:8]}"
                 self.console.print("[dim]New conversation.[/]")
@@ -178,6 +175,23 @@ class ConsoleChat:
             self.console.print(f"[red]{exc}[/]")
             return
         self.console.print(render(str(result.get("summary", ""))))
+
+    async def answer_number(self, option: str) -> None:
+        """A bare option number answers the decision on screen, or the only one waiting
+        (after a restart nothing is on screen yet); with several, it asks which."""
+        if self.open_decision is not None:
+            await self.answer_decision(self.open_decision, option)
+            return
+        result = await self.rt.run_tool("pending_decisions", {}, Caller.local_owner())
+        waiting = [d["id"] for d in result.get("decisions", [])]
+        if len(waiting) == 1:
+            await self.answer_decision(waiting[0], option)
+        elif waiting:
+            ids = ", ".join(f"#{i}" for i in waiting[:8])
+            self.console.print(f"[dim]{len(waiting)} decisions are waiting ({ids}): say which, "
+                               f"e.g. /d {waiting[0]} {option}.[/]")
+        else:
+            self.console.print("[dim]No decision is waiting.[/]")
 
     async def answer_decision(self, decision_id: int, option: str) -> None:
         try:

@@ -79,6 +79,34 @@ RAISE = textwrap.dedent("""
 """)
 
 
+async def test_a_bare_number_after_a_restart_answers_the_only_waiting_decision(settings):
+    """Nothing is on screen after a restart: the one waiting decision is the one meant;
+    with two waiting, the number is asked about, never guessed."""
+    from rich.console import Console
+
+    from bots.console import ConsoleChat
+
+    async with open_runtime(settings) as rt:
+        rule = await make_rule(rt)
+        await rt.alerts.on_fired(fired(rule.id, 1))
+        lines = iter(["2", "/quit"])
+
+        async def read(_prompt):
+            return next(lines)
+
+        console = Console(record=True, width=120)
+        await ConsoleChat(rt, console=console, read_line=read, notices=None).run()
+        assert "Decision 1: Snoozed alert 1 for 60 min." in console.export_text()
+        await rt.alerts.on_fired(fired(rule.id, 2))
+        other = await make_rule(rt)
+        await rt.alerts.on_fired(fired(other.id, 3))
+        lines = iter(["2", "/quit"])
+        console = Console(record=True, width=120)
+        await ConsoleChat(rt, console=console, read_line=read, notices=None).run()
+        text = console.export_text()
+    assert "decisions are waiting" in text and "Snoozed" not in text
+
+
 async def test_pending_decision_survives_a_restart(settings):
     out = subprocess.run([sys.executable, "-c", RAISE], capture_output=True, text=True,
                          cwd=ROOT, check=True, timeout=120)
