@@ -24,13 +24,15 @@ from core.calendar import calendar_for
 from core.events import ALERT_FIRED, TICKS, AlertFired
 from core.market import Tick
 from core.storage import kv_get
+from tools.alerts import changes
+from tools.alerts.changes import VERSION_KEY
 from tools.alerts.index import RuleIndex
 from tools.alerts.models import AlertRule, money
 from tools.alerts.operators import OPERATORS, OperatorIndex
 from tools.alerts.outbox import OutboxRow, OutboxWriter
 
 log = structlog.get_logger(__name__)
-VERSION_KEY = "alerts_version"
+__all__ = ["VERSION_KEY", "AlertEngine", "FiredAlert", "RuleChanges", "RuleView"]
 
 
 @dataclass(slots=True)
@@ -62,6 +64,17 @@ FiredAlert = AlertFired  # the bus payload; the name the engine's callers know
 
 
 @dataclass
+class RuleChanges:
+    """Rules read from the database for ``apply_changes``: those named by ``ids`` (a
+    missing one was deleted), or, with ``ids`` None, every active rule."""
+
+    version: str
+    cursor: int
+    ids: set[int] | None
+    rows: list[AlertRule]
+
+
+@dataclass
 class Batch:
     """One tick's firings between evaluation and the outbox commit."""
 
@@ -90,9 +103,12 @@ class AlertEngine:
         self.operators = _operators()  # indicator and channel rules, beside the index
         self.outbox = OutboxWriter(engine)
         self.rules: dict[int, RuleView] = {}
-        self._timers: list[tuple[float, int, str, int]] = []
+        # (due, seq, action, the view it was set for): a timer of a view since replaced
+        # (the rule was edited, deleted, restored) is stale and skipped
+        self._timers: list[tuple[float, int, str, RuleView]] = []
         self._seq = itertools.count()
         self._version: str | None = None
+        self._cursor = 0  # the rule change log read up to here
         self._sigs: dict[int, tuple[object, ...]] = {}
         self.ticks = 0
         self.firings = 0
@@ -104,13 +120,16 @@ class AlertEngine:
         self.index = RuleIndex()
         self.operators = _operators()
         self.rules.clear()
+        self._sigs.clear()
         self._timers.clear()
+        # read before the rules: a change made meanwhile is applied again by ``sync``
+        self._version = kv_get(self.sql, VERSION_KEY, "0")
+        self._cursor = changes.head(self.sql)
         now = self.clock()
         with Session(self.sql) as s:
             rows = s.exec(select(AlertRule).where(AlertRule.active == True)).all()  # noqa: E712
             for rule in rows:
                 self._admit(rule, now)
-        self._version = kv_get(self.sql, VERSION_KEY, "0")
         return len(self.rules)
 
     def _admit(self, rule: AlertRule, now: float) -> None:
@@ -139,6 +158,7 @@ class AlertEngine:
 
     def remove(self, rule_id: int) -> None:
         view = self.rules.pop(rule_id, None)
+        self._sigs.pop(rule_id, None)
         if view is not None:
             self._unindex(view)
 
@@ -147,6 +167,9 @@ class AlertEngine:
         if view is not None:
             self._unindex(view)
             self._timer(until, "rearm", rule_id)
+            sig = self._sigs.get(rule_id)
+            if sig is not None:  # the database says so too: ``sync`` has nothing to redo
+                self._sigs[rule_id] = (*sig[:SNOOZED], until, *sig[SNOOZED + 1:])
 
     def _index(self, v: RuleView) -> None:
         if not v.indexed and v.condition in OPERATORS:
@@ -166,16 +189,19 @@ class AlertEngine:
 
     def _timer(self, at: float, action: str, rule_id: int) -> None:
         view = self.rules.get(rule_id)
-        if action == "rearm" and view is not None:
+        if view is None:
+            return
+        if action == "rearm":
             view.rearm_at = max(view.rearm_at, at)
-        heapq.heappush(self._timers, (at, next(self._seq), action, rule_id))
+        heapq.heappush(self._timers, (at, next(self._seq), action, view))
 
     def _run_timers(self, now: float) -> None:
         expired: list[int] = []
         while self._timers and self._timers[0][0] <= now:
-            at, _, action, rule_id = heapq.heappop(self._timers)
+            at, _, action, timed = heapq.heappop(self._timers)
+            rule_id = timed.id
             view = self.rules.get(rule_id)
-            if view is None or (action == "rearm" and at < view.rearm_at):
+            if view is not timed or (action == "rearm" and at < view.rearm_at):
                 continue
             if action == "expire":
                 self._unindex(view)
@@ -191,11 +217,11 @@ class AlertEngine:
             s.exec(update(AlertRule).where(col(AlertRule.id).in_(rule_ids)).values(active=False))
             s.commit()
         for rule_id in rule_ids:
-            self.rules.pop(rule_id, None)
+            self.remove(rule_id)
 
     def changed_elsewhere(self) -> bool:
         """Whether another process (e.g. `copilot alerts add`) changed the rules since the
-        last load: one small read, safe to run in a thread."""
+        last look: one small read, safe to run in a thread."""
         return kv_get(self.sql, VERSION_KEY, "0") != self._version
 
     def refresh_if_changed(self) -> None:
@@ -203,26 +229,57 @@ class AlertEngine:
             self.sync()
 
     def sync(self) -> int:
-        """Bring the index in line with the database, touching only the rules that
-        changed: crossings keep their last price and windows their history."""
-        version = kv_get(self.sql, VERSION_KEY, "0")
-        now = self.clock()
+        """Bring the index in line with the database (``read_changes`` then
+        ``apply_changes``; ``copilot run`` does the reading in a thread)."""
+        return self.apply_changes(self.read_changes())
+
+    def read_changes(self) -> RuleChanges:
+        """What changed since the last look, read from the database only (no engine state
+        touched, so it may run in a thread): the rules the change log names, O(changes).
+        A version bumped without the log, or a log pruned past our cursor, reads every
+        active rule instead."""
+        version = kv_get(self.sql, VERSION_KEY, "0") or "0"
+        cursor, ids = changes.since(self.sql, self._cursor)
+        explained = version.isdigit() and int(version) <= cursor
         with Session(self.sql) as s:
-            rows = {r.id or 0: r for r in s.exec(
-                select(AlertRule).where(AlertRule.active == True))}  # noqa: E712
+            if ids is None or (not explained and version != self._version):
+                rows = list(s.exec(select(AlertRule).where(AlertRule.active == True)))  # noqa: E712
+                return RuleChanges(version, cursor, None, rows)
+            rows = list(s.exec(select(AlertRule).where(col(AlertRule.id).in_(sorted(ids))))) \
+                if ids else []
+        return RuleChanges(str(cursor) if explained else version, cursor, ids, rows)
+
+    def apply_changes(self, found: RuleChanges) -> int:
+        """Update the index for each rule that changed (created, edited, snoozed, deleted,
+        restored): O(log n) each; crossings keep their last price and windows their
+        history. Memory only: runs in the event loop, between ticks."""
+        now = self.clock()
+        rows = {r.id or 0: r for r in found.rows}
+        ids = found.ids if found.ids is not None else set(self.rules) | set(rows)
         changed = 0
-        for rule_id in [i for i in self.rules if i not in rows]:
-            self.remove(rule_id)
-            changed += 1
-        for rule_id, rule in rows.items():
-            if rule_id not in self.rules or self._sigs.get(rule_id) != _signature(rule):
+        for rule_id in ids:
+            rule = rows.get(rule_id)
+            if rule is None or not rule.active:
+                if rule_id in self.rules:
+                    self.remove(rule_id)
+                    changed += 1
+            elif rule_id not in self.rules or self._sigs.get(rule_id) != _signature(rule):
                 self.remove(rule_id)
                 self._admit(rule, now)
                 changed += 1
-        self._version = version
+        self._cursor = max(self._cursor, found.cursor)
+        self._version = found.version
         if changed:
-            log.info("alert rules changed elsewhere; index updated", rules=changed)
+            log.info("alert rules changed elsewhere; index updated", rules=changed,
+                     how="log" if found.ids is not None else "every rule")
         return changed
+
+    def sync_all(self) -> int:
+        """Compare every active rule in the database with the index: the fallback, and the
+        baseline the rule-change bench measures. O(n)."""
+        with Session(self.sql) as s:
+            rows = list(s.exec(select(AlertRule).where(AlertRule.active == True)))  # noqa: E712
+        return self.apply_changes(RuleChanges(self._version or "0", self._cursor, None, rows))
 
     # ---- ticks --------------------------------------------------------------------
     def process(self, tick: Tick) -> list[FiredAlert]:
@@ -240,7 +297,7 @@ class AlertEngine:
     def _restore(self, batch: Batch) -> None:
         """The commit failed: the rules stay armed, as if the tick had not come."""
         for v in batch.views:
-            if v.id in self.rules:
+            if self.rules.get(v.id) is v:  # not edited or deleted meanwhile
                 self._index(v)
 
     async def handle(self, tick: Tick) -> None:
@@ -311,7 +368,9 @@ class AlertEngine:
                  for fid, v, row in zip(ids, batch.views, batch.rows, strict=True)]
         for v in batch.views:
             if v.frequency == "once":
-                self.rules.pop(v.id, None)
+                self.remove(v.id)  # the outbox made it inactive, even if edited meanwhile
+            elif self.rules.get(v.id) is not v:
+                continue  # edited while the outbox committed: the edit's view stands
             elif v.frequency == "every_time":
                 self._timer(tick.ts + v.cooldown_s, "rearm", v.id)
             else:
@@ -333,6 +392,9 @@ class AlertEngine:
     def close(self) -> None:
         self.detach()
         self.outbox.close()
+
+
+SNOOZED = 7  # where snoozed_until sits in a signature
 
 
 def _signature(rule: AlertRule) -> tuple[object, ...]:
