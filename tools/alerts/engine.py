@@ -31,6 +31,9 @@ from tools.alerts.models import AlertRule, money
 from tools.alerts.operators import OPERATORS, OperatorIndex
 from tools.alerts.outbox import OutboxRow, OutboxWriter
 
+TICK_BATCH = 256  # ticks handed over at once: what queued meanwhile (a lone tick at once)
+TICK_QUEUE = 100_000  # ticks the engine may fall behind before the bus drops some
+
 log = structlog.get_logger(__name__)
 __all__ = ["VERSION_KEY", "AlertEngine", "FiredAlert", "RuleChanges", "RuleView"]
 
@@ -301,25 +304,37 @@ class AlertEngine:
                 self._index(v)
 
     async def handle(self, tick: Tick) -> None:
-        """The bus handler: evaluation in the loop (index lookups), the outbox commit in a
-        thread, so a busy database never freezes the loop; a locked database is waited
-        out and the same rows are written once it frees up."""
-        batch = self.evaluate(tick)
-        if batch is None:
+        """The bus handler for one tick (``handle_many`` with a batch of one)."""
+        await self.handle_many([tick])
+
+    async def handle_many(self, ticks: list[Tick]) -> None:
+        """The bus handler: evaluation in the loop (index lookups), then the firings of
+        every tick of the batch in one outbox commit in a thread, so a busy database never
+        freezes the loop; a locked database is waited out and the same rows are written
+        once it frees up."""
+        evaluate = self.evaluate
+        batches = [b for b in map(evaluate, ticks) if b is not None]
+        if not batches:
             return
+        rows = [row for b in batches for row in b.rows]
         delay = 0.05
         while True:
             try:
-                ids = await asyncio.to_thread(self.outbox.write, batch.rows, batch.now)
+                ids = await asyncio.to_thread(self.outbox.write, rows, batches[-1].now)
                 break
             except OperationalError as exc:
                 log.warning("outbox busy; retrying the firing", error=str(exc.orig), in_s=delay)
                 await asyncio.sleep(delay)
                 delay = min(5.0, delay * 2)
             except BaseException:
-                self._restore(batch)
+                for batch in batches:
+                    self._restore(batch)
                 raise
-        fired = self._commit(batch, ids)
+        fired: list[FiredAlert] = []
+        for batch in batches:
+            n = len(batch.rows)
+            fired += self._commit(batch, ids[:n])
+            ids = ids[n:]
         if self.bus is not None:
             for alert in fired:
                 await self.bus.publish(ALERT_FIRED, alert)
@@ -382,7 +397,8 @@ class AlertEngine:
 
     def attach(self, bus: EventBus) -> None:
         self.bus = bus
-        self._unsubscribe = bus.subscribe(TICKS, self.handle, name="alert-engine")
+        self._unsubscribe = bus.subscribe(TICKS, self.handle_many, name="alert-engine",
+                                          maxsize=TICK_QUEUE, batch=TICK_BATCH)
 
     def detach(self) -> None:
         if self._unsubscribe:
