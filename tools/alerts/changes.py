@@ -22,7 +22,8 @@ KEEP_S = 86_400.0  # a poller that fell further behind than this re-reads every 
 PRUNED_KEY = "alerts_changes_pruned"  # every seq <= this one may be gone
 VERSION_KEY = "alerts_version"  # the latest seq, bumped with the log (pollers read it)
 # Rows re-read behind the cursor: on PostgreSQL a sequence number taken earlier may commit
-# later than a higher one; re-applying a rule that did not change is a cheap no-op.
+# later than a higher one; re-applying a rule that did not change is a cheap no-op. SQLite
+# has one writer at a time, so its sequence numbers commit in order.
 LOOKBACK = 64
 
 
@@ -62,17 +63,19 @@ def head(sql: Engine) -> int:
         return int(s.exec(select(func.max(RuleChange.seq))).one() or 0)
 
 
-def since(sql: Engine, cursor: int) -> tuple[int, set[int] | None]:
+def since(s: Session, cursor: int) -> tuple[int, set[int] | None]:
     """(the new cursor, the rule ids changed after ``cursor`` and the ``LOOKBACK`` rows
     before it), or None for the ids when the engine must re-read every rule (a row said
-    so, or rows it needed were pruned)."""
-    with Session(sql) as s:
-        rows = s.exec(select(RuleChange.seq, RuleChange.rule_id)
-                      .where(col(RuleChange.seq) > cursor - LOOKBACK)).all()
-        pruned = s.get(KeyValue, PRUNED_KEY)
+    so, or rows it needed were pruned). Reads in the caller's session."""
+    bind = s.get_bind()
+    lookback = 0 if bind.dialect.name == "sqlite" else LOOKBACK
+    rows = s.exec(select(RuleChange.seq, RuleChange.rule_id)
+                  .where(col(RuleChange.seq) > cursor - lookback)).all()
     new_cursor = max([cursor, *(int(seq or 0) for seq, _ in rows)])
-    if pruned is not None and cursor < int(pruned.value or 0):
-        return new_cursor, None
+    if rows:
+        pruned = s.get(KeyValue, PRUNED_KEY)
+        if pruned is not None and cursor < int(pruned.value or 0):
+            return new_cursor, None
     if any(rid is None and int(seq or 0) > cursor for seq, rid in rows):
         return new_cursor, None
     return new_cursor, {int(rid) for _, rid in rows if rid is not None}

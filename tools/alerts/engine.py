@@ -23,7 +23,7 @@ from core.bus import EventBus
 from core.calendar import calendar_for
 from core.events import ALERT_FIRED, TICKS, AlertFired
 from core.market import Tick
-from core.storage import kv_get
+from core.storage import KeyValue, kv_get
 from tools.alerts import changes
 from tools.alerts.changes import VERSION_KEY
 from tools.alerts.index import RuleIndex
@@ -133,6 +133,8 @@ class AlertEngine:
             rows = s.exec(select(AlertRule).where(AlertRule.active == True)).all()  # noqa: E712
             for rule in rows:
                 self._admit(rule, now)
+        for symbol in {v.symbol for v in self.rules.values() if v.frequency == "once_per_day"}:
+            calendar_for(symbol)  # built now (seconds, once) rather than at the first firing
         return len(self.rules)
 
     def _admit(self, rule: AlertRule, now: float) -> None:
@@ -241,10 +243,11 @@ class AlertEngine:
         touched, so it may run in a thread): the rules the change log names, O(changes).
         A version bumped without the log, or a log pruned past our cursor, reads every
         active rule instead."""
-        version = kv_get(self.sql, VERSION_KEY, "0") or "0"
-        cursor, ids = changes.since(self.sql, self._cursor)
-        explained = version.isdigit() and int(version) <= cursor
-        with Session(self.sql) as s:
+        with Session(self.sql) as s:  # one connection for the three small reads
+            kv = s.get(KeyValue, VERSION_KEY)
+            version = (kv.value if kv is not None else "0") or "0"
+            cursor, ids = changes.since(s, self._cursor)
+            explained = version.isdigit() and int(version) <= cursor
             if ids is None or (not explained and version != self._version):
                 rows = list(s.exec(select(AlertRule).where(AlertRule.active == True)))  # noqa: E712
                 return RuleChanges(version, cursor, None, rows)
@@ -320,7 +323,9 @@ class AlertEngine:
         delay = 0.05
         while True:
             try:
-                ids = await asyncio.to_thread(self.outbox.write, rows, batches[-1].now)
+                found = self.outbox.try_write(rows, batches[-1].now)  # SQLite, not busy
+                ids = found if found is not None else \
+                    await asyncio.to_thread(self.outbox.write, rows, batches[-1].now)
                 break
             except OperationalError as exc:
                 log.warning("outbox busy; retrying the firing", error=str(exc.orig), in_s=delay)
