@@ -6,6 +6,11 @@ only its own events. A failing handler is logged with its traceback and counted;
 queue drops the event for that subscriber only, and says so in the log and the stats.
 A Redis Streams implementation can satisfy the same ``EventBus`` protocol when the
 co-pilot is split across processes.
+
+A subscriber may take its events in batches (``batch=N``: its handler gets a list of up to
+N events, everything queued at the time): the tick path does, so a burst of ticks costs one
+handler call and one outbox commit instead of one each, while a lone tick is handled alone
+at once.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -31,8 +37,9 @@ class EventBus(Protocol):
     async def publish(self, topic: str, payload: Any) -> None: ...
 
     def subscribe(self, topic: str, handler: Handler, *, name: str | None = None,
-                  maxsize: int | None = None) -> Callable[[], None]:
-        """Register ``handler``; returns a function that unsubscribes it."""
+                  maxsize: int | None = None, batch: int | None = None) -> Callable[[], None]:
+        """Register ``handler``; returns a function that unsubscribes it. With ``batch``,
+        the handler receives lists of up to ``batch`` events."""
         ...
 
 
@@ -55,15 +62,65 @@ class BusStats:
     last_lag_s: float = 0.0  # queue wait + handling of the last event, any subscriber
 
 
+class EventQueue:
+    """A bounded FIFO with one waiting consumer: ``put_nowait`` is a deque append (and a
+    wake-up only when the consumer sleeps), ``take`` empties up to n items at once —
+    cheaper per event than ``asyncio.Queue``, which the tick path would pay 200k times a
+    second."""
+
+    __slots__ = ("items", "maxsize", "_waiter")
+
+    def __init__(self, maxsize: int) -> None:
+        self.items: deque[tuple[float, Any]] = deque()
+        self.maxsize = maxsize
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: tuple[float, Any]) -> None:
+        if len(self.items) >= self.maxsize:
+            raise asyncio.QueueFull
+        self.items.append(item)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait(self) -> None:
+        """Until something is queued."""
+        while not self.items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+
+    def take(self, n: int) -> list[tuple[float, Any]]:
+        items = self.items
+        if n <= 1 or len(items) == 1:
+            return [items.popleft()]
+        if len(items) <= n:
+            out = list(items)
+            items.clear()
+            return out
+        return [items.popleft() for _ in range(n)]
+
+    def qsize(self) -> int:
+        return len(self.items)
+
+    def empty(self) -> bool:
+        return not self.items
+
+
 @dataclass(eq=False)
 class Subscriber:
     topic: str
     name: str
     handler: Handler
-    queue: asyncio.Queue[tuple[float, Any]]
+    queue: EventQueue
     stats: SubscriberStats = field(default_factory=SubscriberStats)
     task: asyncio.Task[None] | None = None
     busy: bool = False
+    batch: int = 1  # events per handler call (above 1: the handler takes a list)
 
 
 class InProcessBus:
@@ -77,10 +134,10 @@ class InProcessBus:
         self._subs: dict[str, list[Subscriber]] = {}
 
     def subscribe(self, topic: str, handler: Handler, *, name: str | None = None,
-                  maxsize: int | None = None) -> Callable[[], None]:
+                  maxsize: int | None = None, batch: int | None = None) -> Callable[[], None]:
         label = name or getattr(handler, "__qualname__", repr(handler))
         sub = Subscriber(topic, f"bus:{topic}:{label}", handler,
-                         asyncio.Queue(maxsize or self.maxsize))
+                         EventQueue(maxsize or self.maxsize), batch=max(1, batch or 1))
         self._subs.setdefault(topic, []).append(sub)
         self._start(sub)
 
@@ -127,29 +184,36 @@ class InProcessBus:
                           queued=sub.queue.qsize())
 
     async def _work(self, sub: Subscriber) -> None:
+        queue, stats, perf = sub.queue, self.stats, time.perf_counter
         while True:
-            queued_at, payload = await sub.queue.get()
+            if not queue.items:
+                await queue.wait()
+            items = queue.take(sub.batch)
             sub.busy = True
             try:
-                result = sub.handler(payload)
+                if sub.batch > 1:
+                    result = sub.handler([payload for _, payload in items])
+                else:
+                    result = sub.handler(items[0][1])
                 if inspect.isawaitable(result):
                     await result
-                sub.stats.handled += 1
-                self.stats.handled += 1
+                sub.stats.handled += len(items)
+                stats.handled += len(items)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a consumer's bug must not break the producer or the others
                 sub.stats.errors += 1
-                self.stats.errors += 1
-                log.exception("event handler failed", subscriber=sub.name)
+                stats.errors += 1
+                log.exception("event handler failed", subscriber=sub.name, events=len(items))
             finally:
                 sub.busy = False
-                sub.queue.task_done()
-                lag = time.perf_counter() - queued_at
+                lag = perf() - items[0][0]  # the oldest event of the batch
                 sub.stats.last_lag_s = lag
-                sub.stats.max_lag_s = max(sub.stats.max_lag_s, lag)
-                self.stats.last_lag_s = lag
-                self.stats.max_lag_s = max(self.stats.max_lag_s, lag)
+                if lag > sub.stats.max_lag_s:
+                    sub.stats.max_lag_s = lag
+                stats.last_lag_s = lag
+                if lag > stats.max_lag_s:
+                    stats.max_lag_s = lag
 
     async def drain(self, topic: str | None = None, timeout: float = 10.0) -> None:
         """Wait until every queue (of ``topic``, or all) is empty and its handler idle:

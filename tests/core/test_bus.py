@@ -84,3 +84,21 @@ async def test_unsubscribe_stops_delivery():
     await bus.drain()
     assert got == [1]
     await bus.stop()
+
+
+async def test_a_batch_subscriber_gets_what_queued_meanwhile_in_order_up_to_its_size():
+    bus = InProcessBus()
+    calls: list[list[int]] = []
+    one_by_one: list[int] = []
+    bus.subscribe("t", calls.append, name="batched", batch=4)
+    bus.subscribe("t", one_by_one.append, name="single")
+    await asyncio.sleep(0)
+    bus.publish_nowait("t", 0)
+    await bus.drain()  # a lone event is handled alone, at once
+    for n in range(1, 11):  # a burst: published before the worker runs
+        bus.publish_nowait("t", n)
+    await bus.drain()
+    assert calls == [[0], [1, 2, 3, 4], [5, 6, 7, 8], [9, 10]]
+    assert one_by_one == list(range(11))
+    assert bus.stats.handled == 22 and bus.stats.dropped == 0
+    await bus.stop()

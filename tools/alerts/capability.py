@@ -19,6 +19,7 @@ from core.ports import BriefingSection, CheckResult, FnCheck, HealthCheck
 from core.retention import Retention
 from core.silences import Label
 from core.storage import kv_get
+from tools.alerts.changes import RuleChange
 from tools.alerts.console import ConsoleNotice, ConsoleTarget
 from tools.alerts.dispatcher import Dispatcher
 from tools.alerts.engine import VERSION_KEY, AlertEngine
@@ -43,7 +44,7 @@ BULK_DELETE = "alerts_delete"  # the decision kind of "delete all my TSLA alerts
 
 class AlertsCapability(Capability):
     name = "alerts"
-    tables = (AlertRule, Firing, Delivery, Notification, ConsoleNotice, HookReceipt)
+    tables = (AlertRule, RuleChange, Firing, Delivery, Notification, ConsoleNotice, HookReceipt)
     grammar = GRAMMAR
 
     def __init__(self, kernel: Kernel, market: MarketData, decisions: DecisionPort) -> None:
@@ -371,7 +372,8 @@ class AlertsCapability(Capability):
         while True:
             await asyncio.sleep(RULE_POLL_S)
             if await asyncio.to_thread(self.engine.changed_elsewhere):
-                self.engine.sync()
+                # read in a thread (only the changed rules), applied in the loop (O(log n) each)
+                self.engine.apply_changes(await asyncio.to_thread(self.engine.read_changes))
             if self.engine.operators.unseeded():
                 await self.seed_indicators()
             version = await asyncio.to_thread(kv_get, self.kernel.db, VERSION_KEY, "0")

@@ -23,42 +23,34 @@ from core.bus import EventBus
 from core.calendar import calendar_for
 from core.events import ALERT_FIRED, TICKS, AlertFired
 from core.market import Tick
-from core.storage import kv_get
+from core.storage import KeyValue, kv_get
+from tools.alerts import changes
+from tools.alerts.changes import VERSION_KEY
 from tools.alerts.index import RuleIndex
-from tools.alerts.models import AlertRule, money
+from tools.alerts.models import AlertRule
 from tools.alerts.operators import OPERATORS, OperatorIndex
 from tools.alerts.outbox import OutboxRow, OutboxWriter
+from tools.alerts.views import SNOOZED, RuleView, _message, _signature
+
+TICK_BATCH = 256  # ticks handed over at once: what queued meanwhile (a lone tick at once)
+TICK_QUEUE = 100_000  # ticks the engine may fall behind before the bus drops some
 
 log = structlog.get_logger(__name__)
-VERSION_KEY = "alerts_version"
-
-
-@dataclass(slots=True)
-class RuleView:
-    id: int
-    symbol: str
-    condition: str
-    threshold: float
-    window_minutes: int | None
-    frequency: str
-    cooldown_s: float
-    expires_at: float | None
-    note: str
-    targets: tuple[str, ...]
-    indexed: bool = False
-    rearm_at: float = 0.0  # the latest re-arm wins (a snooze outlasts a cooldown)
-    period: int | None = None  # indicator and channel operators (operators.py)
-    upper: float | None = None
-
-    @classmethod
-    def of(cls, rule: AlertRule) -> RuleView:
-        return cls(rule.id or 0, rule.symbol, rule.condition, rule.threshold,
-                   rule.window_minutes, rule.frequency, rule.cooldown_s, rule.expires_at,
-                   rule.note, tuple(t for t in rule.targets.split(",") if t),
-                   period=rule.period, upper=rule.upper)
+__all__ = ["VERSION_KEY", "AlertEngine", "FiredAlert", "RuleChanges", "RuleView"]
 
 
 FiredAlert = AlertFired  # the bus payload; the name the engine's callers know
+
+
+@dataclass
+class RuleChanges:
+    """Rules read from the database for ``apply_changes``: those named by ``ids`` (a
+    missing one was deleted), or, with ``ids`` None, every active rule."""
+
+    version: str
+    cursor: int
+    ids: set[int] | None
+    rows: list[AlertRule]
 
 
 @dataclass
@@ -90,9 +82,12 @@ class AlertEngine:
         self.operators = _operators()  # indicator and channel rules, beside the index
         self.outbox = OutboxWriter(engine)
         self.rules: dict[int, RuleView] = {}
-        self._timers: list[tuple[float, int, str, int]] = []
+        # (due, seq, action, the view it was set for): a timer of a view since replaced
+        # (the rule was edited, deleted, restored) is stale and skipped
+        self._timers: list[tuple[float, int, str, RuleView]] = []
         self._seq = itertools.count()
         self._version: str | None = None
+        self._cursor = 0  # the rule change log read up to here
         self._sigs: dict[int, tuple[object, ...]] = {}
         self.ticks = 0
         self.firings = 0
@@ -104,13 +99,18 @@ class AlertEngine:
         self.index = RuleIndex()
         self.operators = _operators()
         self.rules.clear()
+        self._sigs.clear()
         self._timers.clear()
+        # read before the rules: a change made meanwhile is applied again by ``sync``
+        self._version = kv_get(self.sql, VERSION_KEY, "0")
+        self._cursor = changes.head(self.sql)
         now = self.clock()
         with Session(self.sql) as s:
             rows = s.exec(select(AlertRule).where(AlertRule.active == True)).all()  # noqa: E712
             for rule in rows:
                 self._admit(rule, now)
-        self._version = kv_get(self.sql, VERSION_KEY, "0")
+        for symbol in {v.symbol for v in self.rules.values() if v.frequency == "once_per_day"}:
+            calendar_for(symbol)  # built now (seconds, once) rather than at the first firing
         return len(self.rules)
 
     def _admit(self, rule: AlertRule, now: float) -> None:
@@ -139,6 +139,7 @@ class AlertEngine:
 
     def remove(self, rule_id: int) -> None:
         view = self.rules.pop(rule_id, None)
+        self._sigs.pop(rule_id, None)
         if view is not None:
             self._unindex(view)
 
@@ -147,6 +148,9 @@ class AlertEngine:
         if view is not None:
             self._unindex(view)
             self._timer(until, "rearm", rule_id)
+            sig = self._sigs.get(rule_id)
+            if sig is not None:  # the database says so too: ``sync`` has nothing to redo
+                self._sigs[rule_id] = (*sig[:SNOOZED], until, *sig[SNOOZED + 1:])
 
     def _index(self, v: RuleView) -> None:
         if not v.indexed and v.condition in OPERATORS:
@@ -166,16 +170,19 @@ class AlertEngine:
 
     def _timer(self, at: float, action: str, rule_id: int) -> None:
         view = self.rules.get(rule_id)
-        if action == "rearm" and view is not None:
+        if view is None:
+            return
+        if action == "rearm":
             view.rearm_at = max(view.rearm_at, at)
-        heapq.heappush(self._timers, (at, next(self._seq), action, rule_id))
+        heapq.heappush(self._timers, (at, next(self._seq), action, view))
 
     def _run_timers(self, now: float) -> None:
         expired: list[int] = []
         while self._timers and self._timers[0][0] <= now:
-            at, _, action, rule_id = heapq.heappop(self._timers)
+            at, _, action, timed = heapq.heappop(self._timers)
+            rule_id = timed.id
             view = self.rules.get(rule_id)
-            if view is None or (action == "rearm" and at < view.rearm_at):
+            if view is not timed or (action == "rearm" and at < view.rearm_at):
                 continue
             if action == "expire":
                 self._unindex(view)
@@ -191,11 +198,11 @@ class AlertEngine:
             s.exec(update(AlertRule).where(col(AlertRule.id).in_(rule_ids)).values(active=False))
             s.commit()
         for rule_id in rule_ids:
-            self.rules.pop(rule_id, None)
+            self.remove(rule_id)
 
     def changed_elsewhere(self) -> bool:
         """Whether another process (e.g. `copilot alerts add`) changed the rules since the
-        last load: one small read, safe to run in a thread."""
+        last look: one small read, safe to run in a thread."""
         return kv_get(self.sql, VERSION_KEY, "0") != self._version
 
     def refresh_if_changed(self) -> None:
@@ -203,26 +210,58 @@ class AlertEngine:
             self.sync()
 
     def sync(self) -> int:
-        """Bring the index in line with the database, touching only the rules that
-        changed: crossings keep their last price and windows their history."""
-        version = kv_get(self.sql, VERSION_KEY, "0")
+        """Bring the index in line with the database (``read_changes`` then
+        ``apply_changes``; ``copilot run`` does the reading in a thread)."""
+        return self.apply_changes(self.read_changes())
+
+    def read_changes(self) -> RuleChanges:
+        """What changed since the last look, read from the database only (no engine state
+        touched, so it may run in a thread): the rules the change log names, O(changes).
+        A version bumped without the log, or a log pruned past our cursor, reads every
+        active rule instead."""
+        with Session(self.sql) as s:  # one connection for the three small reads
+            kv = s.get(KeyValue, VERSION_KEY)
+            version = (kv.value if kv is not None else "0") or "0"
+            cursor, ids = changes.since(s, self._cursor)
+            explained = version.isdigit() and int(version) <= cursor
+            if ids is None or (not explained and version != self._version):
+                rows = list(s.exec(select(AlertRule).where(AlertRule.active == True)))  # noqa: E712
+                return RuleChanges(version, cursor, None, rows)
+            rows = list(s.exec(select(AlertRule).where(col(AlertRule.id).in_(sorted(ids))))) \
+                if ids else []
+        return RuleChanges(str(cursor) if explained else version, cursor, ids, rows)
+
+    def apply_changes(self, found: RuleChanges) -> int:
+        """Update the index for each rule that changed (created, edited, snoozed, deleted,
+        restored): O(log n) each; crossings keep their last price and windows their
+        history. Memory only: runs in the event loop, between ticks."""
         now = self.clock()
-        with Session(self.sql) as s:
-            rows = {r.id or 0: r for r in s.exec(
-                select(AlertRule).where(AlertRule.active == True))}  # noqa: E712
+        rows = {r.id or 0: r for r in found.rows}
+        ids = found.ids if found.ids is not None else set(self.rules) | set(rows)
         changed = 0
-        for rule_id in [i for i in self.rules if i not in rows]:
-            self.remove(rule_id)
-            changed += 1
-        for rule_id, rule in rows.items():
-            if rule_id not in self.rules or self._sigs.get(rule_id) != _signature(rule):
+        for rule_id in ids:
+            rule = rows.get(rule_id)
+            if rule is None or not rule.active:
+                if rule_id in self.rules:
+                    self.remove(rule_id)
+                    changed += 1
+            elif rule_id not in self.rules or self._sigs.get(rule_id) != _signature(rule):
                 self.remove(rule_id)
                 self._admit(rule, now)
                 changed += 1
-        self._version = version
+        self._cursor = max(self._cursor, found.cursor)
+        self._version = found.version
         if changed:
-            log.info("alert rules changed elsewhere; index updated", rules=changed)
+            log.info("alert rules changed elsewhere; index updated", rules=changed,
+                     how="log" if found.ids is not None else "every rule")
         return changed
+
+    def sync_all(self) -> int:
+        """Compare every active rule in the database with the index: the fallback, and the
+        baseline the rule-change bench measures. O(n)."""
+        with Session(self.sql) as s:
+            rows = list(s.exec(select(AlertRule).where(AlertRule.active == True)))  # noqa: E712
+        return self.apply_changes(RuleChanges(self._version or "0", self._cursor, None, rows))
 
     # ---- ticks --------------------------------------------------------------------
     def process(self, tick: Tick) -> list[FiredAlert]:
@@ -240,29 +279,43 @@ class AlertEngine:
     def _restore(self, batch: Batch) -> None:
         """The commit failed: the rules stay armed, as if the tick had not come."""
         for v in batch.views:
-            if v.id in self.rules:
+            if self.rules.get(v.id) is v:  # not edited or deleted meanwhile
                 self._index(v)
 
     async def handle(self, tick: Tick) -> None:
-        """The bus handler: evaluation in the loop (index lookups), the outbox commit in a
-        thread, so a busy database never freezes the loop; a locked database is waited
-        out and the same rows are written once it frees up."""
-        batch = self.evaluate(tick)
-        if batch is None:
+        """The bus handler for one tick (``handle_many`` with a batch of one)."""
+        await self.handle_many([tick])
+
+    async def handle_many(self, ticks: list[Tick]) -> None:
+        """The bus handler: evaluation in the loop (index lookups), then the firings of
+        every tick of the batch in one outbox commit in a thread, so a busy database never
+        freezes the loop; a locked database is waited out and the same rows are written
+        once it frees up."""
+        evaluate = self.evaluate
+        batches = [b for b in map(evaluate, ticks) if b is not None]
+        if not batches:
             return
+        rows = [row for b in batches for row in b.rows]
         delay = 0.05
         while True:
             try:
-                ids = await asyncio.to_thread(self.outbox.write, batch.rows, batch.now)
+                found = self.outbox.try_write(rows, batches[-1].now)  # SQLite, not busy
+                ids = found if found is not None else \
+                    await asyncio.to_thread(self.outbox.write, rows, batches[-1].now)
                 break
             except OperationalError as exc:
                 log.warning("outbox busy; retrying the firing", error=str(exc.orig), in_s=delay)
                 await asyncio.sleep(delay)
                 delay = min(5.0, delay * 2)
             except BaseException:
-                self._restore(batch)
+                for batch in batches:
+                    self._restore(batch)
                 raise
-        fired = self._commit(batch, ids)
+        fired: list[FiredAlert] = []
+        for batch in batches:
+            n = len(batch.rows)
+            fired += self._commit(batch, ids[:n])
+            ids = ids[n:]
         if self.bus is not None:
             for alert in fired:
                 await self.bus.publish(ALERT_FIRED, alert)
@@ -311,7 +364,9 @@ class AlertEngine:
                  for fid, v, row in zip(ids, batch.views, batch.rows, strict=True)]
         for v in batch.views:
             if v.frequency == "once":
-                self.rules.pop(v.id, None)
+                self.remove(v.id)  # the outbox made it inactive, even if edited meanwhile
+            elif self.rules.get(v.id) is not v:
+                continue  # edited while the outbox committed: the edit's view stands
             elif v.frequency == "every_time":
                 self._timer(tick.ts + v.cooldown_s, "rearm", v.id)
             else:
@@ -323,7 +378,8 @@ class AlertEngine:
 
     def attach(self, bus: EventBus) -> None:
         self.bus = bus
-        self._unsubscribe = bus.subscribe(TICKS, self.handle, name="alert-engine")
+        self._unsubscribe = bus.subscribe(TICKS, self.handle_many, name="alert-engine",
+                                          maxsize=TICK_QUEUE, batch=TICK_BATCH)
 
     def detach(self) -> None:
         if self._unsubscribe:
@@ -335,44 +391,6 @@ class AlertEngine:
         self.outbox.close()
 
 
-def _signature(rule: AlertRule) -> tuple[object, ...]:
-    """What, if changed in the database, means the engine must re-admit the rule."""
-    return (rule.symbol, rule.condition, rule.threshold, rule.window_minutes, rule.frequency,
-            rule.cooldown_s, rule.expires_at, rule.snoozed_until, rule.note, rule.targets,
-            rule.period, rule.upper)
-
-
 def _operators() -> OperatorIndex:
     """Sessions roll at midnight on each symbol's exchange clock (UTC for crypto)."""
     return OperatorIndex(lambda symbol: calendar_for(symbol).zone)
-
-
-def _message(v: RuleView, price: float, reading: str = "") -> str:
-    if v.condition in OPERATORS:
-        from tools.alerts.models import condition_text
-
-        said = condition_text(v.symbol, v.condition, v.threshold, None, v.period, v.upper)
-        extra = f", {reading}" if reading else ""
-        note = f" — {v.note}" if v.note else ""
-        return f"🔔 {said}: now {money(price)}{extra} (alert {v.id}){note}"
-    level = money(v.threshold)
-    window = v.window_minutes or 60
-    if v.condition == "cross":
-        way = " above" if price > v.threshold else " below" if price < v.threshold else ""
-        crossed = f"crossed{way} {level}"
-    else:
-        crossed = ""
-    what = {
-        "above": f"is at or above {level}",
-        "below": f"is at or below {level}",
-        "cross_above": f"crossed above {level}",
-        "cross_below": f"crossed below {level}",
-        "cross": crossed,
-        "pct_change": f"moved {v.threshold:g}%+ within {window} min",
-        "moving_up_pct": f"rose {v.threshold:g}%+ from its low within {window} min",
-        "moving_down_pct": f"fell {v.threshold:g}%+ from its high within {window} min",
-        "moving_up": f"rose {level}+ from its low within {window} min",
-        "moving_down": f"fell {level}+ from its high within {window} min",
-    }[v.condition]
-    note = f" — {v.note}" if v.note else ""
-    return f"🔔 {v.symbol} {what}: now {money(price)} (alert {v.id}){note}"

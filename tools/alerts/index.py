@@ -137,8 +137,18 @@ WINDOW_KINDS = {"pct_change": "pct", "moving_up_pct": "up_pct", "moving_down_pct
 LEVEL_KINDS = ("above", "below", "cross_above", "cross_below", "cross")
 
 
+INF = float("inf")
+
+
 class SymbolBook:
-    __slots__ = ("above", "below", "cross_above", "cross_below", "cross", "windows", "last")
+    """One symbol's rules. ``lo``/``hi`` bound the quiet band: a price strictly between
+    them fires no level or crossing rule (below every ``above`` level, above every
+    ``below`` level, no crossing level between it and the last price), so most ticks cost
+    two comparisons plus the windows. The band is recomputed after a tick leaves it and
+    emptied by any rule change."""
+
+    __slots__ = ("above", "below", "cross_above", "cross_below", "cross", "windows", "last",
+                 "lo", "hi")
 
     def __init__(self) -> None:
         self.above = SortedRules()
@@ -148,6 +158,25 @@ class SymbolBook:
         self.cross = SortedRules()  # either way
         self.windows: dict[int, MoveWindow] = {}
         self.last: float | None = None
+        self.lo = INF  # an empty band until the first full evaluation
+        self.hi = -INF
+
+    def band(self, price: float) -> None:
+        """The quiet band around ``price`` (the new last price)."""
+        hi = self.above.th[0] if self.above.th else INF
+        lo = self.below.th[-1] if self.below.th else -INF
+        for r in (self.cross_above, self.cross_below, self.cross):
+            th = r.th
+            if th:
+                i = bisect_right(th, price)  # th[i] is the first level above the price
+                if i < len(th) and th[i] < hi:
+                    hi = th[i]
+                j = bisect_left(th, price)  # th[j - 1] is the last level below it
+                if j > 0 and th[j - 1] > lo:
+                    lo = th[j - 1]
+                if j < i:  # a level at the price itself: the next move either way crosses it
+                    lo = hi = price
+        self.lo, self.hi = lo, hi
 
 
 class RuleIndex:
@@ -179,9 +208,11 @@ class RuleIndex:
 
     def add(self, rule_id: int, symbol: str, condition: str, threshold: float,
             window_minutes: int | None = None) -> None:
-        rules = self._rules(self._book(symbol), condition, window_minutes, create=True)
+        book = self._book(symbol)
+        rules = self._rules(book, condition, window_minutes, create=True)
         assert rules is not None
         rules.add(threshold, rule_id)
+        book.lo, book.hi = INF, -INF
 
     def remove(self, rule_id: int, symbol: str, condition: str, threshold: float,
                window_minutes: int | None = None) -> bool:
@@ -189,6 +220,7 @@ class RuleIndex:
         if book is None:
             return False
         rules = self._rules(book, condition, window_minutes, create=False)
+        book.lo, book.hi = INF, -INF
         return rules.remove(threshold, rule_id) if rules is not None else False
 
     def evaluate(self, symbol: str, price: float, ts: float) -> list[int]:
@@ -197,6 +229,11 @@ class RuleIndex:
         if book is None:
             return []
         fired: list[int] = []
+        if book.lo < price < book.hi:  # the quiet band: no level or crossing fires
+            book.last = price
+            for window in book.windows.values():
+                window.fire(price, ts, fired)
+            return fired
         last = book.last
         book.last = price
         r = book.above
@@ -218,6 +255,7 @@ class RuleIndex:
                         i, j = bisect_left(r.th, price), bisect_left(r.th, last)
                         if i < j:
                             fired += r.ids[i:j]
+        book.band(price)
         for window in book.windows.values():
             window.fire(price, ts, fired)
         return fired

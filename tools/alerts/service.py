@@ -2,8 +2,9 @@
 harmful guess at the current price), edit, list, delete (one or many), snooze, and the
 history of what fired with each delivery's state.
 
-Every change bumps a version in the database so a running engine in another process
-reloads its index; an engine in this process is updated directly."""
+Every change appends the rule's id to the change log (and bumps the version) in the
+database, so a running engine in another process updates just that rule in its index; an
+engine in this process is updated directly."""
 
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ from core.calendar import CRYPTO, is_crypto
 from core.errors import InvalidInput, NotFound
 from core.market import MarketData, normalize_symbol
 from core.markettime import DEFAULT_ZONE
-from core.storage import kv_get, kv_set, update_row
+from core.storage import update_row
 from core.when import parse_since, parse_until
-from tools.alerts.engine import VERSION_KEY, AlertEngine
+from tools.alerts import changes
+from tools.alerts.engine import AlertEngine
 from tools.alerts.models import (
     MAX_SNOOZE_MINUTES,
     AlertRule,
@@ -61,8 +63,9 @@ class AlertService:
         self.timezone = timezone  # the owner's: phrases are read and times shown on it
         self.on_changed: Callable[[AlertRule], Any] | None = None  # a rule was edited
 
-    def _bump(self) -> None:
-        kv_set(self.sql, VERSION_KEY, str(int(kv_get(self.sql, VERSION_KEY, "0") or 0) + 1))
+    def _bump(self, *rule_ids: int | None) -> None:
+        """Log which rules changed (none named: any may have, and engines re-read all)."""
+        changes.record(self.sql, rule_ids, self.clock())
 
     def _expiry(self, expires_at: str | datetime | None, action: str,
                 symbol: str | None = None) -> datetime | None:
@@ -128,7 +131,7 @@ class AlertService:
             s.add(rule)
             s.commit()
             s.refresh(rule)
-        self._bump()
+        self._bump(rule.id)
         if self.alert_engine is not None:
             self.alert_engine.add(rule)
         return rule, price
@@ -185,7 +188,7 @@ class AlertService:
             window_minutes=spec.window_minutes, frequency=spec.frequency.value,
             expires_at=spec.expires_at.timestamp() if spec.expires_at else None,
             note=spec.note, period=spec.period, upper=spec.upper)
-        self._bump()
+        self._bump(rule.id)
         if self.alert_engine is not None:
             self.alert_engine.add(rule)
         if self.on_changed is not None:  # an acknowledgement of the old alert ends
@@ -223,7 +226,7 @@ class AlertService:
 
     def delete(self, alert_id: int) -> AlertRule:
         rule = self._update_active(alert_id, active=False)
-        self._bump()
+        self._bump(rule.id)
         if self.alert_engine is not None:
             self.alert_engine.remove(alert_id)
         return rule
@@ -233,7 +236,7 @@ class AlertService:
         _check_id(alert_id)
         rule = update_row(self.sql, AlertRule, alert_id, active=True,
                           not_found=f"There is no alert {alert_id}.")
-        self._bump()
+        self._bump(rule.id)
         if self.alert_engine is not None:
             self.alert_engine.add(rule)
         return rule
@@ -247,7 +250,7 @@ class AlertService:
 
     def set_snooze(self, alert_id: int, until: float | None) -> AlertRule:
         rule = self._update_active(alert_id, snoozed_until=until)
-        self._bump()
+        self._bump(rule.id)
         if self.alert_engine is not None:
             if until and until > self.clock():
                 self.alert_engine.snooze(alert_id, until)

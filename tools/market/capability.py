@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import structlog
 from langchain_core.tools import BaseTool
 
 from core.capability import Capability, Job, Kernel
@@ -22,7 +23,9 @@ from tools.market.providers.offline import OfflineProvider
 from tools.market.quotas import open_quota
 from tools.market.service import MarketService
 from tools.market.tables import CacheEntry, SymbolInterest, WatchItem
-from tools.market.ticks import TickPump
+from tools.market.ticks import TICK_BATCH, TICK_QUEUE, TickPump
+
+log = structlog.get_logger(__name__)
 
 
 def build_providers(kernel: Kernel) -> tuple[list[MarketProvider], TickSource | None]:
@@ -171,7 +174,10 @@ class MarketCapability(Capability):
 
     async def start(self) -> None:
         bus = self.kernel.bus
-        self._unsubscribe = bus.subscribe(TICKS, self.service.on_tick, name="quote-cache")
+        # ticks in batches: each is a dict store; the writer persists them about once a second
+        self._unsubscribe = bus.subscribe(TICKS, self.service.on_ticks, name="quote-cache",
+                                          maxsize=TICK_QUEUE, batch=TICK_BATCH)
+        self.kernel.supervisor.spawn("quote-writer", self.service.cache.write_behind)
         if self.tick_source is not None:
             self.tick_pump = TickPump(self.tick_source, bus, self.symbols)
             self.kernel.supervisor.spawn("ticks", self.tick_pump.run)
@@ -180,3 +186,7 @@ class MarketCapability(Capability):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+            try:
+                self.service.cache.flush()  # the last trades, for the next start and the CLI
+            except Exception as exc:  # noqa: BLE001 - a stop must finish; the quotes can wait
+                log.warning("could not write the last quotes", error=repr(exc))

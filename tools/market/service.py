@@ -9,7 +9,7 @@ import json
 import math
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -244,21 +244,19 @@ class MarketService:
         return [s.symbol for s in found if s.symbol != symbol][:3]
 
     def on_tick(self, tick: Tick) -> None:
-        """Trades from the real-time stream keep cached quotes current at no API cost."""
-        if not (math.isfinite(tick.price) and tick.price > 0 and math.isfinite(tick.ts)):
-            return
-        key = f"quote:{tick.symbol}"
-        cached = self.cache.get(key)
-        if cached is None:
-            return
-        quote = Quote.model_validate_json(cached.value)
-        prev = quote.prev_close or quote.price
-        quote.price = tick.price
-        quote.change = round(tick.price - prev, 4)
-        quote.change_pct = round((tick.price - prev) / prev * 100, 4) if prev else 0.0
-        quote.as_of = datetime.fromtimestamp(tick.ts, UTC)
-        self.cache._memo[key].value = quote.model_dump_json()
-        self.cache._memo[key].fetched_at = self.clock()
+        """Trades from the real-time stream keep cached quotes current at no API cost:
+        in memory at once, in the database within about a second (``MarketCache``)."""
+        price, ts = tick.price, tick.ts
+        if price > 0 and math.isfinite(price) and math.isfinite(ts):
+            self.cache.trade(tick.symbol, price, ts)
+
+    def on_ticks(self, ticks: list[Tick]) -> None:
+        """``on_tick`` for a batch (the bus's batch subscriber)."""
+        trade, isfinite = self.cache.trade, math.isfinite
+        for tick in ticks:
+            price, ts = tick.price, tick.ts
+            if price > 0 and isfinite(price) and isfinite(ts):
+                trade(tick.symbol, price, ts)
 
     # ---- history and charts ---------------------------------------------------------
     @contained

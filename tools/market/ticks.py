@@ -18,6 +18,10 @@ from tools.market.providers.base import TickSource
 
 log = structlog.get_logger(__name__)
 FOLLOW_S = 1.0
+# Tick subscribers (the quote cache, the alert engine) take what queued up to this many at
+# a time: one handler call and at most one outbox commit per batch, a lone tick at once.
+TICK_BATCH = 256
+TICK_QUEUE = 100_000  # ticks a tick subscriber may fall behind (half a second at 200k/s)
 
 
 class TickPump:
@@ -32,8 +36,12 @@ class TickPump:
         self.streaming: list[str] = []
 
     async def _forward(self, symbols: list[str], limit: int | None) -> None:
+        publish_nowait = getattr(self.bus, "publish_nowait", None)  # no coroutine per tick
         async for tick in self.source.ticks(symbols):
-            await self.bus.publish(TICKS, tick)
+            if publish_nowait is not None:
+                publish_nowait(TICKS, tick)
+            else:
+                await self.bus.publish(TICKS, tick)
             self.count += 1
             self.last_ts = tick.ts
             if limit is not None and self.count >= limit:
