@@ -170,6 +170,10 @@ GRAMMAR = Grammar(
                 r"calendar)\b",
                 "I don't have an earnings calendar. I can give you quotes, history and "
                 "charts, and alert you on the move."),
+        Refusal("backtests",
+                r"\b(back ?test\w*|simulate (?:a |the |my )?(?:strategy|trades?))\b",
+                "I can't backtest strategies. I can show you the price history and a chart "
+                "of the period, or compare returns (\"compare QQQ and SPY ytd\")."),
         Refusal("advice",
                 r"^(?:should i|do i|would you|is it (?:a )?good (?:time )?to)\s+(?:buy|sell|"
                 r"short|hold|get in|get out|trim|add)\b",
