@@ -11,7 +11,7 @@ from cli.common import app, load_settings, run_sync, with_runtime
 # an alert number as SQL can hold it: anything else is a usage error, not a crash
 AlertId = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="The alert's number.")]
 
-alerts_app = typer.Typer(help="Price alerts: list, add, edit, rm, snooze, history, dead.",
+alerts_app = typer.Typer(help="Price alerts: list, add, edit, rm, pause, resume, snooze, history, dead.",
                          no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
 
@@ -26,12 +26,13 @@ def alerts_list(
     from rich.table import Table
 
     from cli.rows import alert_rules
+    from tools.alerts.pausing import is_paused
 
     rules = run_sync(alert_rules, symbol, all_)
     table = Table("id", "rule", "active", "fired", "note", title="alerts")
     for r in rules:
-        table.add_row(str(r.id), r.describe(), "yes" if r.active else "no", str(r.fire_count),
-                      r.note)
+        state = ("paused" if is_paused(r) else "yes") if r.active else "no"
+        table.add_row(str(r.id), r.describe(), state, str(r.fire_count), r.note)
     Console().print(table if rules else "No alerts.")
 
 
@@ -213,6 +214,45 @@ def alerts_snooze(alert_id: AlertId, minutes: Annotated[int, typer.Argument()] =
 
     rule = with_runtime(go)
     typer.echo(f"Snoozed alert {rule.id} for {minutes} min.")
+
+
+def _pause(verb: str, alert_id: int | None, symbol: str | None) -> None:
+    from tools.alerts import pausing
+
+    if (alert_id is None) == (symbol is None):
+        typer.secho("Give an alert number or --symbol TICKER (one of them).",
+                    fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+
+    async def go(rt):
+        return getattr(pausing, verb)(rt.alerts.service, alert_id, symbol)
+
+    done = with_runtime(go)
+    where = f" on {symbol.upper()}" if symbol else ""
+    if not done:
+        typer.echo(f"No alerts{where} to {verb}.")
+        return
+    past = "Paused" if verb == "pause" else "Resumed"
+    typer.echo(f"{past} {len(done)} alert{'s' if len(done) != 1 else ''}{where}: "
+               f"{pausing.ids_text(done)}.")
+
+
+OptionalId = Annotated[int | None, typer.Argument(min=1, max=2**63 - 1,
+                                                  help="The alert's number.")]
+SymbolOption = Annotated[str | None, typer.Option("--symbol", help="Every alert on this ticker.")]
+
+
+@alerts_app.command("pause")
+def alerts_pause(alert_id: OptionalId = None, symbol: SymbolOption = None) -> None:
+    """Pause an alert, or every alert on a ticker (`--symbol TSLA`): kept, but silent
+    until resumed."""
+    _pause("pause", alert_id, symbol)
+
+
+@alerts_app.command("resume")
+def alerts_resume(alert_id: OptionalId = None, symbol: SymbolOption = None) -> None:
+    """Resume a paused alert, or every paused alert on a ticker (`--symbol TSLA`)."""
+    _pause("resume", alert_id, symbol)
 
 
 @alerts_app.command("dead")

@@ -166,6 +166,22 @@ class CopilotCommands(commands.Cog):
         await self._run(interaction, "snooze_alert", {"alert_id": alert_id, "minutes": minutes},
                         "Alert")
 
+    @alert.command(name="pause", description="Pause an alert, or every alert on a ticker")
+    @app_commands.autocomplete(symbol=ticker_autocomplete)
+    async def alert_pause(self, interaction: discord.Interaction,
+                          alert_id: app_commands.Range[int, 1, MAX_ID] | None = None,
+                          symbol: str | None = None) -> None:
+        await self._run(interaction, "pause_alert", {"alert_id": alert_id, "symbol": symbol},
+                        "Alert")
+
+    @alert.command(name="resume", description="Resume a paused alert, or all on a ticker")
+    @app_commands.autocomplete(symbol=ticker_autocomplete)
+    async def alert_resume(self, interaction: discord.Interaction,
+                           alert_id: app_commands.Range[int, 1, MAX_ID] | None = None,
+                           symbol: str | None = None) -> None:
+        await self._run(interaction, "pause_alert",
+                        {"alert_id": alert_id, "symbol": symbol, "resume": True}, "Alert")
+
     watch = app_commands.Group(name="watch", description="Your watchlist")
 
     @watch.command(name="add", description="Add a ticker")

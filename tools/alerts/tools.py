@@ -11,7 +11,9 @@ from langchain_core.tools import BaseTool, tool
 from core.auth import caller_from_config, require_owner
 from core.errors import InvalidInput
 from core.markettime import format_local
+from tools.alerts import pausing
 from tools.alerts.models import AlertRule, money
+from tools.alerts.pausing import ids_text, is_paused
 from tools.alerts.service import AlertService, WouldMisfire
 
 ConditionName = Literal["above", "below", "cross_above", "cross_below", "cross", "pct_change",
@@ -140,8 +142,9 @@ def make_alert_tools(service: AlertService,
             return {"summary": f"No active alerts{where}.", "alerts": []}
         lines = []
         for r in rules:
-            extra = f", snoozed until {_when(r.snoozed_until)}" if (
-                r.snoozed_until and r.snoozed_until > service.clock()) else ""
+            extra = ", paused" if is_paused(r) else (
+                f", snoozed until {_when(r.snoozed_until)}" if (
+                    r.snoozed_until and r.snoozed_until > service.clock()) else "")
             if r.expires_at:
                 extra += f", until {_when(r.expires_at)}"
             lines.append(f"#{r.id} {r.describe()}{extra}")
@@ -180,6 +183,24 @@ def make_alert_tools(service: AlertService,
                 "alert_id": rule.id, "snoozed_until": rule.snoozed_until}
 
     @tool
+    def pause_alert(config: RunnableConfig, alert_id: int | None = None,
+                    symbol: str | None = None, resume: bool = False) -> dict[str, Any]:
+        """Pause one alert by its number, or every alert on a ticker symbol: it stays
+        listed and editable but does not fire until resumed. With resume=True, resume
+        them (watching again from now)."""
+        require_owner(caller_from_config(config), "pause alerts")
+        verb = "Resumed" if resume else "Paused"
+        done = (pausing.resume if resume else pausing.pause)(service, alert_id, symbol)
+        where = f" on {symbol.upper()}" if symbol else ""
+        if not done:
+            state = "paused" if resume else "active and unpaused"
+            return {"summary": f"No {state} alerts{where} to {verb.lower()[:-1]}.",
+                    "alert_ids": []}
+        noun = "alert" if len(done) == 1 else "alerts"
+        return {"summary": f"{verb} {len(done)} {noun}{where}: {ids_text(done)}.",
+                "alert_ids": [r.id for r in done]}
+
+    @tool
     def alert_history(config: RunnableConfig, symbol: str | None = None,
                       since: str | None = None) -> dict[str, Any]:
         """What fired, newest first: when, at what price, and each delivery's state (sent,
@@ -202,4 +223,5 @@ def make_alert_tools(service: AlertService,
         return {"summary": head + "\n" + "\n".join(lines) + tail, "total": total,
                 "since": start, "firings": [r.as_dict() for r in records]}
 
-    return [create_alert, update_alert, list_alerts, delete_alert, snooze_alert, alert_history]
+    return [create_alert, update_alert, list_alerts, delete_alert, snooze_alert, pause_alert,
+            alert_history]
