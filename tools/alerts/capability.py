@@ -16,6 +16,7 @@ from core.events import ALERT_FIRED, NOTICE, AlertFired
 from core.market import MarketData, normalize_symbol
 from core.markettime import format_local
 from core.ports import BriefingSection, CheckResult, FnCheck, HealthCheck
+from core.quiethours import QuietHours
 from core.retention import Retention
 from core.silences import Label
 from core.storage import kv_get
@@ -79,7 +80,8 @@ class AlertsCapability(Capability):
         book.register(Label("symbol", "ticker", normalize=normalize_symbol))
         book.register(Label("rule", "alert", normalize=lambda v: v.strip().lstrip("#"),
                             known=lambda: {str(r.id) for r in self.service.rules()}))
-        self.muting = AlertMuting(kernel.db, book, self._rule)
+        self.muting = AlertMuting(kernel.db, book, self._rule,
+                                  QuietHours.of(settings.quiet_hours, settings.timezone))
         self.service.on_changed = lambda rule: book.resolve({"rule": str(rule.id)},
                                                             "the alert was edited")
         self.inbound = InboundHooks(kernel.db, lambda: self.service.default_targets,
