@@ -43,6 +43,10 @@ CONDITIONS = ("above | below | cross_above | cross_below | cross | pct_change | 
               "exiting_channel")
 PERIOD_HELP = "Sessions for rsi_* (default 14) and volume_spike (default 20)."
 UPPER_HELP = "A channel's upper bound (the threshold is its lower one)."
+TARGETS_HELP = ("Where it is delivered, comma-separated: console, discord (a DM), "
+                "discord:<channel id>, webhook; default: all configured.")
+TEMPLATE_HELP = ("The message, with {{ticker}} {{price}} {{condition}} {{threshold}} {{time}} "
+                 "{{note}} {{change_pct}}; '' restores the standard text.")
 EXPIRES_HELP = "ISO date-time or a phrase: friday, eod, 'for 2 days', 'in 3 hours'."
 
 
@@ -71,6 +75,8 @@ def alerts_add(
     note: Annotated[str, typer.Option()] = "",
     period: Annotated[int | None, typer.Option(help=PERIOD_HELP)] = None,
     upper: Annotated[float | None, typer.Option(help=UPPER_HELP)] = None,
+    targets: Annotated[str | None, typer.Option(help=TARGETS_HELP)] = None,
+    template: Annotated[str | None, typer.Option(help=TEMPLATE_HELP)] = None,
 ) -> None:
     """Add an alert, e.g. `copilot alerts add AAPL cross_above 210`,
     `copilot alerts add AAPL moving_down_pct 2 --window 30 --expires friday`,
@@ -81,11 +87,15 @@ def alerts_add(
     async def go(rt):
         return await rt.alerts.service.create(
             symbol=symbol, condition=condition, threshold=threshold, window_minutes=window,
-            frequency=frequency, expires_at=expires, note=note, period=period, upper=upper)
+            frequency=frequency, expires_at=expires, note=note, period=period, upper=upper,
+            targets=targets, template=template)
+
+    from tools.alerts.templates import routing_text
 
     rule, price = with_runtime(go)
     now = f" ({rule.symbol} is at ${price:,.2f})" if price is not None else ""
-    typer.echo(f"Alert {rule.id} set: {rule.details(load_settings().timezone)}{now}.")
+    routing = routing_text(rule) if targets or template else ""
+    typer.echo(f"Alert {rule.id} set: {rule.details(load_settings().timezone)}{routing}{now}.")
     if note_ := _misfire_note(rule, price):
         typer.echo(note_)
 
@@ -104,6 +114,8 @@ def alerts_edit(
     note: Annotated[str | None, typer.Option(help="'' removes it.")] = None,
     period: Annotated[int | None, typer.Option(help=PERIOD_HELP)] = None,
     upper: Annotated[float | None, typer.Option(help=UPPER_HELP)] = None,
+    targets: Annotated[str | None, typer.Option(help=TARGETS_HELP)] = None,
+    template: Annotated[str | None, typer.Option(help=TEMPLATE_HELP)] = None,
 ) -> None:
     """Change an alert in place, e.g. `copilot alerts edit 4 --threshold 215 --expires eod`;
     the running co-pilot picks it up within a second."""
@@ -111,11 +123,15 @@ def alerts_edit(
     async def go(rt):
         return await rt.alerts.service.update(
             alert_id, threshold=threshold, condition=condition, frequency=frequency,
-            window_minutes=window, expires_at=expires, note=note, period=period, upper=upper)
+            window_minutes=window, expires_at=expires, note=note, period=period, upper=upper,
+            targets=targets, template=template)
+
+    from tools.alerts.templates import routing_text
 
     rule, before, price = with_runtime(go)
     tz = load_settings().timezone
-    typer.echo(f"Alert {rule.id} updated: {rule.details(tz)}.")
+    routing = routing_text(rule) if targets or template is not None else ""
+    typer.echo(f"Alert {rule.id} updated: {rule.details(tz)}{routing}.")
     if before.details(tz) != rule.details(tz):
         typer.echo(f"Was: {before.details(tz)}.")
     if note_ := _misfire_note(rule, price):

@@ -167,6 +167,7 @@ class AlertRule(SQLModel, table=True):
     note: str = ""
     owner: str = "owner"
     targets: str = "console"  # comma-separated target names
+    template: str = ""  # the message with {{placeholders}} (templates.py); "" the default
     period: int | None = None  # sessions: RSI and volume averages
     upper: float | None = None  # a channel's upper bound (threshold is the lower)
     active: bool = True

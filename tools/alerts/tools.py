@@ -15,6 +15,7 @@ from tools.alerts import pausing
 from tools.alerts.models import AlertRule, money
 from tools.alerts.pausing import ids_text, is_paused
 from tools.alerts.service import AlertService, WouldMisfire
+from tools.alerts.templates import routing_text
 
 ConditionName = Literal["above", "below", "cross_above", "cross_below", "cross", "pct_change",
                         "moving_up_pct", "moving_down_pct", "moving_up", "moving_down",
@@ -53,6 +54,8 @@ def make_alert_tools(service: AlertService,
         force: bool = False,
         period: int | None = None,
         upper: float | None = None,
+        targets: str | None = None,
+        template: str | None = None,
     ) -> dict[str, Any]:
         """Create an alert on a price, an indicator or a channel. condition: above/below
         (the price is at or beyond a level), cross_above/cross_below (the price crosses
@@ -73,7 +76,10 @@ def make_alert_tools(service: AlertService,
         once_per_day or every_time. expires_at: an ISO date-time or a phrase ("friday",
         "eod", "for 2 days", "in 3 hours"). A rule that would fire at once, or a crossing
         from the side the price is already on, is not created: the answer asks first;
-        force=True creates it anyway."""
+        force=True creates it anyway. targets (only when asked): comma-separated console,
+        discord (a DM), discord:<channel id>, webhook. template (only when asked): the
+        message, with {{ticker}} {{price}} {{condition}} {{threshold}} {{time}} {{note}}
+        {{change_pct}}."""
         caller = caller_from_config(config)
         require_owner(caller, "create alerts")
         try:
@@ -81,7 +87,7 @@ def make_alert_tools(service: AlertService,
                 symbol=symbol, condition=condition, threshold=threshold,
                 window_minutes=window_minutes, frequency=frequency, expires_at=expires_at,
                 note=note or "", owner=caller.user_id, guard=not force, period=period,
-                upper=upper,
+                upper=upper, targets=targets, template=template,
             )
         except WouldMisfire as exc:
             proposed = {"symbol": symbol.upper(), "condition": condition,
@@ -91,7 +97,8 @@ def make_alert_tools(service: AlertService,
             return {"summary": str(exc), "created": False, "needs_confirmation": True,
                     "current_price": exc.price,
                     "proposed": {k: v for k, v in proposed.items() if v is not None}}
-        return {"summary": f"Alert {rule.id} set: {rule.details(tz)}"
+        routing = routing_text(rule) if targets or template else ""
+        return {"summary": f"Alert {rule.id} set: {rule.details(tz)}{routing}"
                            f"{_now(rule.symbol, price)}.",
                 "alert_id": rule.id, "created": True, "current_price": price,
                 "alert": rule.model_dump()}
@@ -109,17 +116,21 @@ def make_alert_tools(service: AlertService,
         force: bool = False,
         period: int | None = None,
         upper: float | None = None,
+        targets: str | None = None,
+        template: str | None = None,
     ) -> dict[str, Any]:
         """Change an active alert in place: only the fields given change, validated like
         create_alert. expires_at: a date-time or phrase ("friday", "eod", "for 2 days"),
-        or "never" to remove the expiry; note: "" removes it. A change that would make it
+        or "never" to remove the expiry; note: "" removes it; targets and template as in
+        create_alert (template "" restores the standard text). A change that would make it
         fire at once is not made: the answer asks first; force=True makes it anyway."""
         require_owner(caller_from_config(config), "change alerts")
         try:
             rule, before, price = await service.update(
                 alert_id, threshold=threshold, condition=condition, frequency=frequency,
                 window_minutes=window_minutes, expires_at=expires_at, note=note,
-                guard=not force, period=period, upper=upper)
+                guard=not force, period=period, upper=upper, targets=targets,
+                template=template)
         except WouldMisfire as exc:
             proposed = {"alert_id": alert_id, "threshold": threshold, "condition": condition,
                         "frequency": frequency, "window_minutes": window_minutes,
@@ -128,7 +139,8 @@ def make_alert_tools(service: AlertService,
                     "current_price": exc.price,
                     "proposed": {k: v for k, v in proposed.items() if v is not None}}
         was = "" if before.details(tz) == rule.details(tz) else f" (was: {before.details(tz)})"
-        return {"summary": f"Alert {rule.id} updated: {rule.details(tz)}{was}"
+        routing = routing_text(rule) if targets or template is not None else ""
+        return {"summary": f"Alert {rule.id} updated: {rule.details(tz)}{routing}{was}"
                            f"{_now(rule.symbol, price)}.",
                 "alert_id": rule.id, "updated": True, "current_price": price,
                 "alert": rule.model_dump()}
