@@ -110,3 +110,23 @@ def test_cli_add_and_edit_take_targets_and_a_template():
     out = runner.invoke(app, ["alerts", "edit", "1", "--targets", "smoke-signal"])
     assert out.exit_code != 0 and "'smoke-signal' is not a target" in out.output
     assert "Traceback" not in out.output
+
+
+def test_a_database_from_before_templates_gets_the_column(tmp_path):
+    from sqlalchemy import text
+    from sqlmodel import Session
+
+    from core.storage import create_tables, make_engine
+    from tools.alerts.models import AlertRule
+
+    sql = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    create_tables(sql, (AlertRule,))
+    with sql.begin() as conn:
+        conn.execute(text("ALTER TABLE alert_rules DROP COLUMN template"))
+        conn.execute(text("INSERT INTO alert_rules (symbol, condition, threshold, frequency, "
+                          "cooldown_s, note, owner, targets, active, created_at, fire_count) "
+                          "VALUES ('AAPL', 'above', 200, 'once', 300, '', 'owner', 'console', "
+                          "1, 0, 0)"))
+    create_tables(sql, (AlertRule,))
+    with Session(sql) as s:
+        assert s.get(AlertRule, 1).template == ""
