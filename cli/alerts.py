@@ -43,6 +43,7 @@ CONDITIONS = ("above | below | cross_above | cross_below | cross | pct_change | 
               "exiting_channel")
 PERIOD_HELP = "Sessions for rsi_* (default 14) and volume_spike (default 20)."
 UPPER_HELP = "A channel's upper bound (the threshold is its lower one)."
+FREQUENCIES = "once | once_per_day | every_time | once_per_minute"
 TARGETS_HELP = ("Where it is delivered, comma-separated: console, discord (a DM), "
                 "discord:<channel id>, webhook; default: all configured.")
 TEMPLATE_HELP = ("The message, with {{ticker}} {{price}} {{condition}} {{threshold}} {{time}} "
@@ -70,7 +71,7 @@ def alerts_add(
              "volume_spike the multiple of the average volume; for channels the lower bound.")],
     window: Annotated[int | None, typer.Option(
         help="Minutes (1-1440), for the moves; default 60.")] = None,
-    frequency: Annotated[str, typer.Option(help="once | once_per_day | every_time")] = "once",
+    frequency: Annotated[str, typer.Option(help=FREQUENCIES)] = "once",
     expires: Annotated[str | None, typer.Option(help=EXPIRES_HELP)] = None,
     note: Annotated[str, typer.Option()] = "",
     period: Annotated[int | None, typer.Option(help=PERIOD_HELP)] = None,
@@ -106,7 +107,7 @@ def alerts_edit(
     threshold: Annotated[float | None, typer.Option(help="A new level, percentage or dollars.")
                          ] = None,
     condition: Annotated[str | None, typer.Option(help=CONDITIONS)] = None,
-    frequency: Annotated[str | None, typer.Option(help="once | once_per_day | every_time")
+    frequency: Annotated[str | None, typer.Option(help=FREQUENCIES)
                          ] = None,
     window: Annotated[int | None, typer.Option(help="Minutes (1-1440), for the moves.")] = None,
     expires: Annotated[str | None, typer.Option(help=EXPIRES_HELP + " 'never' removes it.")

@@ -18,6 +18,7 @@ PUBLIC = {"get_quote", "price_chart"}  # answers others in the channel may see
 AlertCondition = Literal["above", "below", "cross_above", "cross_below", "cross", "pct_change",
                          "moving_up_pct", "moving_down_pct", "moving_up", "moving_down"]
 REFUSED = "Sorry, I only answer my owner here."
+Frequency = Literal["once", "once_per_day", "every_time", "once_per_minute"]
 MAX_ID = 2**53  # ids as Discord's integer options can carry them
 DIALOG_LIMIT = 4000  # a dialog's text field holds at most this much
 DecisionKindName = Literal["alert_fired", "content_ready", "health_incident",
@@ -114,7 +115,7 @@ class CopilotCommands(commands.Cog):
     async def alert_add(
         self, interaction: discord.Interaction, symbol: str,
         condition: AlertCondition,
-        threshold: float, frequency: Literal["once", "once_per_day", "every_time"] = "once",
+        threshold: float, frequency: Frequency = "once",
         window_minutes: app_commands.Range[int, 1, 1440] | None = None,
         note: str | None = None, expires_at: str | None = None, force: bool = False,
     ) -> None:
@@ -131,7 +132,7 @@ class CopilotCommands(commands.Cog):
     async def alert_edit(
         self, interaction: discord.Interaction, alert_id: int,
         threshold: float | None = None, condition: AlertCondition | None = None,
-        frequency: Literal["once", "once_per_day", "every_time"] | None = None,
+        frequency: Frequency | None = None,
         window_minutes: app_commands.Range[int, 1, 1440] | None = None,
         expires_at: str | None = None, note: str | None = None, force: bool = False,
     ) -> None:

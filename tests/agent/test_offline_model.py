@@ -45,6 +45,8 @@ CASES = [
     ("snooze alert 4 for an hour", "snooze_alert", {"alert_id": 4, "minutes": 60}),
     ("mute alert 2 for 30 minutes", "snooze_alert", {"alert_id": 2, "minutes": 30}),
     ("pause alert 3 for an hour", "snooze_alert", {"alert_id": 3, "minutes": 60}),
+    ("alert me every time TSLA goes above 300 but at most once a minute", "create_alert",
+     {"symbol": "TSLA", "condition": "above", "frequency": "once_per_minute"}),
     ("pause my tsla alerts", "pause_alert", {"symbol": "TSLA", "resume": None}),
     ("pause alert 2", "pause_alert", {"alert_id": 2, "resume": None}),
     ("resume alert 3", "pause_alert", {"alert_id": 3, "resume": True}),

@@ -151,6 +151,17 @@ class Frequency(StrEnum):
     once = "once"
     once_per_day = "once_per_day"
     every_time = "every_time"
+    once_per_minute = "once_per_minute"  # stored as every_time with a 60 s cooldown
+
+
+ONCE_PER_MINUTE_S = 60.0
+
+
+def stored_frequency(frequency: str, default_cooldown_s: float) -> tuple[str, float]:
+    """(frequency, cooldown) as stored: once_per_minute is every_time with 60 s."""
+    if frequency == Frequency.once_per_minute:
+        return Frequency.every_time.value, ONCE_PER_MINUTE_S
+    return frequency, default_cooldown_s
 
 
 class AlertRule(SQLModel, table=True):
@@ -178,7 +189,14 @@ class AlertRule(SQLModel, table=True):
     def describe(self) -> str:
         text = condition_text(self.symbol, self.condition, self.threshold, self.window_minutes,
                               self.period, self.upper)
-        return text + ("" if self.frequency == "once" else f" ({self.frequency.replace('_', ' ')})")
+        freq = self.frequency_name.replace("_", " ")
+        return text + ("" if self.frequency == "once" else f" ({freq})")
+
+    @property
+    def frequency_name(self) -> str:
+        if self.frequency == "every_time" and self.cooldown_s == ONCE_PER_MINUTE_S:
+            return Frequency.once_per_minute.value
+        return self.frequency
 
     def details(self, tz: str) -> str:
         """Every slot in words: condition, level, window, frequency, expiry (on the
@@ -188,7 +206,9 @@ class AlertRule(SQLModel, table=True):
         freq = FREQUENCY_WORDS.get(self.frequency, self.frequency)
         if self.frequency == "once_per_day" and is_crypto(self.symbol):
             freq = "fires at most once per UTC day"  # crypto never closes
-        if self.frequency == "every_time":
+        if self.frequency_name == "once_per_minute":
+            freq = "fires every time, at most once per minute"
+        elif self.frequency == "every_time":
             freq += f", at most once per {self.cooldown_s / 60:g} min"
         parts.append(freq)
         parts.append(f"until {when_text(self.expires_at, tz)}" if self.expires_at else "no expiry")

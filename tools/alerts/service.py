@@ -36,6 +36,7 @@ from tools.alerts.models import (
     already_holds,
     finite_number,
     parse_spec,
+    stored_frequency,
     threshold_kind,
 )
 from tools.alerts.templates import check_template, parse_targets
@@ -119,6 +120,7 @@ class AlertService:
         if spec.expires_at is not None and spec.expires_at.timestamp() <= self.clock():
             raise InvalidInput("Can't create that alert: expires_at is in the past.")
         names = parse_targets(targets, self.available_targets) or self.default_targets
+        stored = stored_frequency(spec.frequency.value, self.cooldown_s)
         message = check_template(template)
         price = await self._price(spec.symbol)
         if guard and price is not None:
@@ -127,8 +129,7 @@ class AlertService:
                 raise WouldMisfire(*misfire, price=price, verb="create")
         rule = AlertRule(
             symbol=spec.symbol, condition=spec.condition.value, threshold=spec.threshold,
-            window_minutes=spec.window_minutes, frequency=spec.frequency.value,
-            cooldown_s=self.cooldown_s,
+            window_minutes=spec.window_minutes, frequency=stored[0], cooldown_s=stored[1],
             expires_at=spec.expires_at.timestamp() if spec.expires_at else None,
             note=spec.note, owner=owner, targets=",".join(names), template=message,
             period=spec.period, upper=spec.upper, created_at=self.clock())
@@ -184,10 +185,13 @@ class AlertService:
         spec = parse_spec(
             "update", symbol=before.symbol, condition=new_condition,
             threshold=threshold if threshold is not None else before.threshold,
-            window_minutes=window, frequency=frequency or before.frequency,
+            window_minutes=window, frequency=frequency or before.frequency_name,
             expires_at=expiry, note=(note if note is not None else before.note).strip(),
             **_operator_args(new_condition, before, period, upper),
         )
+        freq, cooldown = stored_frequency(spec.frequency.value, self.cooldown_s)
+        if frequency is None:  # an edit of something else keeps the rule's own cooldown
+            cooldown = before.cooldown_s
         price = None
         if condition is not None or threshold is not None:
             price = await self._price(spec.symbol)
@@ -197,7 +201,7 @@ class AlertService:
                 raise WouldMisfire(*misfire, price=price, verb="update")
         rule = self._update_active(
             alert_id, condition=spec.condition.value, threshold=spec.threshold,
-            window_minutes=spec.window_minutes, frequency=spec.frequency.value,
+            window_minutes=spec.window_minutes, frequency=freq, cooldown_s=cooldown,
             expires_at=spec.expires_at.timestamp() if spec.expires_at else None,
             note=spec.note, period=spec.period, upper=spec.upper,
             targets=",".join(names) if names else before.targets,

@@ -24,7 +24,7 @@ ConditionName = Literal["above", "below", "cross_above", "cross_below", "cross",
                         "cross_below_ema", "cross_ema", "rsi_above", "rsi_below",
                         "volume_spike", "inside_channel", "outside_channel",
                         "entering_channel", "exiting_channel"]
-FrequencyName = Literal["once", "once_per_day", "every_time"]
+FrequencyName = Literal["once", "once_per_day", "every_time", "once_per_minute"]
 # asks the owner to confirm deleting these rules (a decision); returns the tool's answer
 ConfirmDelete = Callable[[str, list[AlertRule]], Awaitable[dict[str, Any]]]
 HISTORY_LINES = 20
@@ -73,13 +73,13 @@ def make_alert_tools(service: AlertService,
         entering_channel, exiting_channel. Never use a price condition for an indicator
         request. threshold: a price between 0.000001 and 10,000,000; a percentage above 0
         and at most 100; or dollars. window_minutes: 1 to 1440. frequency: once,
-        once_per_day or every_time. expires_at: an ISO date-time or a phrase ("friday",
-        "eod", "for 2 days", "in 3 hours"). A rule that would fire at once, or a crossing
-        from the side the price is already on, is not created: the answer asks first;
-        force=True creates it anyway. targets (only when asked): comma-separated console,
-        discord (a DM), discord:<channel id>, webhook. template (only when asked): the
-        message, with {{ticker}} {{price}} {{condition}} {{threshold}} {{time}} {{note}}
-        {{change_pct}}."""
+        once_per_day, every_time (with a cooldown) or once_per_minute. expires_at: an ISO
+        date-time or a phrase ("friday", "eod", "for 2 days", "in 3 hours"). A rule that
+        would fire at once, or a crossing from the side the price is already on, is not
+        created: the answer asks first; force=True creates it anyway. targets (only when
+        asked): comma-separated console, discord (a DM), discord:<channel id>, webhook.
+        template (only when asked): the message, with {{ticker}} {{price}} {{condition}}
+        {{threshold}} {{time}} {{note}} {{change_pct}}."""
         caller = caller_from_config(config)
         require_owner(caller, "create alerts")
         try:
