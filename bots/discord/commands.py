@@ -111,23 +111,26 @@ class CopilotCommands(commands.Cog):
         condition="above/below a level; cross_above/cross_below/cross (either way); "
                   "pct_change (either way); moving_up_pct/moving_down_pct; moving_up/down ($)",
         expires_at="friday, eod, 'for 2 days', 'in 3 hours' or an ISO date-time",
-        force="Create it even if it would fire at once")
+        force="Create it even if it would fire at once",
+        targets="console, discord, discord:<channel id>, webhook (comma-separated)",
+        template="The message: {{ticker}} {{price}} {{condition}} {{threshold}} {{time}} …")
     async def alert_add(
         self, interaction: discord.Interaction, symbol: str,
         condition: AlertCondition,
         threshold: float, frequency: Frequency = "once",
         window_minutes: app_commands.Range[int, 1, 1440] | None = None,
         note: str | None = None, expires_at: str | None = None, force: bool = False,
+        targets: str | None = None, template: str | None = None,
     ) -> None:
         await self._run(interaction, "create_alert", {
             "symbol": symbol, "condition": condition, "threshold": threshold,
             "frequency": frequency, "window_minutes": window_minutes, "note": note,
-            "expires_at": expires_at, "force": force or None,
-        }, "Alert")
+            "expires_at": expires_at, "force": force or None, "targets": targets,
+            "template": template}, "Alert")
 
     @alert.command(name="edit", description="Change an alert in place")
     @app_commands.describe(expires_at="friday, eod, 'for 2 days', ISO, or 'never'",
-                           note="'-' removes the note",
+                           note="'-' removes the note", template="'-' restores the text",
                            force="Change it even if it would fire at once")
     async def alert_edit(
         self, interaction: discord.Interaction, alert_id: int,
@@ -135,12 +138,13 @@ class CopilotCommands(commands.Cog):
         frequency: Frequency | None = None,
         window_minutes: app_commands.Range[int, 1, 1440] | None = None,
         expires_at: str | None = None, note: str | None = None, force: bool = False,
+        targets: str | None = None, template: str | None = None,
     ) -> None:
         await self._run(interaction, "update_alert", {
             "alert_id": alert_id, "threshold": threshold, "condition": condition,
             "frequency": frequency, "window_minutes": window_minutes, "expires_at": expires_at,
-            "note": "" if note == "-" else note, "force": force or None,
-        }, "Alert")
+            "note": "" if note == "-" else note, "force": force or None, "targets": targets,
+            "template": "" if template == "-" else template}, "Alert")
 
     @alert.command(name="history", description="What fired, and whether it was delivered")
     @app_commands.autocomplete(symbol=ticker_autocomplete)
