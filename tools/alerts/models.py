@@ -15,6 +15,7 @@ from core.calendar import is_crypto
 from core.errors import InvalidInput
 from core.market import normalize_symbol
 from core.markettime import format_local
+from tools.alerts.frequencies import frequency_name
 
 
 class Condition(StrEnum):
@@ -154,16 +155,6 @@ class Frequency(StrEnum):
     once_per_minute = "once_per_minute"  # stored as every_time with a 60 s cooldown
 
 
-ONCE_PER_MINUTE_S = 60.0
-
-
-def stored_frequency(frequency: str, default_cooldown_s: float) -> tuple[str, float]:
-    """(frequency, cooldown) as stored: once_per_minute is every_time with 60 s."""
-    if frequency == Frequency.once_per_minute:
-        return Frequency.every_time.value, ONCE_PER_MINUTE_S
-    return frequency, default_cooldown_s
-
-
 class AlertRule(SQLModel, table=True):
     __tablename__ = "alert_rules"
     id: int | None = Field(default=None, primary_key=True)
@@ -189,14 +180,11 @@ class AlertRule(SQLModel, table=True):
     def describe(self) -> str:
         text = condition_text(self.symbol, self.condition, self.threshold, self.window_minutes,
                               self.period, self.upper)
-        freq = self.frequency_name.replace("_", " ")
-        return text + ("" if self.frequency == "once" else f" ({freq})")
+        return text + ("" if self.frequency == "once" else f" ({self.frequency_name.replace('_', ' ')})")
 
     @property
-    def frequency_name(self) -> str:
-        if self.frequency == "every_time" and self.cooldown_s == ONCE_PER_MINUTE_S:
-            return Frequency.once_per_minute.value
-        return self.frequency
+    def frequency_name(self) -> str:  # frequencies.py
+        return frequency_name(self.frequency, self.cooldown_s)
 
     def details(self, tz: str) -> str:
         """Every slot in words: condition, level, window, frequency, expiry (on the

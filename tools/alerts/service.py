@@ -25,6 +25,7 @@ from core.storage import update_row
 from core.when import parse_since, parse_until
 from tools.alerts import changes
 from tools.alerts.engine import AlertEngine
+from tools.alerts.frequencies import stored_frequency
 from tools.alerts.history import DeliveryState, FiringRecord, delivery_state
 from tools.alerts.models import (
     MAX_SNOOZE_MINUTES,
@@ -36,7 +37,6 @@ from tools.alerts.models import (
     already_holds,
     finite_number,
     parse_spec,
-    stored_frequency,
     threshold_kind,
 )
 from tools.alerts.templates import check_template, parse_targets
