@@ -122,8 +122,7 @@ class AlertsCapability(Capability):
         return None if verdict is None else (verdict.state, verdict.reason)
 
     async def silences_ended(self) -> None:
-        """Silences over tickers or alerts that ran out: said once when they held
-        firings back."""
+        """Silences and quiet hours that ran out: said once when they held firings back."""
         for line in await asyncio.to_thread(self.muting.ended_notices):
             await self.kernel.bus.publish(NOTICE, line)
 
@@ -237,8 +236,7 @@ class AlertsCapability(Capability):
                                 + " ".join(f"#{r.id}" for r in back) + ".")
 
         async def live(args: dict[str, Any]) -> str | None:
-            """Snoozing or deleting needs the rule still live and repeating: a one-shot
-            rule that fired is done, and snoozing it always failed."""
+            """Snoozing or deleting needs the rule live and repeating (a fired one-shot: done)."""
             try:
                 rule = svc.get(int(args["alert_id"]))
             except CopilotError as exc:
