@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/alerts.py [--rules 10000] [--symbols 500] [--ticks 1000000]
                                      [--naive-ticks 20000]
+    .venv/bin/python bench/alerts.py --operators   (bench/alert_operators.py: every
+                                     operator, 27 conditions, vs price-only rules)
 
 Both engines share everything but evaluation: the same rules, the same ticks, the same
 outbox writes to a SQLite file (a firing commits its firing, delivery and rule rows before
@@ -171,6 +173,11 @@ def run(engine, ticks):
 
 
 def main() -> None:
+    if "--operators" in sys.argv:  # every operator vs price-only rules, and each one's cost
+        sys.argv.remove("--operators")
+        from bench.alert_operators import main as operators
+
+        return operators()
     ap = argparse.ArgumentParser()
     ap.add_argument("--rules", type=int, default=10_000)
     ap.add_argument("--symbols", type=int, default=500)

@@ -11,7 +11,7 @@ from cli.common import app, load_settings, run_sync, with_runtime
 # an alert number as SQL can hold it: anything else is a usage error, not a crash
 AlertId = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="The alert's number.")]
 
-alerts_app = typer.Typer(help="Price alerts: list, add, edit, rm, snooze, history, dead.",
+alerts_app = typer.Typer(help="Price alerts: list, add, edit, rm, pause, resume, snooze, history, dead.",
                          no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
 
@@ -26,12 +26,13 @@ def alerts_list(
     from rich.table import Table
 
     from cli.rows import alert_rules
+    from tools.alerts.pausing import is_paused
 
     rules = run_sync(alert_rules, symbol, all_)
     table = Table("id", "rule", "active", "fired", "note", title="alerts")
     for r in rules:
-        table.add_row(str(r.id), r.describe(), "yes" if r.active else "no", str(r.fire_count),
-                      r.note)
+        state = ("paused" if is_paused(r) else "yes") if r.active else "no"
+        table.add_row(str(r.id), r.describe(), state, str(r.fire_count), r.note)
     Console().print(table if rules else "No alerts.")
 
 
@@ -42,6 +43,11 @@ CONDITIONS = ("above | below | cross_above | cross_below | cross | pct_change | 
               "exiting_channel")
 PERIOD_HELP = "Sessions for rsi_* (default 14) and volume_spike (default 20)."
 UPPER_HELP = "A channel's upper bound (the threshold is its lower one)."
+FREQUENCIES = "once | once_per_day | every_time | once_per_minute"
+TARGETS_HELP = ("Where it is delivered, comma-separated: console, discord (a DM), "
+                "discord:<channel id>, webhook; default: all configured.")
+TEMPLATE_HELP = ("The message, with {{ticker}} {{price}} {{condition}} {{threshold}} {{time}} "
+                 "{{note}} {{change_pct}}; '' restores the standard text.")
 EXPIRES_HELP = "ISO date-time or a phrase: friday, eod, 'for 2 days', 'in 3 hours'."
 
 
@@ -65,11 +71,13 @@ def alerts_add(
              "volume_spike the multiple of the average volume; for channels the lower bound.")],
     window: Annotated[int | None, typer.Option(
         help="Minutes (1-1440), for the moves; default 60.")] = None,
-    frequency: Annotated[str, typer.Option(help="once | once_per_day | every_time")] = "once",
+    frequency: Annotated[str, typer.Option(help=FREQUENCIES)] = "once",
     expires: Annotated[str | None, typer.Option(help=EXPIRES_HELP)] = None,
     note: Annotated[str, typer.Option()] = "",
     period: Annotated[int | None, typer.Option(help=PERIOD_HELP)] = None,
     upper: Annotated[float | None, typer.Option(help=UPPER_HELP)] = None,
+    targets: Annotated[str | None, typer.Option(help=TARGETS_HELP)] = None,
+    template: Annotated[str | None, typer.Option(help=TEMPLATE_HELP)] = None,
 ) -> None:
     """Add an alert, e.g. `copilot alerts add AAPL cross_above 210`,
     `copilot alerts add AAPL moving_down_pct 2 --window 30 --expires friday`,
@@ -80,11 +88,15 @@ def alerts_add(
     async def go(rt):
         return await rt.alerts.service.create(
             symbol=symbol, condition=condition, threshold=threshold, window_minutes=window,
-            frequency=frequency, expires_at=expires, note=note, period=period, upper=upper)
+            frequency=frequency, expires_at=expires, note=note, period=period, upper=upper,
+            targets=targets, template=template)
+
+    from tools.alerts.templates import routing_text
 
     rule, price = with_runtime(go)
     now = f" ({rule.symbol} is at ${price:,.2f})" if price is not None else ""
-    typer.echo(f"Alert {rule.id} set: {rule.details(load_settings().timezone)}{now}.")
+    routing = routing_text(rule) if targets or template else ""
+    typer.echo(f"Alert {rule.id} set: {rule.details(load_settings().timezone)}{routing}{now}.")
     if note_ := _misfire_note(rule, price):
         typer.echo(note_)
 
@@ -95,7 +107,7 @@ def alerts_edit(
     threshold: Annotated[float | None, typer.Option(help="A new level, percentage or dollars.")
                          ] = None,
     condition: Annotated[str | None, typer.Option(help=CONDITIONS)] = None,
-    frequency: Annotated[str | None, typer.Option(help="once | once_per_day | every_time")
+    frequency: Annotated[str | None, typer.Option(help=FREQUENCIES)
                          ] = None,
     window: Annotated[int | None, typer.Option(help="Minutes (1-1440), for the moves.")] = None,
     expires: Annotated[str | None, typer.Option(help=EXPIRES_HELP + " 'never' removes it.")
@@ -103,6 +115,8 @@ def alerts_edit(
     note: Annotated[str | None, typer.Option(help="'' removes it.")] = None,
     period: Annotated[int | None, typer.Option(help=PERIOD_HELP)] = None,
     upper: Annotated[float | None, typer.Option(help=UPPER_HELP)] = None,
+    targets: Annotated[str | None, typer.Option(help=TARGETS_HELP)] = None,
+    template: Annotated[str | None, typer.Option(help=TEMPLATE_HELP)] = None,
 ) -> None:
     """Change an alert in place, e.g. `copilot alerts edit 4 --threshold 215 --expires eod`;
     the running co-pilot picks it up within a second."""
@@ -110,11 +124,15 @@ def alerts_edit(
     async def go(rt):
         return await rt.alerts.service.update(
             alert_id, threshold=threshold, condition=condition, frequency=frequency,
-            window_minutes=window, expires_at=expires, note=note, period=period, upper=upper)
+            window_minutes=window, expires_at=expires, note=note, period=period, upper=upper,
+            targets=targets, template=template)
+
+    from tools.alerts.templates import routing_text
 
     rule, before, price = with_runtime(go)
     tz = load_settings().timezone
-    typer.echo(f"Alert {rule.id} updated: {rule.details(tz)}.")
+    routing = routing_text(rule) if targets or template is not None else ""
+    typer.echo(f"Alert {rule.id} updated: {rule.details(tz)}{routing}.")
     if before.details(tz) != rule.details(tz):
         typer.echo(f"Was: {before.details(tz)}.")
     if note_ := _misfire_note(rule, price):
@@ -213,6 +231,45 @@ def alerts_snooze(alert_id: AlertId, minutes: Annotated[int, typer.Argument()] =
 
     rule = with_runtime(go)
     typer.echo(f"Snoozed alert {rule.id} for {minutes} min.")
+
+
+def _pause(verb: str, alert_id: int | None, symbol: str | None) -> None:
+    from tools.alerts import pausing
+
+    if (alert_id is None) == (symbol is None):
+        typer.secho("Give an alert number or --symbol TICKER (one of them).",
+                    fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+
+    async def go(rt):
+        return getattr(pausing, verb)(rt.alerts.service, alert_id, symbol)
+
+    done = with_runtime(go)
+    where = f" on {symbol.upper()}" if symbol else ""
+    if not done:
+        typer.echo(f"No alerts{where} to {verb}.")
+        return
+    past = "Paused" if verb == "pause" else "Resumed"
+    typer.echo(f"{past} {len(done)} alert{'s' if len(done) != 1 else ''}{where}: "
+               f"{pausing.ids_text(done)}.")
+
+
+OptionalId = Annotated[int | None, typer.Argument(min=1, max=2**63 - 1,
+                                                  help="The alert's number.")]
+SymbolOption = Annotated[str | None, typer.Option("--symbol", help="Every alert on this ticker.")]
+
+
+@alerts_app.command("pause")
+def alerts_pause(alert_id: OptionalId = None, symbol: SymbolOption = None) -> None:
+    """Pause an alert, or every alert on a ticker (`--symbol TSLA`): kept, but silent
+    until resumed."""
+    _pause("pause", alert_id, symbol)
+
+
+@alerts_app.command("resume")
+def alerts_resume(alert_id: OptionalId = None, symbol: SymbolOption = None) -> None:
+    """Resume a paused alert, or every paused alert on a ticker (`--symbol TSLA`)."""
+    _pause("resume", alert_id, symbol)
 
 
 @alerts_app.command("dead")

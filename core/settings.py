@@ -67,6 +67,21 @@ class Settings(BaseSettings):
     # the owner's clock: every time shown is in this IANA zone (the database keeps UTC)
     timezone: str = Field("America/New_York", validation_alias=_env("COPILOT_TIMEZONE"))
 
+    # alerts are recorded but not told in this window on the owner's clock ("22:00-07:00")
+    quiet_hours: str | None = Field(None, validation_alias=_env("COPILOT_QUIET_HOURS"))
+
+    @field_validator("quiet_hours", mode="after")
+    @classmethod
+    def _quiet_window(cls, value: str | None) -> str | None:
+        from core.quiethours import parse_quiet_hours
+
+        if value is not None and value.strip():
+            try:
+                parse_quiet_hours(value)
+            except Exception as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
     @field_validator("timezone", mode="after")
     @classmethod
     def _known_zone(cls, value: str) -> str:

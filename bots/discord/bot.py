@@ -91,6 +91,7 @@ class CopilotBot(commands.Bot):
         self.add_dynamic_items(DecisionButton, EditDraftButton, UndoButton)
         await self.add_cog(CopilotCommands(self))
         self.rt.register_alert_sender("discord", self.send_alert)
+        self.rt.register_alert_sender("discord_channel", self.send_alert_to_channel)
         self.rt.register_check(gateway_check(self.gateway))
         self._unsubscribe.append(self.rt.subscribe(DECISION_RAISED, self.send_decision,
                                                    name="discord-decisions"))
@@ -332,6 +333,15 @@ class CopilotBot(commands.Bot):
                     await user.send(chunk, nonce=alert_nonce(str(key), owner_id, i))
                 else:  # a caller without a key: nothing to deduplicate on
                     await user.send(chunk)
+
+    async def send_alert_to_channel(self, text: str, payload: dict[str, Any]) -> None:
+        """An alert naming a channel (``discord:<id>``): posted there, nonces as for DMs."""
+        channel_id = int(payload["channel_id"])
+        channel = self.get_channel(channel_id) or await self.fetch_channel(channel_id)
+        if not hasattr(channel, "send"):  # a category or a forum takes no messages
+            raise InvalidInput(f"Discord channel {channel_id} does not take messages.")
+        for i, chunk in enumerate(split_message(text)):
+            await channel.send(chunk, nonce=alert_nonce(str(payload.get("key")), channel_id, i))
 
     async def send_decision(self, decision: Any) -> None:
         """DM each owner the decision with its buttons."""

@@ -18,6 +18,7 @@ PUBLIC = {"get_quote", "price_chart"}  # answers others in the channel may see
 AlertCondition = Literal["above", "below", "cross_above", "cross_below", "cross", "pct_change",
                          "moving_up_pct", "moving_down_pct", "moving_up", "moving_down"]
 REFUSED = "Sorry, I only answer my owner here."
+Frequency = Literal["once", "once_per_day", "every_time", "once_per_minute"]
 MAX_ID = 2**53  # ids as Discord's integer options can carry them
 DIALOG_LIMIT = 4000  # a dialog's text field holds at most this much
 DecisionKindName = Literal["alert_fired", "content_ready", "health_incident",
@@ -110,36 +111,40 @@ class CopilotCommands(commands.Cog):
         condition="above/below a level; cross_above/cross_below/cross (either way); "
                   "pct_change (either way); moving_up_pct/moving_down_pct; moving_up/down ($)",
         expires_at="friday, eod, 'for 2 days', 'in 3 hours' or an ISO date-time",
-        force="Create it even if it would fire at once")
+        force="Create it even if it would fire at once",
+        targets="console, discord, discord:<channel id>, webhook (comma-separated)",
+        template="The message: {{ticker}} {{price}} {{condition}} {{threshold}} {{time}} …")
     async def alert_add(
         self, interaction: discord.Interaction, symbol: str,
         condition: AlertCondition,
-        threshold: float, frequency: Literal["once", "once_per_day", "every_time"] = "once",
+        threshold: float, frequency: Frequency = "once",
         window_minutes: app_commands.Range[int, 1, 1440] | None = None,
         note: str | None = None, expires_at: str | None = None, force: bool = False,
+        targets: str | None = None, template: str | None = None,
     ) -> None:
         await self._run(interaction, "create_alert", {
             "symbol": symbol, "condition": condition, "threshold": threshold,
             "frequency": frequency, "window_minutes": window_minutes, "note": note,
-            "expires_at": expires_at, "force": force or None,
-        }, "Alert")
+            "expires_at": expires_at, "force": force or None, "targets": targets,
+            "template": template}, "Alert")
 
     @alert.command(name="edit", description="Change an alert in place")
     @app_commands.describe(expires_at="friday, eod, 'for 2 days', ISO, or 'never'",
-                           note="'-' removes the note",
+                           note="'-' removes the note", template="'-' restores the text",
                            force="Change it even if it would fire at once")
     async def alert_edit(
         self, interaction: discord.Interaction, alert_id: int,
         threshold: float | None = None, condition: AlertCondition | None = None,
-        frequency: Literal["once", "once_per_day", "every_time"] | None = None,
+        frequency: Frequency | None = None,
         window_minutes: app_commands.Range[int, 1, 1440] | None = None,
         expires_at: str | None = None, note: str | None = None, force: bool = False,
+        targets: str | None = None, template: str | None = None,
     ) -> None:
         await self._run(interaction, "update_alert", {
             "alert_id": alert_id, "threshold": threshold, "condition": condition,
             "frequency": frequency, "window_minutes": window_minutes, "expires_at": expires_at,
-            "note": "" if note == "-" else note, "force": force or None,
-        }, "Alert")
+            "note": "" if note == "-" else note, "force": force or None, "targets": targets,
+            "template": "" if template == "-" else template}, "Alert")
 
     @alert.command(name="history", description="What fired, and whether it was delivered")
     @app_commands.autocomplete(symbol=ticker_autocomplete)
@@ -165,6 +170,22 @@ class CopilotCommands(commands.Cog):
                            minutes: app_commands.Range[int, 1, 43200] = 60) -> None:
         await self._run(interaction, "snooze_alert", {"alert_id": alert_id, "minutes": minutes},
                         "Alert")
+
+    @alert.command(name="pause", description="Pause an alert, or every alert on a ticker")
+    @app_commands.autocomplete(symbol=ticker_autocomplete)
+    async def alert_pause(self, interaction: discord.Interaction,
+                          alert_id: app_commands.Range[int, 1, MAX_ID] | None = None,
+                          symbol: str | None = None) -> None:
+        await self._run(interaction, "pause_alert", {"alert_id": alert_id, "symbol": symbol},
+                        "Alert")
+
+    @alert.command(name="resume", description="Resume a paused alert, or all on a ticker")
+    @app_commands.autocomplete(symbol=ticker_autocomplete)
+    async def alert_resume(self, interaction: discord.Interaction,
+                           alert_id: app_commands.Range[int, 1, MAX_ID] | None = None,
+                           symbol: str | None = None) -> None:
+        await self._run(interaction, "pause_alert",
+                        {"alert_id": alert_id, "symbol": symbol, "resume": True}, "Alert")
 
     watch = app_commands.Group(name="watch", description="Your watchlist")
 

@@ -16,9 +16,11 @@ from core.events import ALERT_FIRED, NOTICE, AlertFired
 from core.market import MarketData, normalize_symbol
 from core.markettime import format_local
 from core.ports import BriefingSection, CheckResult, FnCheck, HealthCheck
+from core.quiethours import QuietHours
 from core.retention import Retention
 from core.silences import Label
 from core.storage import kv_get
+from tools.alerts import targets as channel
 from tools.alerts.changes import RuleChange
 from tools.alerts.console import ConsoleNotice, ConsoleTarget
 from tools.alerts.dispatcher import Dispatcher
@@ -37,6 +39,7 @@ from tools.alerts.models import AlertRule, Delivery, Firing, Notification
 from tools.alerts.muting import AlertMuting
 from tools.alerts.service import AlertService
 from tools.alerts.targets import DeliveryTarget, Sender, SenderTarget, WebhookTarget
+from tools.alerts.templates import firing_text
 
 RULE_POLL_S = 1.0
 BULK_DELETE = "alerts_delete"  # the decision kind of "delete all my TSLA alerts"
@@ -48,15 +51,12 @@ class AlertsCapability(Capability):
     grammar = GRAMMAR
 
     def __init__(self, kernel: Kernel, market: MarketData, decisions: DecisionPort) -> None:
-        self.kernel = kernel
-        self.decisions = decisions
-        self.market = market
+        self.kernel, self.decisions, self.market = kernel, decisions, market
         self._seed_tried: dict[str, float] = {}
         settings = kernel.settings
         self.console = ConsoleTarget(kernel.db, kernel.clock)
         self.discord = SenderTarget("discord")  # the Discord front end brings its sender
-        self.targets: dict[str, DeliveryTarget] = {"console": self.console,
-                                                   "discord": self.discord}
+        self.targets: dict[str, DeliveryTarget] = {"console": self.console, "discord": self.discord}
         defaults = ["console"]
         if settings.alert_webhook_url:
             self.targets["webhook"] = WebhookTarget(kernel.http, settings.alert_webhook_url)
@@ -67,23 +67,24 @@ class AlertsCapability(Capability):
                                      group_wait_s=settings.alert_group_wait_s,
                                      retry_max_s=settings.alert_retry_max_s,
                                      max_age_s=settings.alert_max_age_s, on_dead=self.on_dead,
-                                     mute=self._mute)
+                                     mute=self._mute, render=self._render)
+        self.senders: dict[str, Sender] = {}  # front ends' senders for channel targets
         self.engine = AlertEngine(kernel.db, bus=kernel.bus, clock=kernel.clock,
                                   on_outbox=self.dispatcher.wake)
         self.service = AlertService(kernel.db, market, self.engine, clock=kernel.clock,
                                     default_targets=tuple(defaults),
-                                    cooldown_s=settings.alert_cooldown_s,
-                                    timezone=settings.timezone)
+                                    cooldown_s=settings.alert_cooldown_s, timezone=settings.timezone,
+                                    available_targets=tuple(self.targets))
+        self.service.on_targets = self._add_targets
         # silences and acknowledgements by ticker or by alert (Alertmanager's matchers)
         book = kernel.silences
         book.register(Label("symbol", "ticker", normalize=normalize_symbol))
         book.register(Label("rule", "alert", normalize=lambda v: v.strip().lstrip("#"),
                             known=lambda: {str(r.id) for r in self.service.rules()}))
-        self.muting = AlertMuting(kernel.db, book, self._rule)
-        self.service.on_changed = lambda rule: book.resolve({"rule": str(rule.id)},
-                                                            "the alert was edited")
-        self.inbound = InboundHooks(kernel.db, lambda: self.service.default_targets,
-                                    clock=kernel.clock)
+        quiet = QuietHours.of(settings.quiet_hours, settings.timezone)
+        self.muting = AlertMuting(kernel.db, book, self._rule, quiet)
+        self.service.on_changed = lambda r: book.resolve({"rule": str(r.id)}, "the alert was edited")
+        self.inbound = InboundHooks(kernel.db, lambda: self.service.default_targets, clock=kernel.clock)
         self._unsubscribe: list[Callable[[], None]] = []
 
     async def receive_hook(self, source: str, body: bytes,
@@ -99,10 +100,8 @@ class AlertsCapability(Capability):
             await self.kernel.bus.publish(ALERT_FIRED, result.fired)
         return result
 
-    async def seed_indicators(self) -> list[str]:
-        """Daily bars for the symbols whose indicator rules wait for them."""
-        return await seed_indicators(self.engine.operators, self.market, self.kernel.clock,
-                                     self._seed_tried)
+    async def seed_indicators(self) -> list[str]:  # daily bars indicator rules wait for
+        return await seed_indicators(self.engine.operators, self.market, self.kernel.clock, self._seed_tried)
 
     def _rule(self, rule_id: int) -> AlertRule | None:
         try:
@@ -110,13 +109,20 @@ class AlertsCapability(Capability):
         except CopilotError:
             return None
 
+    def _add_targets(self, names: Iterable[str]) -> None:
+        if channel.add_channel_targets(self.targets, names, self.senders):
+            self.dispatcher.wake()
+
+    def _render(self, firing: Firing) -> str | None:  # from the alert's template, if any
+        return firing_text(self._rule(firing.rule_id) if firing.rule_id > 0 else None,
+                           firing, self.service.timezone, self.market)
+
     def _mute(self, firing: Firing) -> tuple[str, str] | None:
         verdict = self.muting.verdict(firing.rule_id, firing.symbol, firing.tick_ts)
         return None if verdict is None else (verdict.state, verdict.reason)
 
     async def silences_ended(self) -> None:
-        """Silences over tickers or alerts that ran out: said once when they held
-        firings back."""
+        """Silences and quiet hours that ran out: said once when they held firings back."""
         for line in await asyncio.to_thread(self.muting.ended_notices):
             await self.kernel.bus.publish(NOTICE, line)
 
@@ -128,8 +134,10 @@ class AlertsCapability(Capability):
 
         return [alert_retention(self.kernel.db, self.kernel.settings.retention_days)]
 
-    def register_sender(self, name: str, sender: Sender) -> None:
-        """A front end's way to deliver alerts (the Discord bot DMs the owner)."""
+    def register_sender(self, name: str, sender: Sender) -> None:  # a front end's delivery
+        if name == channel.CHANNEL_SENDER:
+            self.senders[name] = sender
+            return
         target = self.targets.get(name)
         if isinstance(target, SenderTarget):
             target.sender = sender
@@ -228,8 +236,7 @@ class AlertsCapability(Capability):
                                 + " ".join(f"#{r.id}" for r in back) + ".")
 
         async def live(args: dict[str, Any]) -> str | None:
-            """Snoozing or deleting needs the rule still live and repeating: a one-shot
-            rule that fired is done, and snoozing it always failed."""
+            """Snoozing or deleting needs the rule live and repeating (a fired one-shot: done)."""
             try:
                 rule = svc.get(int(args["alert_id"]))
             except CopilotError as exc:
@@ -360,6 +367,7 @@ class AlertsCapability(Capability):
         self.validate()
         bus = self.kernel.bus
         self.engine.load()
+        self._add_targets({t for v in self.engine.rules.values() for t in v.targets})
         self.engine.attach(bus)  # the tick path: index lookups and the outbox commit
         self._unsubscribe.append(bus.subscribe(ALERT_FIRED, self.on_fired, name="alert-decisions"))
         self.kernel.supervisor.spawn("dispatcher", self.dispatcher.run)
@@ -379,6 +387,7 @@ class AlertsCapability(Capability):
             version = await asyncio.to_thread(kv_get, self.kernel.db, VERSION_KEY, "0")
             if version != seen:
                 seen = version
+                self._add_targets({t for v in self.engine.rules.values() for t in v.targets})
                 await self.tidy_decisions()
 
     async def stop(self) -> None:

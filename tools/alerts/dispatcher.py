@@ -38,7 +38,8 @@ class Dispatcher:
                  base_backoff_s: float = 1.0, retry_max_s: float = 300.0,
                  max_age_s: float = 86400.0, rng: random.Random | None = None,
                  on_dead: Callable[[list[Notification]], Awaitable[Any]] | None = None,
-                 mute: Callable[[Firing], tuple[str, str] | None] | None = None) -> None:
+                 mute: Callable[[Firing], tuple[str, str] | None] | None = None,
+                 render: Callable[[Firing], str | None] | None = None) -> None:
         self.sql = engine
         self.targets = targets
         self.clock = clock
@@ -49,6 +50,7 @@ class Dispatcher:
         self.rng = rng or random.Random()
         self.on_dead = on_dead
         self.mute = mute  # (status, why) for a firing not to tell, None to tell it
+        self.render = render  # a firing's text from its alert's template, None: as stored
         self._wake = asyncio.Event()
         self._senders: dict[str, asyncio.Task[None]] = {}
         self.sent = 0
@@ -88,7 +90,8 @@ class Dispatcher:
                         verdicts[fid] = self.mute(firing) if self.mute is not None else None
                     batches.setdefault(verdicts[fid], []).append((delivery, firing))
                 for muted, batch in batches.items():
-                    note = _notification(target, symbol, [f for _, f in batch], now)
+                    note = _notification(target, symbol, [f for _, f in batch], now,
+                                         self.render)
                     if muted is not None:
                         note.status, note.last_error = muted
                     s.add(note)
@@ -274,11 +277,14 @@ class Dispatcher:
             self._senders.clear()
 
 
-def _notification(target: str, symbol: str, rows: list[Firing], now: float) -> Notification:
-    """One message for these firings, its payload frozen now."""
+def _notification(target: str, symbol: str, rows: list[Firing], now: float,
+                  render: Callable[[Firing], str | None] | None = None) -> Notification:
+    """One message for these firings, its payload frozen now (a template rendered once:
+    a retry resends the very same text)."""
     firings: list[dict[str, Any]] = [
-        {"firing_id": f.id, "rule_id": f.rule_id, "symbol": f.symbol,
-         "price": f.price, "ts": f.tick_ts, "message": f.message} for f in rows]
+        {"firing_id": f.id, "rule_id": f.rule_id, "symbol": f.symbol, "price": f.price,
+         "ts": f.tick_ts, "message": (render(f) if render else None) or f.message}
+        for f in rows]
     text = firings[0]["message"] if len(firings) == 1 else (
         f"🔔 {len(firings)} alerts on {symbol}:\n"
         + "\n".join(f"• {f['message'].removeprefix('🔔 ')}" for f in firings))

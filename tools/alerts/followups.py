@@ -84,6 +84,28 @@ def snooze(e: Entities, ctx: Context) -> Built:
     return {"alert_id": alert_id, "minutes": minutes or 60}
 
 
+RESUME = r"\b(resume|unpause|un-pause|reactivate|re-enable|turn (?:\w+ )?back on|back on)\b"
+
+
+def pause(e: Entities, ctx: Context) -> Built:
+    """Pause or resume one alert, or every alert on a ticker ("pause my tsla alerts",
+    "resume alert 3")."""
+    extra = {"resume": True} if re.search(RESUME, e.norm) else {}
+    if e.symbols and "alert" not in e.ids and "id" not in e.ids:
+        return {"symbol": e.symbols[0], **extra}
+    several = which_all(e, ctx)
+    if len(several) > 1:
+        return [{"alert_id": i, **extra} for i in several]
+    alert_id = which(e, ctx, bare=True)
+    if isinstance(alert_id, Ask):
+        return alert_id
+    if alert_id is None:
+        verb = "resume" if extra else "pause"
+        return Ask(f"Which alert should I {verb}? Give its number, or a ticker for all its "
+                   "alerts ('list my alerts' shows them).")
+    return {"alert_id": alert_id, **extra}
+
+
 def history(e: Entities, ctx: Context) -> Args:
     args: Args = {}
     if e.symbols:

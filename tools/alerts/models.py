@@ -15,6 +15,7 @@ from core.calendar import is_crypto
 from core.errors import InvalidInput
 from core.market import normalize_symbol
 from core.markettime import format_local
+from tools.alerts.frequencies import frequency_name
 
 
 class Condition(StrEnum):
@@ -151,6 +152,7 @@ class Frequency(StrEnum):
     once = "once"
     once_per_day = "once_per_day"
     every_time = "every_time"
+    once_per_minute = "once_per_minute"  # stored as every_time with a 60 s cooldown
 
 
 class AlertRule(SQLModel, table=True):
@@ -167,6 +169,7 @@ class AlertRule(SQLModel, table=True):
     note: str = ""
     owner: str = "owner"
     targets: str = "console"  # comma-separated target names
+    template: str = ""  # the message with {{placeholders}} (templates.py); "" the default
     period: int | None = None  # sessions: RSI and volume averages
     upper: float | None = None  # a channel's upper bound (threshold is the lower)
     active: bool = True
@@ -177,7 +180,11 @@ class AlertRule(SQLModel, table=True):
     def describe(self) -> str:
         text = condition_text(self.symbol, self.condition, self.threshold, self.window_minutes,
                               self.period, self.upper)
-        return text + ("" if self.frequency == "once" else f" ({self.frequency.replace('_', ' ')})")
+        return text + ("" if self.frequency == "once" else f" ({self.frequency_name.replace('_', ' ')})")
+
+    @property
+    def frequency_name(self) -> str:  # frequencies.py
+        return frequency_name(self.frequency, self.cooldown_s)
 
     def details(self, tz: str) -> str:
         """Every slot in words: condition, level, window, frequency, expiry (on the
@@ -187,7 +194,9 @@ class AlertRule(SQLModel, table=True):
         freq = FREQUENCY_WORDS.get(self.frequency, self.frequency)
         if self.frequency == "once_per_day" and is_crypto(self.symbol):
             freq = "fires at most once per UTC day"  # crypto never closes
-        if self.frequency == "every_time":
+        if self.frequency_name == "once_per_minute":
+            freq = "fires every time, at most once per minute"
+        elif self.frequency == "every_time":
             freq += f", at most once per {self.cooldown_s / 60:g} min"
         parts.append(freq)
         parts.append(f"until {when_text(self.expires_at, tz)}" if self.expires_at else "no expiry")

@@ -16,10 +16,13 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from core.quiethours import QuietHours
 from core.silences import Silence, SilenceBook
+from core.storage import kv_get, kv_set
 from tools.alerts.models import AlertRule, Firing, money
 
 MIN_QUIET_S = 600.0
+QUIET_TOLD_KEY = "alerts_quiet_hours_told"  # the end of the last quiet window looked at
 
 
 def labels(symbol: str, rule_id: int) -> dict[str, str]:
@@ -39,10 +42,12 @@ class Verdict:
 
 class AlertMuting:
     def __init__(self, engine: Engine, book: SilenceBook,
-                 rule: Callable[[int], AlertRule | None]) -> None:
+                 rule: Callable[[int], AlertRule | None],
+                 quiet: QuietHours | None = None) -> None:
         self.sql = engine
         self.book = book
         self.rule = rule  # an alert by id, deleted ones included; None when unknown
+        self.quiet = quiet  # nightly quiet hours: a silence over every alert
 
     def verdict(self, rule_id: int, symbol: str, ts: float, settle: bool = False
                 ) -> Verdict | None:
@@ -56,6 +61,9 @@ class AlertMuting:
                 return Verdict(f"acknowledged (#{s.id})", "acknowledged")
             if settle:
                 self.book.end(s.id or 0, "resolved: it stopped firing", at=ts)
+        window = self.quiet.window_at(ts) if self.quiet is not None else None
+        if window is not None:
+            return Verdict(f"quiet hours until {self.book.at(window[1])}", "silenced")
         return None
 
     def _firings(self, matchers: dict[str, str], start: float, end: float) -> list[Firing]:
@@ -90,4 +98,31 @@ class AlertMuting:
                        f"{len(held)} {noun} held back during it, the last {last.symbol} at "
                        f"{money(last.price)} ({self.book.at(last.tick_ts)}, alert {last.rule_id}). "
                        f"`copilot alerts history {last.symbol}` lists them.")
-        return out
+        quiet = self._quiet_ended()
+        return out + ([quiet] if quiet else [])
+
+    def _quiet_ended(self) -> str | None:
+        """Once per quiet window, after it ends: what it held back (nothing to say when
+        nothing fired, or when only silenced or acknowledged alerts did)."""
+        if self.quiet is None:
+            return None
+        start, end = self.quiet.last_ended(self.book.clock())
+        if float(kv_get(self.sql, QUIET_TOLD_KEY, "0") or 0) >= end:
+            return None
+        kv_set(self.sql, QUIET_TOLD_KEY, repr(end))
+        held = [f for f in self._firings({}, start, end) if f.tick_ts < end
+                and self._held_by_quiet(f)]
+        if not held:
+            return None
+        last = held[-1]
+        noun = "firing was" if len(held) == 1 else "firings were"
+        symbols = sorted({f.symbol for f in held})
+        return (f"🌙 Quiet hours ended at {self.book.at(end)}: {len(held)} {noun} held back "
+                f"({', '.join(symbols[:8])}{' …' if len(symbols) > 8 else ''}), the last "
+                f"{last.symbol} at {money(last.price)} ({self.book.at(last.tick_ts)}, alert "
+                f"{last.rule_id}). `copilot alerts history --since 24h` lists them.")
+
+    def _held_by_quiet(self, firing: Firing) -> bool:
+        """Held back by the quiet hours alone (a silence of its own would have held it)."""
+        labels_ = labels(firing.symbol, firing.rule_id)
+        return not any(s.kind == "silence" for s in self.book.active(labels_, at=firing.tick_ts))

@@ -59,6 +59,8 @@ OPERATORS: tuple[tuple[str, str], ...] = (
 _OPS = re.compile(r"(?<![\w])(?:" + "|".join(f"(?P<op{i}>{p})" for i, (p, _) in
                                            enumerate(OPERATORS)) + r")")
 FREQUENCY = (
+    (r"\b((?:at most |max |no more than )?once (?:a|per|every) minute|once a min|"
+     r"(?:at most |max )?one per minute|every minute at most)\b", "once_per_minute"),
     (r"\b(once (?:a|per) day|once daily|daily(?: max)?|every day|per day|once a session|"
      r"once per session|max once a day|one per day|1x (?:a|per) day|a day max)\b",
      "once_per_day"),

@@ -11,7 +11,7 @@ from core.grammar import PLURAL_REF, Args, Ask, Built, Context, Entities, id_of,
 from tools.alerts import indicator_words
 from tools.alerts.phrases import Level, expiry, frequency, read_alert, resolve_levels, split_note
 
-ALERT_TOOLS = ("create_alert", "update_alert", "delete_alert", "snooze_alert")
+ALERT_TOOLS = ("create_alert", "update_alert", "delete_alert", "snooze_alert", "pause_alert")
 _alert_id = id_of("alert", "rule")
 CAN_WATCH = ("I can watch a price level (above, below, crossing), or a move of a % or $ "
              "amount up, down or either way within a window")

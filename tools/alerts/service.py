@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +25,8 @@ from core.storage import update_row
 from core.when import parse_since, parse_until
 from tools.alerts import changes
 from tools.alerts.engine import AlertEngine
+from tools.alerts.frequencies import stored_frequency
+from tools.alerts.history import DeliveryState, FiringRecord, delivery_state
 from tools.alerts.models import (
     MAX_SNOOZE_MINUTES,
     AlertRule,
@@ -38,6 +39,7 @@ from tools.alerts.models import (
     parse_spec,
     threshold_kind,
 )
+from tools.alerts.templates import check_template, parse_targets
 
 MAX_ID = 2**63 - 1  # what SQL can store; a bigger number cannot name an alert
 
@@ -53,7 +55,8 @@ class AlertService:
                  alert_engine: AlertEngine | None = None,
                  clock: Callable[[], float] = time.time,
                  default_targets: tuple[str, ...] = ("console",),
-                 cooldown_s: float = 300.0, timezone: str = DEFAULT_ZONE) -> None:
+                 cooldown_s: float = 300.0, timezone: str = DEFAULT_ZONE,
+                 available_targets: tuple[str, ...] | None = None) -> None:
         self.sql = engine
         self.market = market
         self.alert_engine = alert_engine
@@ -62,6 +65,8 @@ class AlertService:
         self.cooldown_s = cooldown_s
         self.timezone = timezone  # the owner's: phrases are read and times shown on it
         self.on_changed: Callable[[AlertRule], Any] | None = None  # a rule was edited
+        self.available_targets = available_targets  # None: any well-formed name
+        self.on_targets: Callable[[tuple[str, ...]], Any] | None = None  # names in use
 
     def _bump(self, *rule_ids: int | None) -> None:
         """Log which rules changed (none named: any may have, and engines re-read all)."""
@@ -98,9 +103,10 @@ class AlertService:
     async def create(self, *, symbol: str, condition: str, threshold: float,
                      window_minutes: int | None = None, frequency: str = "once",
                      expires_at: str | datetime | None = None, note: str = "",
-                     owner: str = "owner", targets: tuple[str, ...] | None = None,
+                     owner: str = "owner", targets: str | tuple[str, ...] | None = None,
                      guard: bool = False, period: int | None = None,
-                     upper: float | None = None) -> tuple[AlertRule, float | None]:
+                     upper: float | None = None,
+                     template: str | None = None) -> tuple[AlertRule, float | None]:
         """Validate and store a rule; returns it with the current price (when known).
 
         ``guard``: refuse (``WouldMisfire``) a rule that would be a harmful guess at the
@@ -113,6 +119,9 @@ class AlertService:
         )
         if spec.expires_at is not None and spec.expires_at.timestamp() <= self.clock():
             raise InvalidInput("Can't create that alert: expires_at is in the past.")
+        names = parse_targets(targets, self.available_targets) or self.default_targets
+        stored = stored_frequency(spec.frequency.value, self.cooldown_s)
+        message = check_template(template)
         price = await self._price(spec.symbol)
         if guard and price is not None:
             misfire = already_holds(spec.symbol, spec.condition.value, spec.threshold, price)
@@ -120,18 +129,17 @@ class AlertService:
                 raise WouldMisfire(*misfire, price=price, verb="create")
         rule = AlertRule(
             symbol=spec.symbol, condition=spec.condition.value, threshold=spec.threshold,
-            window_minutes=spec.window_minutes, frequency=spec.frequency.value,
-            cooldown_s=self.cooldown_s,
+            window_minutes=spec.window_minutes, frequency=stored[0], cooldown_s=stored[1],
             expires_at=spec.expires_at.timestamp() if spec.expires_at else None,
-            note=spec.note, owner=owner, targets=",".join(targets or self.default_targets),
-            period=spec.period, upper=spec.upper,
-            created_at=self.clock(),
-        )
+            note=spec.note, owner=owner, targets=",".join(names), template=message,
+            period=spec.period, upper=spec.upper, created_at=self.clock())
         with Session(self.sql) as s:
             s.add(rule)
             s.commit()
             s.refresh(rule)
         self._bump(rule.id)
+        if self.on_targets is not None:
+            self.on_targets(names)
         if self.alert_engine is not None:
             self.alert_engine.add(rule)
         return rule, price
@@ -141,7 +149,9 @@ class AlertService:
                      window_minutes: int | None = None,
                      expires_at: str | datetime | None = None, note: str | None = None,
                      guard: bool = False, period: int | None = None,
-                     upper: float | None = None) -> tuple[AlertRule, AlertRule, float | None]:
+                     upper: float | None = None, targets: str | tuple[str, ...] | None = None,
+                     template: str | None = None
+                     ) -> tuple[AlertRule, AlertRule, float | None]:
         """Edit an active rule in place, validated like ``create``; returns (the rule as
         it is now, as it was, the current price). The engine follows at once in this
         process and within a second elsewhere; crossings and windows keep their history.
@@ -149,9 +159,12 @@ class AlertService:
         "" removes it."""
         before = self._active(alert_id)
         if all(v is None for v in (threshold, condition, frequency, window_minutes,
-                                   expires_at, note, period, upper)):
+                                   expires_at, note, period, upper, targets, template)):
             raise InvalidInput(f"Tell me what to change on alert {alert_id}: threshold, "
-                               "condition, frequency, window_minutes, expires_at or note.")
+                               "condition, frequency, window_minutes, expires_at, note, "
+                               "targets or template.")
+        names = parse_targets(targets, self.available_targets, "update")
+        message = check_template(template, "update") if template is not None else None
         new_condition = condition if condition is not None else before.condition
         if threshold is None and isinstance(new_condition, str) and \
                 threshold_kind(new_condition) != threshold_kind(before.condition):
@@ -172,10 +185,13 @@ class AlertService:
         spec = parse_spec(
             "update", symbol=before.symbol, condition=new_condition,
             threshold=threshold if threshold is not None else before.threshold,
-            window_minutes=window, frequency=frequency or before.frequency,
+            window_minutes=window, frequency=frequency or before.frequency_name,
             expires_at=expiry, note=(note if note is not None else before.note).strip(),
             **_operator_args(new_condition, before, period, upper),
         )
+        freq, cooldown = stored_frequency(spec.frequency.value, self.cooldown_s)
+        if frequency is None:  # an edit of something else keeps the rule's own cooldown
+            cooldown = before.cooldown_s
         price = None
         if condition is not None or threshold is not None:
             price = await self._price(spec.symbol)
@@ -185,10 +201,14 @@ class AlertService:
                 raise WouldMisfire(*misfire, price=price, verb="update")
         rule = self._update_active(
             alert_id, condition=spec.condition.value, threshold=spec.threshold,
-            window_minutes=spec.window_minutes, frequency=spec.frequency.value,
+            window_minutes=spec.window_minutes, frequency=freq, cooldown_s=cooldown,
             expires_at=spec.expires_at.timestamp() if spec.expires_at else None,
-            note=spec.note, period=spec.period, upper=spec.upper)
+            note=spec.note, period=spec.period, upper=spec.upper,
+            targets=",".join(names) if names else before.targets,
+            template=message if message is not None else before.template)
         self._bump(rule.id)
+        if names and self.on_targets is not None:
+            self.on_targets(names)
         if self.alert_engine is not None:
             self.alert_engine.add(rule)
         if self.on_changed is not None:  # an acknowledgement of the old alert ends
@@ -314,7 +334,7 @@ class AlertService:
                 .order_by(col(Delivery.id))).all() if ids else []
         states: dict[int, list[DeliveryState]] = {}
         for delivery, note in rows:
-            states.setdefault(delivery.firing_id, []).append(_state(delivery, note))
+            states.setdefault(delivery.firing_id, []).append(delivery_state(delivery, note))
         return ([FiringRecord(f, states.get(f.id or 0, [])) for f in firings], total, start)
 
 
@@ -346,46 +366,3 @@ class WouldMisfire(InvalidInput):
     def with_hint(self, hint: str) -> str:
         """The same question with another way to insist (a CLI flag, a slash option)."""
         return f"{self.fact}. {self.question} {hint}"
-
-
-@dataclass
-class DeliveryState:
-    target: str
-    state: str  # queued | sent | retrying | dead | dropped | silenced | acknowledged
-    attempts: int = 0
-    error: str = ""
-    at: float | None = None  # sent at
-
-    def text(self) -> str:
-        extra = ""
-        if self.state in ("retrying", "dead") and self.error:
-            extra = f" ({self.attempts} tries: {self.error[:80]})"
-        elif self.state in ("silenced", "acknowledged") and self.error:
-            extra = f" ({self.error})"
-        return f"{self.target} {self.state}{extra}"
-
-
-@dataclass
-class FiringRecord:
-    firing: Firing
-    deliveries: list[DeliveryState]
-
-    def as_dict(self) -> dict[str, Any]:
-        f = self.firing
-        return {"firing_id": f.id, "alert_id": f.rule_id, "symbol": f.symbol,
-                "price": f.price, "at": f.tick_ts, "message": f.message,
-                "deliveries": [{"target": d.target, "state": d.state, "attempts": d.attempts,
-                                "error": d.error, "sent_at": d.at} for d in self.deliveries]}
-
-
-def _state(delivery: Delivery, note: Notification | None) -> DeliveryState:
-    """A delivery's state: queued (not yet grouped or not yet tried), sent, retrying (a
-    try failed; backing off), dead (gave up after the max age), dropped (given up by the
-    owner)."""
-    if note is None:
-        return DeliveryState(delivery.target, "queued")
-    if note.status == "pending":
-        state = "retrying" if note.attempts else "queued"
-    else:
-        state = note.status
-    return DeliveryState(delivery.target, state, note.attempts, note.last_error, note.sent_at)

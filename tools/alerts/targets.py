@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
 import httpx
@@ -64,3 +64,37 @@ class SenderTarget:
             await self.sender(payload["text"], payload)
         except Exception as exc:  # discord.py raises many kinds; all mean "retry later"
             raise DeliveryFailed(f"{self.name} refused the message ({type(exc).__name__})") from exc
+
+
+CHANNEL_SENDER = "discord_channel"  # the name the Discord front end registers it under
+
+
+class ChannelTarget:
+    """A Discord channel an alert names (``discord:<channel id>``): sent through the
+    channel sender the Discord front end registers, the channel's id in the payload."""
+
+    def __init__(self, name: str, senders: dict[str, Sender]) -> None:
+        self.name = name
+        self.channel_id = int(name.split(":", 1)[1])
+        self.senders = senders
+
+    async def send(self, payload: dict[str, Any], idempotency_key: str) -> None:
+        sender = self.senders.get(CHANNEL_SENDER)
+        if sender is None:
+            raise DeliveryFailed("the Discord front end is not connected")
+        try:
+            await sender(payload["text"], {**payload, "channel_id": self.channel_id})
+        except Exception as exc:  # discord.py raises many kinds; all mean "retry later"
+            raise DeliveryFailed(f"Discord channel {self.channel_id} refused the message "
+                                 f"({type(exc).__name__})") from exc
+
+
+def add_channel_targets(targets: dict[str, DeliveryTarget], names: Iterable[str],
+                        senders: dict[str, Sender]) -> list[str]:
+    """A ``ChannelTarget`` for each ``discord:<id>`` name not known yet; returns them."""
+    added = []
+    for name in names:
+        if name.startswith("discord:") and name not in targets:
+            targets[name] = ChannelTarget(name, senders)
+            added.append(name)
+    return added

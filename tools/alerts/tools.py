@@ -11,8 +11,11 @@ from langchain_core.tools import BaseTool, tool
 from core.auth import caller_from_config, require_owner
 from core.errors import InvalidInput
 from core.markettime import format_local
+from tools.alerts import pausing
 from tools.alerts.models import AlertRule, money
+from tools.alerts.pausing import ids_text, is_paused
 from tools.alerts.service import AlertService, WouldMisfire
+from tools.alerts.templates import routing_text
 
 ConditionName = Literal["above", "below", "cross_above", "cross_below", "cross", "pct_change",
                         "moving_up_pct", "moving_down_pct", "moving_up", "moving_down",
@@ -21,7 +24,7 @@ ConditionName = Literal["above", "below", "cross_above", "cross_below", "cross",
                         "cross_below_ema", "cross_ema", "rsi_above", "rsi_below",
                         "volume_spike", "inside_channel", "outside_channel",
                         "entering_channel", "exiting_channel"]
-FrequencyName = Literal["once", "once_per_day", "every_time"]
+FrequencyName = Literal["once", "once_per_day", "every_time", "once_per_minute"]
 # asks the owner to confirm deleting these rules (a decision); returns the tool's answer
 ConfirmDelete = Callable[[str, list[AlertRule]], Awaitable[dict[str, Any]]]
 HISTORY_LINES = 20
@@ -51,6 +54,8 @@ def make_alert_tools(service: AlertService,
         force: bool = False,
         period: int | None = None,
         upper: float | None = None,
+        targets: str | None = None,
+        template: str | None = None,
     ) -> dict[str, Any]:
         """Create an alert on a price, an indicator or a channel. condition: above/below
         (the price is at or beyond a level), cross_above/cross_below (the price crosses
@@ -68,10 +73,13 @@ def make_alert_tools(service: AlertService,
         entering_channel, exiting_channel. Never use a price condition for an indicator
         request. threshold: a price between 0.000001 and 10,000,000; a percentage above 0
         and at most 100; or dollars. window_minutes: 1 to 1440. frequency: once,
-        once_per_day or every_time. expires_at: an ISO date-time or a phrase ("friday",
-        "eod", "for 2 days", "in 3 hours"). A rule that would fire at once, or a crossing
-        from the side the price is already on, is not created: the answer asks first;
-        force=True creates it anyway."""
+        once_per_day, every_time (with a cooldown) or once_per_minute. expires_at: an ISO
+        date-time or a phrase ("friday", "eod", "for 2 days", "in 3 hours"). A rule that
+        would fire at once, or a crossing from the side the price is already on, is not
+        created: the answer asks first; force=True creates it anyway. targets (only when
+        asked): comma-separated console, discord (a DM), discord:<channel id>, webhook.
+        template (only when asked): the message, with {{ticker}} {{price}} {{condition}}
+        {{threshold}} {{time}} {{note}} {{change_pct}}."""
         caller = caller_from_config(config)
         require_owner(caller, "create alerts")
         try:
@@ -79,7 +87,7 @@ def make_alert_tools(service: AlertService,
                 symbol=symbol, condition=condition, threshold=threshold,
                 window_minutes=window_minutes, frequency=frequency, expires_at=expires_at,
                 note=note or "", owner=caller.user_id, guard=not force, period=period,
-                upper=upper,
+                upper=upper, targets=targets, template=template,
             )
         except WouldMisfire as exc:
             proposed = {"symbol": symbol.upper(), "condition": condition,
@@ -89,7 +97,8 @@ def make_alert_tools(service: AlertService,
             return {"summary": str(exc), "created": False, "needs_confirmation": True,
                     "current_price": exc.price,
                     "proposed": {k: v for k, v in proposed.items() if v is not None}}
-        return {"summary": f"Alert {rule.id} set: {rule.details(tz)}"
+        routing = routing_text(rule) if targets or template else ""
+        return {"summary": f"Alert {rule.id} set: {rule.details(tz)}{routing}"
                            f"{_now(rule.symbol, price)}.",
                 "alert_id": rule.id, "created": True, "current_price": price,
                 "alert": rule.model_dump()}
@@ -107,17 +116,21 @@ def make_alert_tools(service: AlertService,
         force: bool = False,
         period: int | None = None,
         upper: float | None = None,
+        targets: str | None = None,
+        template: str | None = None,
     ) -> dict[str, Any]:
         """Change an active alert in place: only the fields given change, validated like
         create_alert. expires_at: a date-time or phrase ("friday", "eod", "for 2 days"),
-        or "never" to remove the expiry; note: "" removes it. A change that would make it
+        or "never" to remove the expiry; note: "" removes it; targets and template as in
+        create_alert (template "" restores the standard text). A change that would make it
         fire at once is not made: the answer asks first; force=True makes it anyway."""
         require_owner(caller_from_config(config), "change alerts")
         try:
             rule, before, price = await service.update(
                 alert_id, threshold=threshold, condition=condition, frequency=frequency,
                 window_minutes=window_minutes, expires_at=expires_at, note=note,
-                guard=not force, period=period, upper=upper)
+                guard=not force, period=period, upper=upper, targets=targets,
+                template=template)
         except WouldMisfire as exc:
             proposed = {"alert_id": alert_id, "threshold": threshold, "condition": condition,
                         "frequency": frequency, "window_minutes": window_minutes,
@@ -126,7 +139,8 @@ def make_alert_tools(service: AlertService,
                     "current_price": exc.price,
                     "proposed": {k: v for k, v in proposed.items() if v is not None}}
         was = "" if before.details(tz) == rule.details(tz) else f" (was: {before.details(tz)})"
-        return {"summary": f"Alert {rule.id} updated: {rule.details(tz)}{was}"
+        routing = routing_text(rule) if targets or template is not None else ""
+        return {"summary": f"Alert {rule.id} updated: {rule.details(tz)}{routing}{was}"
                            f"{_now(rule.symbol, price)}.",
                 "alert_id": rule.id, "updated": True, "current_price": price,
                 "alert": rule.model_dump()}
@@ -140,8 +154,9 @@ def make_alert_tools(service: AlertService,
             return {"summary": f"No active alerts{where}.", "alerts": []}
         lines = []
         for r in rules:
-            extra = f", snoozed until {_when(r.snoozed_until)}" if (
-                r.snoozed_until and r.snoozed_until > service.clock()) else ""
+            extra = ", paused" if is_paused(r) else (
+                f", snoozed until {_when(r.snoozed_until)}" if (
+                    r.snoozed_until and r.snoozed_until > service.clock()) else "")
             if r.expires_at:
                 extra += f", until {_when(r.expires_at)}"
             lines.append(f"#{r.id} {r.describe()}{extra}")
@@ -180,6 +195,24 @@ def make_alert_tools(service: AlertService,
                 "alert_id": rule.id, "snoozed_until": rule.snoozed_until}
 
     @tool
+    def pause_alert(config: RunnableConfig, alert_id: int | None = None,
+                    symbol: str | None = None, resume: bool = False) -> dict[str, Any]:
+        """Pause one alert by its number, or every alert on a ticker symbol: it stays
+        listed and editable but does not fire until resumed. With resume=True, resume
+        them (watching again from now)."""
+        require_owner(caller_from_config(config), "pause alerts")
+        verb = "Resumed" if resume else "Paused"
+        done = (pausing.resume if resume else pausing.pause)(service, alert_id, symbol)
+        where = f" on {symbol.upper()}" if symbol else ""
+        if not done:
+            state = "paused" if resume else "active and unpaused"
+            return {"summary": f"No {state} alerts{where} to {verb.lower()[:-1]}.",
+                    "alert_ids": []}
+        noun = "alert" if len(done) == 1 else "alerts"
+        return {"summary": f"{verb} {len(done)} {noun}{where}: {ids_text(done)}.",
+                "alert_ids": [r.id for r in done]}
+
+    @tool
     def alert_history(config: RunnableConfig, symbol: str | None = None,
                       since: str | None = None) -> dict[str, Any]:
         """What fired, newest first: when, at what price, and each delivery's state (sent,
@@ -202,4 +235,5 @@ def make_alert_tools(service: AlertService,
         return {"summary": head + "\n" + "\n".join(lines) + tail, "total": total,
                 "since": start, "firings": [r.as_dict() for r in records]}
 
-    return [create_alert, update_alert, list_alerts, delete_alert, snooze_alert, alert_history]
+    return [create_alert, update_alert, list_alerts, delete_alert, snooze_alert, pause_alert,
+            alert_history]

@@ -133,6 +133,11 @@ class MarketService:
     def demo(self) -> bool:
         return all(getattr(p, "name", "") == "offline" for p in self.providers)
 
+    def last_quote(self, symbol: str) -> Quote | None:
+        # the last quote in the cache, whatever its age (no provider asked), or None
+        cached = self.cache.get(f"quote:{symbol}")
+        return Quote.model_validate_json(cached.value) if cached is not None else None
+
     def last_price(self, raw_symbol: str) -> float | None:
         """The last price known without asking a provider (the quote cache, whatever its
         age; demo data is computed), or None: a hint for reading "alert me at 250"."""
@@ -140,9 +145,8 @@ class MarketService:
             symbol = normalize_symbol(raw_symbol)
         except CopilotError:
             return None
-        cached = self.cache.get(f"quote:{symbol}")
-        if cached is not None:
-            return Quote.model_validate_json(cached.value).price
+        if (quote := self.last_quote(symbol)) is not None:
+            return quote.price
         for provider in self.providers:
             price_at = getattr(provider, "price_at", None)
             if getattr(provider, "name", "") == "offline" and price_at is not None:

@@ -68,3 +68,38 @@ async def test_alert_group_add_edit_history_remove(owner_env):
             in remove.texts()[-1]
         assert [r.id for r in rt.alerts.service.rules()] == [1]  # nothing deleted yet
         assert [d.kind for d in rt.pending()] == ["alerts_delete"]
+
+
+async def test_alert_pause_and_resume_by_ticker(owner_env):
+    async with open_runtime(Settings()) as rt:
+        bot, cog = await make_bot(rt)
+        for level in (10_000.0, 11_000.0):
+            await rt.alerts.service.create(symbol="TSLA", condition="above", threshold=level)
+        paused = FakeInteraction(bot, OWNER)
+        await cog.alert_pause.callback(cog, paused, symbol="TSLA")
+        assert "Paused 2 alerts on TSLA: #1 #2." in paused.texts()[-1]
+        assert all(r.snoozed_until for r in rt.alerts.service.rules())
+        guest = FakeInteraction(bot, GUEST)
+        await cog.alert_resume.callback(cog, guest, alert_id=1)
+        assert guest.texts() == ["That command is for the owner."]
+        resumed = FakeInteraction(bot, OWNER)
+        await cog.alert_resume.callback(cog, resumed, alert_id=1)
+        assert "Resumed 1 alert: #1." in resumed.texts()[-1]
+        assert [r.snoozed_until is None for r in rt.alerts.service.rules()] == [True, False]
+
+
+async def test_alert_add_and_edit_take_targets_and_a_template(owner_env):
+    async with open_runtime(Settings()) as rt:
+        bot, cog = await make_bot(rt)
+        add = FakeInteraction(bot, OWNER)
+        await cog.alert_add.callback(cog, add, symbol="TSLA", condition="above",
+                                     threshold=10_000.0, targets="discord:123456789012345678",
+                                     template="{{ticker}} {{price}}")
+        assert "; to discord:123456789012345678; message: {{ticker}} {{price}}" \
+            in add.texts()[-1]
+        bad = FakeInteraction(bot, OWNER)
+        await cog.alert_edit.callback(cog, bad, alert_id=1, template="{{oops}}")
+        assert "{{oops}} is not a placeholder" in bad.texts()[-1]
+        edit = FakeInteraction(bot, OWNER)
+        await cog.alert_edit.callback(cog, edit, alert_id=1, template="-")
+        assert rt.alerts.service.get(1).template == ""

@@ -121,3 +121,18 @@ async def test_discord_py_sends_the_nonce_with_enforce_nonce(bot_rt):
     assert all(p["enforce_nonce"] is True for p in payloads)
     assert dpytest.get_message().content == payload["text"]
     assert dpytest.verify().message().nothing()  # the resend was not posted again
+
+
+async def test_an_alert_that_names_a_channel_is_posted_there_once(owners_env):
+    from tools.alerts.targets import ChannelTarget
+
+    fake = FakeDiscord()
+    async with open_runtime(Settings()) as rt:
+        bot = await bot_with(rt, fake)
+        bot.get_channel = fake.user  # type: ignore[method-assign,assignment]
+        target = ChannelTarget("discord:123456789012345678", rt.alerts.senders)
+        payload = {"text": "🚀 TSLA above $1,000.00", "key": KEY}
+        await target.send(dict(payload), KEY)
+        await target.send(dict(payload), KEY)  # the dispatcher's resend
+        assert fake.posted == [(123456789012345678, payload["text"])]
+        assert fake.nonces == [alert_nonce(KEY, 123456789012345678, 0)] * 2

@@ -41,6 +41,7 @@ COMMANDS = [
     ("quote", {"symbol": "AAPL"}), ("chart", {"symbol": "AAPL", "days": 30}),
     ("alert_add", {"symbol": "AAPL", "condition": "above", "threshold": 300.0}),
     ("alert_list", {}), ("alert_remove", {"alert_id": 1}), ("alert_snooze", {"alert_id": 1}),
+    ("alert_pause", {"alert_id": 1}), ("alert_resume", {"alert_id": 1}),
     ("alert_edit", {"alert_id": 1, "threshold": 1.0}), ("alert_history", {}),
     ("watch_add", {"symbol": "GLD"}), ("watch_remove", {"symbol": "AAPL"}), ("watch_list", {}),
     ("draft", {"topic": "AAPL"}), ("drafts", {}),
