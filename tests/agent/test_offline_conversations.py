@@ -98,3 +98,11 @@ async def test_a_hedge_with_a_time_is_still_an_order(settings):
     said = await converse(settings, ["draft a discord post about nvda",
                                      "not now, schedule it for tomorrow 9am"])
     assert said[-1][0][0] == "schedule_content"
+
+
+async def test_an_alerts_message_template_is_kept_never_dropped(settings):
+    said = await converse(settings, [
+        "alert me when nvda drops below 150 with the message {{ticker}} dumped to {{price}}"])
+    assert said[0] == [("create_alert", {"symbol": "NVDA", "condition": "below",
+                                         "threshold": 150.0,
+                                         "template": "{{ticker}} dumped to {{price}}"})]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import replace
 
 from core.grammar import PLURAL_REF, Args, Ask, Built, Context, Entities, id_of, pick
 from tools.alerts import indicator_words
@@ -140,7 +141,23 @@ def symbol_at(norm: str, symbols: list[str], position: int) -> str:
     return best
 
 
+# "... with the message {{ticker}} dumped to {{price}}": the alert's own message template
+TEMPLATE = re.compile(r"\b(?:with the message|with message|message|saying|template|text)\s*:?\s*"
+                      r"[\"“']?(?P<t>[^\"”]*\{\{[^\"”]*\}\}[^\"”]*?)[\"”']?\s*$", re.IGNORECASE)
+TEMPLATE_NORM = re.compile(r"\b(?:with the message|with message|message|saying|template|text)\b.*$")
+
+
 def create(e: Entities, ctx: Context) -> Built:
+    said = TEMPLATE.search(e.text)
+    if said is not None:  # read the condition without the template's words, then add it
+        built = create(replace(e, text=e.text[:said.start()],
+                               norm=TEMPLATE_NORM.sub("", e.norm).strip()), ctx)
+        if isinstance(built, dict):
+            built["template"] = said.group("t").strip()
+        elif isinstance(built, list):
+            for args in built:
+                args["template"] = said.group("t").strip()
+        return built
     if indicator_words.said(e.norm):
         return _indicator(e, ctx)
     symbols = e.symbols or _quoted(e, ctx) or (ctx.symbols if e.refers_back or _focused(e, ctx)
