@@ -66,17 +66,13 @@ QUESTION = re.compile(r"^(?:(?:hmm|so|okay|wait|and|but|btw|hey|yo)\s+)*(?:did|d
                       r"what happened|what happens|how (?:do|does|did|can|could|would|will|should)|how to|"
                       r"is there (?:a|an|any)|can i)\b(?! you\b)")
 # "i might publish that later", "thinking of deleting it": not an order (unless it says when)
-HEDGED = re.compile(r"\b(?:i might|i may|maybe i will|maybe i'll|maybe ill|maybe|"
-                    r"i am thinking (?:of|about)|i'm thinking (?:of|about)|im thinking (?:of|about)|"
-                    r"thinking of|thinking about|i'll|ill|i will)\s+(?:\w+\s+)?"
-                    r"(?:publish|post|send|ship|delet|remov|kill|nuk|drop|snooz|mut|"
-                    r"schedul|queu|draft|writ|edit|undo|revert|dismiss|approv|skip)\w*"
-                    r"(?:\s+\w+)?(?:\s+\w+)?\s+(?:later|some ?day|at some point|eventually|"
-                    r"dunno|idk|not now|maybe)\b|"
-                    r"\b(?:i might|i may|maybe i will|maybe i'll|maybe ill|i am thinking (?:of|about)|"
-                    r"i'm thinking (?:of|about)|im thinking (?:of|about)|thinking of|thinking about)"
-                    r"\s+(?:\w+\s+)?(?:publish|post|send|ship|delet|remov|kill|nuk|drop|snooz|"
-                    r"mut|schedul|queu|draft|writ|edit|undo|revert|dismiss|approv|skip)\w*")
+_MUTATING_STEM = (r"(?:publish|post|send|ship|delet|remov|kill|nuk|drop|snooz|mut|schedul|queu|"
+                  r"draft|writ|edit|undo|revert|dismiss|approv|skip)\w*")
+_THINKING = r"(?:i might|i may|maybe i will|maybe i'll|maybe ill|(?:i am |i'm |im )?thinking (?:of|about))"
+HEDGED = re.compile(
+    rf"\b(?:{_THINKING}\s+(?:\w+\s+)?{_MUTATING_STEM}|"  # "thinking about deleting that one"
+    rf"(?:maybe|i'll|ill|i will)\s+(?:\w+\s+)?{_MUTATING_STEM}(?:\s+\w+){{0,2}}\s+"
+    r"(?:later|some ?day|at some point|eventually|dunno|idk|not now|maybe)\b)")
 # "don't publish it", "no need to draft anything": a refusal of that very action
 NEGATED = re.compile(r"\b(?:do not|never|no need to|not yet|hold off(?: on)?|do not want to|without)\s+"
                      r"(?:\w+\s+)?(publish\w*|post\w*|send\w*|ship\w*|delete\w*|remove\w*|"
