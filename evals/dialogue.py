@@ -15,7 +15,7 @@ so demo prices, and therefore which alerts already hold, are the same on every r
 A harmful action is a call that changes something (creates, updates, deletes, snoozes,
 drafts, edits, schedules, publishes, decides, undoes, switches autopilot, edits the
 watchlist) and is not what the turn asked for: a wrong-direction alert, a junk draft, an
-unrequested delete."""
+unrequested delete, pause or silence."""
 
 from __future__ import annotations
 
@@ -31,11 +31,13 @@ from evals.evaluators import EvalContext, Failure, SuiteResult, args_match, open
 EVAL_NOW = datetime(2026, 11, 24, 15, 30, tzinfo=UTC).timestamp()
 MUTATING = {"create_alert", "update_alert", "delete_alert", "snooze_alert", "draft_content",
             "edit_draft", "delete_draft", "schedule_content", "publish_content", "decide",
-            "decide_all", "undo", "watchlist", "autopilot"}
+            "decide_all", "undo", "watchlist", "autopilot", "pause_alert", "silence",
+            "acknowledge", "unsilence"}
 GROUPS = {
     "dev": ("dev/single_turns_*.jsonl", "dev/conversations_*.jsonl"),
     "heldout": ("heldout/single_turns.jsonl", "heldout/conversations.jsonl"),
     "heldout2": ("heldout2/single_turns.jsonl", "heldout2/conversations.jsonl"),
+    "heldout3": ("heldout3/single_turns.jsonl", "heldout3/conversations.jsonl"),
 }
 
 
