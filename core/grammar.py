@@ -85,6 +85,8 @@ class Context:
     draft_id: int | None = None
     drafts: list[Args] = field(default_factory=list)  # {id, symbol, channel, decision_id}
     draft_ambiguous: bool = False
+    # the draft in focus is only the newest one made (nothing singled it out since)
+    draft_by_recency: bool = False
     decision_id: int | None = None
     decision_kind: str | None = None
     decision_options: list[str] = field(default_factory=list)  # its option ids, when known
@@ -100,6 +102,9 @@ class Context:
     # the owner's last message when the answer to it was a question ("make it 215" ->
     # "which alert?"): the next message may be the answer ("the apple one")
     pending: str | None = None
+    # the calls the offline model proposed last turn instead of making them ("Do you want
+    # me to ...?"): a "yes" makes them, a "no" drops them
+    proposed: list[tuple[str, Args]] = field(default_factory=list)
     # the last known price of a symbol (the quote cache; None when unknown): lets "alert me
     # when it hits 250" mean above or below
     price_of: Callable[[str], float | None] | None = None

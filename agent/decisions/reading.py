@@ -123,7 +123,12 @@ def decide_all(e: Entities, ctx: Context) -> Built:
 
 
 def undo(e: Entities, ctx: Context) -> Args:
+    """'undo decision 3'; 'undo that' right after a decision was answered: that decision
+    (never whatever else, autopilot's included, happened to act last)."""
     decision_id = e.ids.get("decision")
+    if decision_id is None and e.refers_back and ctx.decision_id is not None and any(
+            name == "decide" for name, _ in ctx.last_calls):
+        decision_id = ctx.decision_id
     return {"decision_id": decision_id} if decision_id is not None else {}
 
 

@@ -20,6 +20,7 @@ DRAFT_TOOLS = ("draft_content", "show_draft", "edit_draft", "schedule_content",
                "publish_content", "delete_draft")
 LOOKS = ("get_quote", "get_price_history", "price_chart", "compare_returns", "market_status")
 ASKED = "offline_asked"  # marks a reply of the offline model that is a question
+PROPOSED = "offline_proposed"  # the calls a question proposes ("Do you want me to ...?")
 
 
 def _result(message: ToolMessage) -> dict[str, Any]:
@@ -54,12 +55,17 @@ def read_context(messages: list[BaseMessage]) -> Context:
             ctx.turns += 1
             human, turn = _text(m), []
             ctx.pending = None
+            ctx.proposed = []
             continue
         if not isinstance(m, AIMessage):
             continue
         if not m.tool_calls:
             asked = m.additional_kwargs.get(ASKED)
             ctx.pending = human if asked and not turn else None
+            proposed = m.additional_kwargs.get(PROPOSED) or []
+            ctx.proposed = [(str(c[0]), dict(c[1])) for c in proposed
+                            if isinstance(c, list | tuple) and len(c) == 2
+                            and isinstance(c[1], dict)]
             continue
         for call in m.tool_calls:
             name, args = call["name"], dict(call.get("args") or {})
@@ -173,14 +179,20 @@ def _apply(ctx: Context, name: str, args: dict[str, Any], result: dict[str, Any]
             ctx.alert_ambiguous = len(alerts) > 1
         if len(alerts) == 1:
             ctx.alert_id, ctx.alert = alerts[0].get("id"), alerts[0]
+
     if name in DRAFT_TOOLS and ok:
         draft_id = result.get("draft_id") or args.get("draft_id")
         if draft_id:
             ctx.draft_id = int(draft_id)
+            ctx.draft_by_recency = name == "draft_content"
             if name != "draft_content":
                 ctx.draft_ambiguous = False
-            if name == "delete_draft":
+            if name == "delete_draft":  # gone: no longer "it"
                 ctx.drafts = [d for d in ctx.drafts if d.get("id") != draft_id]
+                ctx.draft_id = None
+            if name == "publish_content":  # out: no longer one "it" could mean
+                for d in ctx.drafts:
+                    d["done"] = bool(d.get("done")) or d.get("id") == draft_id
         if result.get("channel"):
             ctx.channel = result["channel"]
     elif name == "list_drafts" and ok:
@@ -199,6 +211,7 @@ def _apply(ctx: Context, name: str, args: dict[str, Any], result: dict[str, Any]
             for d in ctx.drafts:
                 if d.get("decision_id") == int(decision_id):
                     ctx.draft_id = d.get("id")
+                    ctx.draft_by_recency = False
                     skipped = name == "decide" and str(args.get("option")) in ("skip", "2")
                     d["skipped"] = skipped
         options = result.get("options") or decision.get("options") or []

@@ -70,7 +70,7 @@ CHANNELS = {
 TONES = {"casual": "casual", "formal": "neutral", "bullish": "bullish", "bearish": "bearish",
          "neutral": "neutral", "educational": "educational", "hype": "hype",
          "hyped": "hype", "hypey": "hype", "professional": "neutral", "cautious": "cautious",
-         "careful": "cautious", "excited": "hype", "punchy": None, "funny": "casual",
+         "careful": "cautious", "excited": "hype", "punchy": "punchy", "funny": "casual",
          "serious": "neutral", "chill": "casual", "informal": "casual"}
 REFERS_BACK = re.compile(
     r"\b(it|that|this|that one|this one|the one|the last one|same|those|them|these|"
@@ -360,6 +360,10 @@ def extract(text: str, norm: str) -> Entities:
         e.duration_min = 30
 
     period = _PERIOD_RE.search(norm)
+    clocked = find_time(norm)
+    if period and clocked and clocked.start() <= period.start() < clocked.end() and \
+            re.search(_CLOCK, clocked.group(0)):  # "on 2026-12-01 14:30": a moment, not a day
+        period = None
     if period and spans.free(period):
         e.period = period_text(period.group(0))
         e.days = period_days(e.period)

@@ -13,7 +13,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import PrivateAttr
 
-from agent.offline.dialogue import ASKED, read_context
+from agent.offline.dialogue import ASKED, PROPOSED, read_context
 from agent.offline.router import Reading, Router, tool_calls
 from agent.offline.talk import CAPABILITIES, text_of, write_answer
 from core.grammar import Context, Grammar, Intent
@@ -109,6 +109,9 @@ class OfflineChatModel(BaseChatModel):
         reading = self.read(text, tool_names, ctx)
         if reading.calls:
             return AIMessage(content="", tool_calls=tool_calls(reading))
+        if reading.proposed:  # "yes" next turn makes these calls (read_context finds them)
+            return AIMessage(content=reading.reply, additional_kwargs={
+                ASKED: reading.intent, PROPOSED: [[n, a] for n, a in reading.proposed]})
         if reading.asked:  # the next message may answer it (read_context finds the mark)
             return AIMessage(content=reading.reply, additional_kwargs={ASKED: reading.intent})
         return AIMessage(content=reading.reply)

@@ -43,6 +43,7 @@ from core.symbols import NAME_TO_SYMBOL, UNIVERSE
 MIN_SCORE = 2.0  # a rule score this high names an intent on its own
 EXAMPLE_WEIGHT = 4.0  # how much the nearest examples add to the rule score
 EXAMPLE_ALONE = 0.55  # an example similarity this high names an intent without a trigger
+ON_TOPIC = 0.25  # what a read-only intent of the capability the conversation is on gains
 SHORT = 6  # words: a message this short in a conversation may be a follow-up
 FRAGMENT = re.compile(
     r"^(?:(?:okay|no|yes|hmm|wait|actually|and|but|also|oh|ah|cool|great|nice|sorry|"
@@ -91,6 +92,12 @@ VAGUE = re.compile(r"^(?:(?:okay|ok|so|now|and|then)\s+)*(?:show|list|check|open
 REQUEST = re.compile(r"^(?:(?:so|ok|okay|anyway|and|but|now|then|hey)\s+)*(?:can you|could you|"
                      r"would you|please|pls|pull|show|get|give|check|list|tell me|set|alert|"
                      r"draft|write|ping|let me know|lmk)\b")
+_YES_WORDS = (r"(?:yes|sure|do it|go ahead|go for it|confirm(?:ed)?|correct|right|please do|"
+              r"please|absolutely|send it|ship it|okay|yes do it|that is right|exactly)")
+YES = re.compile(rf"^(?:(?:oh|well|so|yes|okay)\s+)*{_YES_WORDS}(?:\s+{_YES_WORDS})*"
+                 r"(?:\s+(?:thanks|thank you|thx|ty|pls))?[\s.!]*$")
+NO = re.compile(r"^(?:(?:oh|well|so|okay)\s+)*(?:no|nope|do not|dont|cancel|never ?mind|nvm|"
+                r"forget it|leave it|stop|skip it)\b")
 SPLIT = re.compile(r"\s*(?:,\s*)?\b(?:and then|then|and also|and|also|plus)\b\s*|\s*;\s*")
 
 
@@ -102,11 +109,15 @@ class Reading:
     reply: str = ""
     intent: str | None = None  # for evals and logs: which rule or intent decided
     asked: bool = False  # the reply is a question about the message
+    proposed: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # if "yes"
 
 
 class Router:
     def __init__(self, grammars: Sequence[Grammar], vocabulary: frozenset[str]) -> None:
         self.intents: list[Intent] = [i for g in grammars for i in g.intents]
+        # which capability each tool belongs to: a near tie goes to the one the
+        # conversation is on ("what do i have scheduled" after scheduling a draft)
+        self.family = {i.tool: n for n, g in enumerate(grammars) for i in g.intents}
         self.follow_ups: list[FollowUp] = [f for g in grammars for f in g.follow_ups]
         self.refusals: list[Refusal] = [r for g in grammars for r in g.refusals]
         self.vocabulary = vocabulary
@@ -136,6 +147,11 @@ class Router:
         if not norm:
             return Reading(reply=NOT_SURE, intent="empty")
         e = extract(text, norm)
+        if ctx.proposed:  # the answer to "Do you want me to ...?"
+            if YES.match(norm):
+                return Reading(calls=list(ctx.proposed), intent="confirmed")
+            if NO.match(norm):
+                return Reading(reply="Okay, I left everything as it was.", intent="declined")
         for refusal in self.refusals:
             if re.search(refusal.pattern, norm):
                 return Reading(reply=refusal.reply, intent=f"refuse:{refusal.name}")
@@ -208,7 +224,14 @@ class Router:
             several = self._several(text, norm, tool_names, ctx, best)
             if several is not None:
                 return several
-            return self._built(best.tool, best.build(e, ctx), best, best.tool)
+            built = self._built(best.tool, best.build(e, ctx), best, best.tool)
+            if built.calls and best.mutating and best.score(norm, e, ctx) <= 0.0:
+                # it only resembles a request (no word of it says so): proposed, not done
+                return Reading(reply=f"Do you want me to {proposal(built.calls)}? "
+                                     "Say yes to go ahead.",
+                               intent=f"propose:{best.tool}", asked=True,
+                               proposed=built.calls)
+            return built
         return None
 
     def rank(self, norm: str, e: Entities, tool_names: set[str],
@@ -225,6 +248,9 @@ class Router:
                 continue
             sim = near.get(intent.tool, 0.0)
             total = rule + EXAMPLE_WEIGHT * sim
+            if rule > 0 and not intent.mutating and ctx.last_tool is not None and \
+                    self.family.get(ctx.last_tool) == self.family.get(intent.tool):
+                total += ON_TOPIC
             if rule == 0.0 and sim < EXAMPLE_ALONE:
                 total = min(total, MIN_SCORE - 0.01)
             scored.append((total - order * 1e-6, intent))
@@ -310,3 +336,13 @@ class Router:
 def tool_calls(reading: Reading) -> list[dict[str, Any]]:
     return [{"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:12]}",
              "type": "tool_call"} for name, args in reading.calls]
+
+
+def proposal(calls: list[tuple[str, dict[str, Any]]]) -> str:
+    """'create_alert AAPL above 250' as words for a question."""
+    said = []
+    for name, args in calls:
+        words = " ".join(str(v) for k, v in args.items() if v not in (None, "", [], {})
+                         and k not in ("topic", "instruction", "body"))
+        said.append(f"{name.replace('_', ' ')}" + (f" ({words})" if words else ""))
+    return " and ".join(said)

@@ -106,3 +106,40 @@ async def test_an_alerts_message_template_is_kept_never_dropped(settings):
     assert said[0] == [("create_alert", {"symbol": "NVDA", "condition": "below",
                                          "threshold": 150.0,
                                          "template": "{{ticker}} dumped to {{price}}"})]
+
+
+@pytest.mark.parametrize("turns", [
+    # two drafts made one after the other: "it" could be either, and a publish is final
+    ["write a discord post about tesla", "also one about meta for the blog", "ok post it"],
+    ["draft a post on amd", "draft one on nvda", "delete it"],
+])
+async def test_publishing_or_deleting_it_asks_when_it_is_only_the_newest_of_several_drafts(settings, turns):
+    said = await converse(settings, turns)
+    assert isinstance(said[-1], str) and said[-1].startswith("Which"), said[-1]
+
+
+@pytest.mark.parametrize(("turns", "last"), [
+    (["write a discord post about tesla", "also one about meta for the blog", "ok post it",
+      "the tsla one"], ("publish_content", {"draft_id": 1})),
+    (["draft a post on amd", "draft one on nvda", "show it", "publish it"],
+     ("publish_content", {"draft_id": 2})),
+    (["draft a blog post on apple, bearish take", "do a discord one too"],
+     ("draft_content", {"channel": "discord", "symbol": "AAPL", "tone": "bearish"})),
+    (["draft a blog post on apple", "do a discord one too", "delete the blog one",
+      "publish the discord one"], ("publish_content", {"draft_id": 2})),
+    (["alert tsla over 320", "alert tsla under 210", "nvm, delete all of those"],
+     ("delete_alert", {"symbol": "TSLA"})),  # the bulk form: it asks to confirm
+    (["draft a newsletter on eth", "anything pending?", "skip it", "undo that"],
+     ("undo", {"decision_id": 1})),
+])
+async def test_a_singled_out_reference_acts_on_that_one(settings, turns, last):
+    said = await converse(settings, turns)
+    name, args = last
+    assert isinstance(said[-1], list), said[-1]
+    assert said[-1][0][0] == name
+    assert {k: said[-1][0][1].get(k) for k in args} == args
+
+
+async def test_a_deleted_draft_is_no_longer_it(settings):
+    said = await converse(settings, ["draft a post on amd", "delete it", "publish it"])
+    assert isinstance(said[-1], str) and "Which draft" in said[-1]

@@ -223,3 +223,45 @@ def test_invoke_through_langchain_interface():
 
     result = model.bind_tools([get_quote]).invoke([HumanMessage("price of AMZN")])
     assert result.tool_calls[0]["args"] == {"symbol": "AMZN"}
+
+
+def test_a_publish_at_an_iso_moment_schedules_it():
+    from agent.offline.extract import extract
+    from agent.offline.normalize import simplify
+
+    text = "set draft 1 to publish on 2026-12-01 14:30"
+    e = extract(text, simplify(text))
+    assert (e.when, e.period) == ("2026-12-01 14:30", None)
+    text = "aapl on 2026-10-01"  # a day without a clock stays a period
+    e = extract(text, simplify(text))
+    assert (e.when, e.period) == (None, "on 2026-10-01")
+
+
+def _toy_model():
+    from agent.offline.model import OfflineChatModel
+    from core.grammar import Grammar, Intent
+
+    wipe = Intent("delete_alert", {"delete alert": 4}, lambda e, ctx: {"alert_id": 7},
+                  examples=("obliterate the tripwire on sym", "obliterate every tripwire"),
+                  mutating=True)
+    look = Intent("list_alerts", {"list alerts": 4}, lambda e, ctx: {})
+    return OfflineChatModel.from_grammars([Grammar(intents=(wipe, look))])
+
+
+def test_a_change_it_only_resembles_is_proposed_then_made_on_yes_and_dropped_on_no():
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    model, tools = _toy_model(), {"delete_alert", "list_alerts"}
+    asked = model.respond([HumanMessage("obliterate the tripwire on nvda")], tools)
+    assert not asked.tool_calls and asked.content.startswith("Do you want me to delete alert")
+    thread = [HumanMessage("obliterate the tripwire on nvda"), asked]
+    yes = model.respond([*thread, HumanMessage("yes")], tools)
+    assert [(c["name"], c["args"]) for c in yes.tool_calls] == [("delete_alert", {"alert_id": 7})]
+    no = model.respond([*thread, HumanMessage("nope")], tools)
+    assert not no.tool_calls and "left everything" in no.content
+    # said in words, it is done at once; and a "yes" with nothing proposed makes nothing
+    said = model.respond([HumanMessage("delete alert 7")], tools)
+    assert [c["name"] for c in said.tool_calls] == ["delete_alert"]
+    stray = model.respond([HumanMessage("list alerts"), AIMessage("none"), HumanMessage("yes")],
+                          tools)
+    assert not stray.tool_calls

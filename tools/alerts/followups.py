@@ -57,6 +57,12 @@ def delete(e: Entities, ctx: Context) -> Built:
     if e.symbols and bulk and "alert" not in e.ids:
         return {"symbol": e.symbols[0]}
     several = which_all(e, ctx)
+    symbols = {str(a.get("symbol")) for a in ctx.alerts if a.get("id") in several}
+    if len(several) > 1 and len(symbols) == 1 and "alert" not in e.id_lists and \
+            re.search(r"\ball\b", e.norm):
+        # "delete all of those" about one ticker's alerts: the bulk delete, which asks the
+        # owner to confirm with the whole list in front of him
+        return {"symbol": symbols.pop()}
     if len(several) > 1:
         return [{"alert_id": i} for i in several]
     alert_id = which(e, ctx, bare=True)
@@ -136,6 +142,9 @@ CHANGE_MARKERS = re.compile(r"\b(make it|make that|change|set it|move it|bump|lo
                             r"not|rather)\b")
 ACTIONS = re.compile(r"\b(delete|remove|cancel|kill|snooze|mute|silence|undo|revert|nuke|"
                      r"wipe|drop|scrap|trash|bin|get rid|clear|list|show|chart|quote|draft)\b")
+NEW_ALERT = re.compile(r"\b(?:ping|alert|tell|notify|text|dm|msg|message|warn|buzz) me\b.{0,20}"
+                       r"\b(?:if|when|once|whenever|as soon as)\b|\blet me know\b.{0,20}"
+                       r"\b(?:if|when|once|whenever)\b")
 ANOTHER = re.compile(r"^(?:and |also |plus )*(?:another|also|one more|and one|and another|"
                      r"plus)\b|^(?:and|also|plus|\+)\s+(?:at\s+|@\s*)?\$?\d|"
                      r"^(?:and|also|plus)\s+(?:above|below|over|under|>|<|cross\w*)\b")
@@ -149,6 +158,8 @@ def change_it(e: Entities, ctx: Context) -> tuple[str, Built] | None:
         return None
     if re.match(r"(?:and|also|plus)\b", e.norm) and says_alert(e):
         return None  # "and every time it drops $5": another alert
+    if NEW_ALERT.search(e.norm) and not CHANGE_MARKERS.search(e.norm):
+        return None  # "ok then just tell me if it gets over 200": an alert of its own
     if e.symbols and (e.symbols != ctx.symbols[:1] or not CHANGE_MARKERS.search(e.norm)):
         return None  # "and tsla below 240" is another alert
     if ACTIONS.search(e.norm) and not re.search(r"\b(note|expir\w*)\b", e.norm) and not (

@@ -46,7 +46,12 @@ from tools.alerts.reading import (
 
 # indicators the engine cannot watch (RSI, moving averages, volume and channels it can)
 UNSUPPORTED = (r"\b(macd|vwap|bollinger|stoch(?:astic)?s?|golden cross|death cross|adx|atr|obv|"
-               r"ichimoku|fib(?:onacci)?|open interest|implied vol(?:atility)?|\biv\b)\b")
+               r"ichimoku|fib(?:onacci)?|open interest|implied vol(?:atility)?|\biv\b|"
+               # one moving average crossing another (the engine compares price with one)
+               r"\d+ ?(?:-? ?days?|d)? ?(?:ma|sma|ema|dma|moving average)s? (?:\w+ )?cross\w*"
+               r"(?: (?:above|below|over|under|up|down))?(?: the| its)? \d+ ?(?:-? ?days?|d)? ?"
+               r"(?:ma|sma|ema|dma)?|"
+               r"(?:ma|moving average) cross(?:over)?)\b")
 
 GRAMMAR = Grammar(
     intents=(
@@ -199,7 +204,8 @@ GRAMMAR = Grammar(
                 r"above|below|over|under|cross|>|<)\b|"
                 rf"\b(alert|ping|notify|tell|lmk|let me know|warn)\b.{{0,60}}{UNSUPPORTED}",
                 "I can't alert on that indicator (MACD, VWAP, Bollinger bands, stochastics, "
-                "ATR, ...) yet. " + CAN_WATCH + ", moving averages (SMA/EMA of N sessions), "
+                "ATR, one moving average crossing another, ...) yet. " + CAN_WATCH
+                + ", moving averages (SMA/EMA of N sessions), "
                 "RSI, a volume spike or a channel: say e.g. 'alert me when TSLA's RSI goes "
                 "above 70'."),
     ),

@@ -26,7 +26,7 @@ _SAID = {  # what people say for a tone -> the tone it is written in
     "bearish": "pessimistic negative gloomy bear",
     "cautious": "careful measured conservative skeptical sceptical",
     "educational": "informative explanatory teaching explainer",
-    "hype": "excited exciting enthusiastic hyped energetic",
+    "hype": "excited exciting enthusiastic hyped energetic punchy snappy",
     "casual": "friendly conversational relaxed fun funny playful informal chill",
 }
 TONE_WORDS: dict[str, str] = {**{t: t for t in TONES},

@@ -17,6 +17,7 @@ from core.grammar import (
     id_of,
     pick,
 )
+from tools.content.drafting import canonical_tone
 
 _draft_id = id_of("draft", "post")
 DRAFT_TOOLS = ("draft_content", "show_draft", "edit_draft", "schedule_content",
@@ -30,10 +31,12 @@ TONE_WORDS = r"\b(casual|formal|bullish|bearish|neutral|educational|hype|hyped|h
     r"professional|cautious|careful|excited|funny|serious|chill|informal|punchy)\b"
 
 
-def which(e: Entities, ctx: Context) -> int | Ask | None:
+def which(e: Entities, ctx: Context, final: bool = False) -> int | Ask | None:
     """The draft a message means: its number, the one it singles out among those the
     conversation made ("the tsla one", "the first one"), or the one the conversation is
-    on; a question when "it" could be several."""
+    on; a question when "it" could be several. For what cannot be taken back (``final``:
+    publish, delete), "it" is never the newest of several drafts only because it is the
+    newest: a draft must have been singled out (shown, edited, answered) since."""
     if any(k in e.ids for k in ("draft", "post", "id")):
         return _draft_id(e)
     if len(e.bare_ints) == 1 and not e.when and re.search(r"\b(draft|post)\b", e.norm):
@@ -41,12 +44,20 @@ def which(e: Entities, ctx: Context) -> int | Ask | None:
     chosen = pick(ctx.drafts, e, ctx.draft_id)
     if chosen is not None and chosen.get("id") is not None:
         return int(chosen["id"])
+    if e.channel and re.search(r"\bthe \w+ (?:one|draft|post)\b", e.norm):  # "the discord one"
+        named = [d for d in ctx.drafts if d.get("channel") == e.channel and not d.get("done")]
+        if len(named) == 1:
+            return int(named[0]["id"])
     if len(ctx.drafts) > 1 and (ctx.draft_ambiguous or PLURAL_REF.search(e.norm)
                                 or re.search(r"\bthe \w+ one\b|\bthe (?:draft|post)\b",
                                              e.norm)):
         return Ask("Which draft: " + " or ".join(
             f"{d['id']} ({d.get('symbol') or d.get('channel')})" for d in ctx.drafts[-4:])
             + "?")
+    live = [d for d in ctx.drafts if not d.get("skipped") and not d.get("done")]
+    if final and ctx.draft_by_recency and len(live) > 1:
+        return Ask("Which draft: " + " or ".join(
+            f"{d['id']} ({d.get('symbol') or d.get('channel')})" for d in live[-4:]) + "?")
     return ctx.draft_id
 
 
@@ -120,6 +131,16 @@ NO_CHANGE = re.compile(r"(?:(?:i|we) (?:want|would like|wanna|need) to |can you 
                        r"this draft|that post|this post|the one))?(?: please| pls)?")
 
 
+def wanted_tone(e: Entities) -> str | None:
+    """The tone a message asks for: 'less hype, more neutral' -> neutral; 'less hype' alone
+    names none (an instruction, not a tone)."""
+    for m in re.finditer(TONE_WORDS, e.norm):
+        before = e.norm[:m.start()].split()[-2:]
+        if not {"less", "not", "no", "without", "too", "down"} & set(before):
+            return canonical_tone(m.group(1)) or e.tone
+    return None
+
+
 def edit(e: Entities, ctx: Context) -> Built:
     draft_id = which(e, ctx)
     if isinstance(draft_id, Ask):
@@ -138,21 +159,38 @@ def edit(e: Entities, ctx: Context) -> Built:
         return Ask(f"What should draft {draft_id}'s new title be?")
     if title:
         return Ask(f"What should draft {draft_id}'s new title be?")
-    if e.tone and re.search(rf"{TONE_WORDS}\s*(tone|instead|version|take|vibe)?|"
+    wanted = wanted_tone(e)
+    if wanted and re.search(rf"{TONE_WORDS}\s*(tone|instead|version|take|vibe)?|"
                             r"\btone\b", e.norm):
-        args["tone"] = e.tone
+        args["tone"] = wanted
         return args
     instruction = re.sub(r"\b(?:draft|post)\s*#?\s*\d+\s*:?\s*", " ", e.norm)
     instruction = re.sub(r"\s+", " ", instruction).strip(" :,.")
     if NO_CHANGE.fullmatch(instruction):  # "i want to edit the draft": what to change?
         return Ask(f"What should I change in draft {draft_id}: the tone (\"make it punchier\"), "
                    "the title (\"rename it to ...\") or a part (\"make it shorter\")?")
+    if instruction and not EDIT_WORDS.search(instruction):  # "take draft 2 live"
+        return Ask(f"What should I do with draft {draft_id}: show it, change something in "
+                   "it (\"make it shorter\"), schedule it, publish it or delete it?")
     args["instruction"] = instruction or "improve it"
     return args
 
 
+# what an edit request says it changes: without one of these, it is no edit request
+EDIT_WORDS = re.compile(
+    r"\b(edit|change|rewrite|re-?word|rephrase|make|shorter|longer|short|long|add|remove|"
+    r"take (?:out|away|off)|"
+    r"cut|trim|fix|tweak|tight\w*|simplif\w*|polish|clean|more|less|drop|replace|mention|"
+    r"include|punch\w*|tone|spic\w*|condense|shorten|lengthen|swap|emojis?|disclaimer|typos?|"
+    r"intro|ending|outro|sentence|paragraph|line|bullets?|numbers?|chart|link|hashtags?|"
+    r"caps|grammar|spelling|wording|casual|formal|friendl\w*|clear\w*|sharp\w*|softer|"
+    r"stronger|bolder|calm\w*|tweet|thread|section|headline|call to action|cta|expand|"
+    r"elaborate|explain|summar\w*|turn|put|use|say|keep|get rid|without|no|instead|less|"
+    r"mention|update|improve|better|redo|again|over)\b")
+
+
 def delete(e: Entities, ctx: Context) -> Built:
-    draft_id = which(e, ctx)
+    draft_id = which(e, ctx, final=True)
     if isinstance(draft_id, Ask):
         return draft_id
     return needs_draft("delete_draft") if draft_id is None else {"draft_id": draft_id}
@@ -176,7 +214,7 @@ def publish(e: Entities, ctx: Context) -> Built:
     if plural and len(live) >= 2 and not e.ids and not e.when:  # "publish both"
         return [{"draft_id": d["id"]} for d in live[-2 if plural.group(1) in (
             "both", "the two") else -len(live):]]
-    draft_id = which(e, ctx)
+    draft_id = which(e, ctx, final=True)
     if isinstance(draft_id, Ask):
         return draft_id
     if draft_id is None:
@@ -189,8 +227,17 @@ def publish(e: Entities, ctx: Context) -> Built:
 # ---- when an intent applies, and evidence beyond its words -----------------------------
 
 def new_draft_ok(e: Entities, ctx: Context) -> bool:
-    """A message naming a draft, alert or decision by number is never a new draft."""
-    return not any(k in e.ids for k in ("draft", "post", "alert", "decision", "option"))
+    """A message naming a draft, alert or decision by number is never a new draft, nor one
+    pointing at a post that exists ("that newsletter can go out") without asking for one."""
+    if any(k in e.ids for k in ("draft", "post", "alert", "decision", "option")):
+        return False
+    return not (EXISTING_POST.search(e.norm) and not CREATE_VERB.search(e.norm))
+
+
+EXISTING_POST = re.compile(r"\b(?:that|this|the|those|these)\s+(?:\w+\s+)?(?:newsletter|post|"
+                           r"draft|email|article|blog post|piece|write-?up)s?\b")
+CREATE_VERB = re.compile(r"\b(?:draft|write|compose|make|create|whip|prepare|put together|need|"
+                         r"want|generate|cook|do|start|give me|new|another|one more)\b")
 
 
 def no_decision(e: Entities, ctx: Context) -> bool:
@@ -284,12 +331,17 @@ def another_draft(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     this time', 'and a discord teaser for it': another draft like the last one."""
     if re.search(r"\b(schedule|publish|post it|delete|scrap|show|skip|edit)\b", e.norm):
         return None
-    if not ctx.drafts or ctx.last_tool not in (*DRAFT_TOOLS, "decide", "undo") or \
-            not re.search(r"\b(another|one more|one for|same for|and one|also one|same thing "
-                          r"for|and a|also a|plus a|teaser|version|copy for|of the same|"
-                          r"now one|one about|one on)\b", e.norm):
+    if not ctx.drafts or ctx.last_tool not in (*DRAFT_TOOLS, "decide", "undo"):
         return None
     last = ctx.drafts[-1]
+    # "do a discord one too": the same post for another channel
+    elsewhere = bool(e.channel) and e.channel != last.get("channel") and bool(
+        re.search(r"\b(one|version|post|cut)\b(?: too| as well| also)?", e.norm))
+    if not elsewhere and not re.search(
+            r"\b(another|one more|one for|same for|and one|also one|same thing "
+            r"for|and a|also a|plus a|teaser|version|copy for|of the same|"
+            r"now one|one about|one on|one too|one as well)\b", e.norm):
+        return None
     own_topic = bool(re.search(r"\b(?:about|on|regarding|covering)\b \w", e.norm))
     args: Args = {"topic": topic(e) if e.symbols or own_topic else
                   last.get("topic") or "market update",
