@@ -41,6 +41,9 @@ class Row:
     def __init__(self, values: dict[str, Any]) -> None:
         self.__dict__.update(values)
 
+    def __getattr__(self, name: str) -> Any:  # the columns, for the type checker
+        raise AttributeError(name)
+
 
 def _quick(table: str, where: str, params: tuple[Any, ...], order: str,
            limit: int | None = None) -> list[Row] | None:
