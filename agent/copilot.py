@@ -82,8 +82,7 @@ class Copilot:
     decision_center: DecisionsCapability
     model: BaseChatModel
     graph: CompiledStateGraph[Any, Any, Any, Any]
-    # the guests' graph (Discord), built on first use: a CLI turn is the owner's and
-    # never needs it (binding its tools is a quarter of a second of `copilot ask`)
+    # the guests' graph (Discord), built on first use: a CLI turn is the owner's
     make_guest_graph: Callable[[], CompiledStateGraph[Any, Any, Any, Any]]
     checkpointer: BaseCheckpointSaver[Any]
     fallback_graph: CompiledStateGraph[Any, Any, Any, Any] | None = None  # offline, labelled
