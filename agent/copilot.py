@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from langchain_core.language_models import BaseChatModel
@@ -23,7 +23,6 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import ValidationError
 
-from agent.control import ControlCenter
 from agent.decisions.capability import DecisionsCapability
 from agent.decisions.service import DecisionService
 from agent.notices import Notice as Notice  # front ends import them from here
@@ -50,6 +49,9 @@ from tools.architecture.capability import ArchitectureCapability
 from tools.content.capability import ContentCapability
 from tools.health.capability import HealthCapability
 from tools.market.capability import MarketCapability
+
+if TYPE_CHECKING:
+    from agent.control import ControlCenter
 
 HEARTBEAT_S = 10.0
 log = structlog.get_logger(__name__)
@@ -80,7 +82,8 @@ class Copilot:
     decision_center: DecisionsCapability
     model: BaseChatModel
     graph: CompiledStateGraph[Any, Any, Any, Any]
-    guest_graph: CompiledStateGraph[Any, Any, Any, Any]
+    # the guests' graph (Discord), built on first use: a CLI turn is the owner's
+    make_guest_graph: Callable[[], CompiledStateGraph[Any, Any, Any, Any]]
     checkpointer: BaseCheckpointSaver[Any]
     fallback_graph: CompiledStateGraph[Any, Any, Any, Any] | None = None  # offline, labelled
     mcp_tools: list[BaseTool] = field(default_factory=list)  # COPILOT_MCP_SERVERS': owner only
@@ -91,6 +94,7 @@ class Copilot:
     _redact: Callable[[str], str] | None = None
     _tools: list[BaseTool] | None = None  # the graphs' tools, built once
     _control: Any = None
+    _guest_graph: CompiledStateGraph[Any, Any, Any, Any] | None = None
 
     # ---- what the CLI and tests reach for -------------------------------------------
     @property
@@ -111,9 +115,18 @@ class Copilot:
         return self.kernel.clock()
 
     @property
+    def guest_graph(self) -> CompiledStateGraph[Any, Any, Any, Any]:
+        """The graph of everyone but the owner: the guests' tools only."""
+        if self._guest_graph is None:
+            self._guest_graph = self.make_guest_graph()
+        return self._guest_graph
+
+    @property
     def control(self) -> ControlCenter:
         """What the web control center reads and does (``agent/control.py``)."""
         if self._control is None:
+            from agent.control import ControlCenter
+
             self._control = ControlCenter(self)
         return self._control  # type: ignore[no-any-return]
 

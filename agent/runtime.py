@@ -97,9 +97,9 @@ def build(kernel: Kernel, checkpointer: BaseCheckpointSaver[Any],
         health=health, architecture=architecture, decision_center=center, model=model,
         graph=build_graph(model, [*tools, *external], checkpointer=checkpointer, redact=redact,
                           timezone=tz, keep_messages=keep),
-        guest_graph=build_graph(model, [t for t in tools if t.name in guest],
-                                checkpointer=checkpointer, redact=redact, timezone=tz,
-                                keep_messages=keep),
+        make_guest_graph=lambda: build_graph(model, [t for t in tools if t.name in guest],
+                                             checkpointer=checkpointer, redact=redact,
+                                             timezone=tz, keep_messages=keep),
         checkpointer=checkpointer, mcp_tools=external, _tools=tools,
         # when a configured model fails, the owner's turn is answered offline, labelled
         fallback_graph=None if model is offline else build_graph(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -41,15 +42,21 @@ def checkout(rev: str, into: Path) -> Path:
 
 
 def run(tree: Path, args: list[str], env: dict[str, str], importtime: bool = False
-        ) -> tuple[float, str]:
+        ) -> tuple[float, str, float]:
+    """Wall seconds, stderr, and CPU seconds (user + system) of one cold command."""
     cmd = [sys.executable, *(["-X", "importtime"] if importtime else []), "-m", "cli", *args]
-    start = time.perf_counter()
+    cpu, start = _children_cpu(), time.perf_counter()
     done = subprocess.run(cmd, env={**env, "PYTHONPATH": str(tree)}, cwd=env["BENCH_CWD"],
                           capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, _children_cpu() - cpu
     if done.returncode != 0:
         raise SystemExit(f"`copilot {' '.join(args)}` failed in {tree}: {done.stderr[-500:]}")
-    return elapsed, done.stderr
+    return elapsed, done.stderr, cpu
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def heavy_imports(stderr: str) -> list[str]:
@@ -68,7 +75,10 @@ def main() -> None:
         cwd.mkdir()
         env = {**os.environ, "COPILOT_DATA_DIR": str(data), "LANGSMITH_TRACING": "false",
                "COPILOT_HTTP_PORT": "off", "BENCH_CWD": str(cwd)}
-        for name in ("OPENAI_API_KEY", "DISCORD_TOKEN", "DATABASE_URL", "COPILOT_LLM"):
+        # PYTHONDONTWRITEBYTECODE (set on some machines) would leave both trees without
+        # .pyc files, so every run compiled them: not what an installed copy does
+        for name in ("OPENAI_API_KEY", "DISCORD_TOKEN", "DATABASE_URL", "COPILOT_LLM",
+                     "PYTHONDONTWRITEBYTECODE"):
             env.pop(name, None)
         # a few rows to list, written by this tree; then one untimed run of each command
         # in each tree (compiles .pyc files, creates tables)
@@ -78,22 +88,29 @@ def main() -> None:
             for args in COMMANDS.values():
                 run(tree, args, env)
         times: dict[tuple[str, str], list[float]] = {}
+        cpus: dict[tuple[str, str], list[float]] = {}
         for _ in range(opts.runs):
             for name, args in COMMANDS.items():
                 for label, tree in (("new", ROOT), ("base", base)):
-                    times.setdefault((name, label), []).append(run(tree, args, env)[0])
+                    wall, _, cpu = run(tree, args, env)
+                    times.setdefault((name, label), []).append(wall)
+                    cpus.setdefault((name, label), []).append(cpu)
         print(f"cold command times, median of {opts.runs} runs (python {sys.executable}); "
               f"baseline = {opts.base}; load average {os.getloadavg()[0]:.1f} "
               f"on {os.cpu_count()} cores")
-        print(f"{'command':16} {'this tree':>10} {'baseline':>10} {'goal':>6}  heavy imports "
-              "(this tree | baseline)")
+        print("(CPU: user + system seconds of the process, steadier than wall time when the "
+              "machine is shared)")
+        print(f"{'command':16} {'this tree':>10} {'baseline':>10} {'goal':>6} {'CPU this':>9} "
+              f"{'CPU base':>9}  heavy imports (this tree | baseline)")
         for name, args in COMMANDS.items():
             new = statistics.median(times[(name, "new")])
             old = statistics.median(times[(name, "base")])
             heavy_new = heavy_imports(run(ROOT, args, env, importtime=True)[1])
             heavy_old = heavy_imports(run(base, args, env, importtime=True)[1])
-            print(f"{name:16} {new:9.2f}s {old:9.2f}s {GOALS[name]:5.1f}s  "
-                  f"{','.join(heavy_new) or '-'} | {','.join(heavy_old) or '-'}")
+            cpu_new = statistics.median(cpus[(name, "new")])
+            cpu_old = statistics.median(cpus[(name, "base")])
+            print(f"{name:16} {new:9.2f}s {old:9.2f}s {GOALS[name]:5.1f}s {cpu_new:8.2f}s "
+                  f"{cpu_old:8.2f}s  {','.join(heavy_new) or '-'} | {','.join(heavy_old) or '-'}")
 
 
 if __name__ == "__main__":

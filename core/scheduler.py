@@ -170,20 +170,29 @@ class JobStats:
 class Scheduler:
     db_url: str
     stats: dict[str, JobStats] = field(default_factory=dict)
-    _scheduler: Any = None
+    _aps: Any = None
 
-    def __post_init__(self) -> None:
+    @property
+    def _scheduler(self) -> Any:
+        """APScheduler and its SQL job store, built on first use: a process that never
+        schedules anything (`copilot ask`) does not import it or open a second engine."""
+        if self._aps is None:
+            self._aps = self._build()
+        return self._aps
+
+    def _build(self) -> Any:
         from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-        self._scheduler = AsyncIOScheduler(
+        scheduler = AsyncIOScheduler(
             jobstores={"default": SQLAlchemyJobStore(url=self.db_url, tablename="scheduler_jobs")},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 600},
             timezone="UTC",
         )
-        self._scheduler.add_listener(self._on_event,
-                                     EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+        scheduler.add_listener(self._on_event,
+                               EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+        return scheduler
 
     def _on_event(self, event: Any) -> None:
         stats = self.stats.setdefault(event.job_id, JobStats())
@@ -242,11 +251,11 @@ class Scheduler:
 
     @property
     def running(self) -> bool:
-        return bool(self._scheduler.running)
+        return self._aps is not None and bool(self._aps.running)
 
     def start(self) -> None:
         self._scheduler.start()
 
     def shutdown(self) -> None:
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+        if self.running:
+            self._aps.shutdown(wait=False)

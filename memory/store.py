@@ -170,13 +170,21 @@ class VectorMemory:
 
     def query_vector(self, vector: list[float], k: int = 5,
                      where: dict[str, Any] | None = None) -> list[Recalled]:
-        count = self.collection.count()
-        if count == 0:
+        # one round trip: chroma (1.x) returns what there is when the collection holds
+        # fewer than k (nothing when it is empty); asking count() first cost a second
+        # query of the store on every recall. A server that refuses gets the old way.
+        include = ["documents", "metadatas", "distances"]
+        try:
+            result = self.collection.query(query_embeddings=[vector], n_results=k, where=where,
+                                           include=include)
+        except Exception:  # noqa: BLE001 - e.g. an older chroma server: k > count
+            count = self.collection.count()
+            if count == 0:
+                return []
+            result = self.collection.query(query_embeddings=[vector], n_results=min(k, count),
+                                           where=where, include=include)
+        if not result["ids"] or not result["ids"][0]:
             return []
-        result = self.collection.query(
-            query_embeddings=[vector], n_results=min(k, count), where=where,
-            include=["documents", "metadatas", "distances"],
-        )
         out = []
         for i, doc_id in enumerate(result["ids"][0]):
             out.append(Recalled(

@@ -45,3 +45,47 @@ def test_the_lists_show_what_the_runtime_wrote():
     drafts = runner.invoke(app, ["content", "list"])
     assert drafts.exit_code == 0 and "#1" in drafts.stdout and "draft" in drafts.stdout
     assert "No decisions yet." in runner.invoke(app, ["decisions", "list"]).stdout
+
+
+async def test_the_quick_sqlite_reads_match_the_services(settings, fixed_clock):
+    """On SQLite the decisions and drafts lists read with the stdlib driver; what they
+    show is what the services' own list methods return (every status filter, the order,
+    the limit, a scheduled draft's line)."""
+    from agent.runtime import open_runtime
+    from cli import rows
+    from core.auth import Caller
+    from core.decisions import Decision
+
+    async with open_runtime(settings, clock=fixed_clock) as rt:
+        await rt.alerts.start()
+        rt.kernel.bus.start()
+        for sym in ("TSLA", "NVDA", "AAPL"):
+            await rt.alerts.service.create(symbol=sym, condition="above", threshold=1)
+        from core.events import TICKS
+        from core.market import Tick
+
+        for sym in ("TSLA", "NVDA", "AAPL"):
+            await rt.kernel.bus.publish(TICKS, Tick(symbol=sym, price=2.0, ts=fixed_clock()))
+        await rt.kernel.bus.drain()
+        first = rt.decisions.pending()[0]
+        await rt.decide(first.id, "dismiss", Caller.local_owner())
+        a = await rt.content.service.draft("NVDA earnings", "discord", "NVDA", None, notify=False)
+        await rt.content.service.draft("AAPL week", "blog", "AAPL", None, notify=False)
+        rt.content.service.schedule(a.id, "tomorrow 9am")
+        for status, limit in ((None, 30), ("pending", 30), ("decided", 30), (None, 2)):
+            quick = rows.recent_decisions(status, limit)
+            want = rt.decisions.recent(status, limit)
+            assert [r.id for r in quick] == [d.id for d in want] and quick
+            for r, d in zip(quick, want, strict=True):
+                for column in Decision.model_fields:
+                    assert getattr(r, column) == getattr(d, column), column
+        for status in (None, "draft", "scheduled"):
+            quick = rows.drafts(status)
+            want = rt.content.service.drafts(status)
+            assert [r.line("America/New_York") for r in quick] == \
+                [d.line("America/New_York") for d in want] and quick
+        assert "scheduled for" in rows.drafts("scheduled")[0].line("America/New_York")
+        # on SQLite the quick read ran (on PostgreSQL the services' path does)
+        quick_read = settings.db_url.startswith("sqlite")
+        assert all(isinstance(r, rows.Row) == quick_read
+                   for r in [*rows.drafts(None), *rows.recent_decisions(None, 30)])

@@ -22,8 +22,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-dev-shm-usage"]
 ENABLE = ("No Chromium here: the browser tests need Debian's chromium (`apt-get install -y "
-          "chromium`, which .ci/run does) and the playwright package (`pip install "
-          "playwright`; never `playwright install`), or COPILOT_TEST_CHROMIUM=/path/to/it.")
+          "chromium`) and the playwright package (the browser extra: `pip install -e "
+          "'.[dev,browser]'`; never `playwright install`), both of which .ci/run installs, or "
+          "COPILOT_TEST_CHROMIUM=/path/to/it.")
 
 
 def chromium_path() -> str | None:
