@@ -24,6 +24,8 @@ THRESHOLDS = {
     "heldout_conversations": 0.9,
     "heldout2_turns": 0.95,
     "heldout2_conversations": 0.9,
+    "heldout3_turns": 0.95,
+    "heldout3_conversations": 0.9,
     "dev_turns": 0.95,
     "dev_conversations": 0.9,
 }
