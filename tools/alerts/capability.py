@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import structlog
 from langchain_core.tools import BaseTool
 
 from core.capability import Capability, Job, Kernel
@@ -35,13 +36,14 @@ from tools.alerts.inbound import (
     parse_tradingview,
 )
 from tools.alerts.indicators import seed_indicators
-from tools.alerts.models import AlertRule, Delivery, Firing, Notification
+from tools.alerts.models import AlertRule, Delivery, Firing, Notification, migrate_firing_key
 from tools.alerts.muting import AlertMuting
 from tools.alerts.service import AlertService
 from tools.alerts.targets import DeliveryTarget, Sender, SenderTarget, WebhookTarget
 from tools.alerts.templates import firing_text
 
 RULE_POLL_S = 1.0
+log = structlog.get_logger(__name__)
 BULK_DELETE = "alerts_delete"  # the decision kind of "delete all my TSLA alerts"
 
 
@@ -70,7 +72,8 @@ class AlertsCapability(Capability):
                                      mute=self._mute, render=self._render)
         self.senders: dict[str, Sender] = {}  # front ends' senders for channel targets
         self.engine = AlertEngine(kernel.db, bus=kernel.bus, clock=kernel.clock,
-                                  on_outbox=self.dispatcher.wake)
+                                  on_outbox=self.dispatcher.wake,
+                                  members=self._list_members)
         self.service = AlertService(kernel.db, market, self.engine, clock=kernel.clock,
                                     default_targets=tuple(defaults),
                                     cooldown_s=settings.alert_cooldown_s, timezone=settings.timezone,
@@ -99,6 +102,10 @@ class AlertsCapability(Capability):
             self.dispatcher.wake()
             await self.kernel.bus.publish(ALERT_FIRED, result.fired)
         return result
+
+    def _list_members(self, name: str) -> list[str]:
+        """The symbols on a list a rule names (only the watchlist for now)."""
+        return self.market.watchlist() if name == "watchlist" else []
 
     async def seed_indicators(self) -> list[str]:  # daily bars indicator rules wait for
         return await seed_indicators(self.engine.operators, self.market, self.kernel.clock, self._seed_tried)
@@ -366,6 +373,8 @@ class AlertsCapability(Capability):
     async def start(self) -> None:
         self.validate()
         bus = self.kernel.bus
+        if migrate_firing_key(self.kernel.db):
+            log.info("alert firings now keyed by rule, symbol and tick (list rules)")
         self.engine.load()
         self._add_targets({t for v in self.engine.rules.values() for t in v.targets})
         self.engine.attach(bus)  # the tick path: index lookups and the outbox commit
@@ -382,6 +391,9 @@ class AlertsCapability(Capability):
             if await asyncio.to_thread(self.engine.changed_elsewhere):
                 # read in a thread (only the changed rules), applied in the loop (O(log n) each)
                 self.engine.apply_changes(await asyncio.to_thread(self.engine.read_changes))
+            if self.engine.has_lists:  # a symbol added to the watchlist is watched
+                self.engine.follow_lists()
+            await self.engine.handle_closes()  # once_per_bar_close rules at a close
             if self.engine.operators.unseeded():
                 await self.seed_indicators()
             version = await asyncio.to_thread(kv_get, self.kernel.db, VERSION_KEY, "0")

@@ -94,7 +94,39 @@ def money(value: float) -> str:
 
 FREQUENCY_WORDS = {"once": "fires once",
                    "once_per_day": "fires at most once per trading session",
-                   "every_time": "fires every time"}
+                   "every_time": "fires every time",
+                   "once_per_bar_close": "checked on each session's closing price, fires at "
+                                         "most once per daily bar"}
+
+# One rule over a list: its ``symbol`` is the list's name after LIST_PREFIX ("@watchlist"),
+# which no ticker can spell; the engine registers it under each member symbol.
+LIST_PREFIX = "@"
+LISTS = {"watchlist": "@watchlist"}  # the names a user may give -> the stored symbol
+LIST_WORDS = {"watchlist": "watchlist", "my watchlist": "watchlist", "the watchlist": "watchlist",
+              "watch list": "watchlist", "@watchlist": "watchlist"}
+# a fixed price means nothing across a list of different tickers
+NOT_FOR_LISTS = frozenset({"above", "below", "cross_above", "cross_below", "cross",
+                           "inside_channel", "outside_channel", "entering_channel",
+                           "exiting_channel"})
+
+
+def list_name(symbol: str) -> str | None:
+    """'watchlist' for a list rule's symbol ('@watchlist'), None for a ticker."""
+    return symbol[len(LIST_PREFIX):] if symbol.startswith(LIST_PREFIX) else None
+
+
+def as_list(text: object) -> str | None:
+    """The stored symbol of a list named in ``text`` ('watchlist', 'my watchlist'), or None."""
+    if not isinstance(text, str):
+        return None
+    name = LIST_WORDS.get(" ".join(text.strip().lower().split()))
+    return LISTS[name] if name else None
+
+
+def subject(symbol: str) -> str:
+    """How a rule's symbol is said: the ticker, or 'anything on the watchlist'."""
+    name = list_name(symbol)
+    return f"anything on the {name}" if name else symbol
 
 
 def condition_text(symbol: str, condition: str, threshold: float,
@@ -153,6 +185,8 @@ class Frequency(StrEnum):
     once_per_day = "once_per_day"
     every_time = "every_time"
     once_per_minute = "once_per_minute"  # stored as every_time with a 60 s cooldown
+    once_per_session = "once_per_session"  # the owner's word for once_per_day (stored so)
+    once_per_bar_close = "once_per_bar_close"  # checked on each session's close only
 
 
 class AlertRule(SQLModel, table=True):
@@ -177,8 +211,13 @@ class AlertRule(SQLModel, table=True):
     last_fired_at: float | None = None
     fire_count: int = 0
 
+    @property
+    def list_name(self) -> str | None:
+        """'watchlist' for a rule over the watchlist (one rule, a firing per symbol)."""
+        return list_name(self.symbol)
+
     def describe(self) -> str:
-        text = condition_text(self.symbol, self.condition, self.threshold, self.window_minutes,
+        text = condition_text(subject(self.symbol), self.condition, self.threshold, self.window_minutes,
                               self.period, self.upper)
         return text + ("" if self.frequency == "once" else f" ({self.frequency_name.replace('_', ' ')})")
 
@@ -189,11 +228,15 @@ class AlertRule(SQLModel, table=True):
     def details(self, tz: str) -> str:
         """Every slot in words: condition, level, window, frequency, expiry (on the
         owner's clock, ``tz``), note."""
-        parts = [condition_text(self.symbol, self.condition, self.threshold,
+        parts = [condition_text(subject(self.symbol), self.condition, self.threshold,
                                 self.window_minutes, self.period, self.upper)]
         freq = FREQUENCY_WORDS.get(self.frequency, self.frequency)
         if self.frequency == "once_per_day" and is_crypto(self.symbol):
             freq = "fires at most once per UTC day"  # crypto never closes
+        if self.frequency == "once_per_bar_close" and is_crypto(self.symbol):
+            freq = "checked on each UTC day's last price (midnight UTC), fires at most once a day"
+        if self.list_name:
+            freq += " for each symbol on it, following its changes"
         if self.frequency_name == "once_per_minute":
             freq = "fires every time, at most once per minute"
         elif self.frequency == "every_time":
@@ -208,7 +251,11 @@ class AlertRule(SQLModel, table=True):
 class Firing(SQLModel, table=True):
     __tablename__ = "alert_firings"
     # history reads by time (all, or one ticker); retention by age
-    __table_args__ = (UniqueConstraint("rule_id", "tick_ts"),
+    # one firing per rule, symbol and tick (a list rule fires for several symbols at the
+    # same instant, e.g. at a session's close); databases made before list rules keep
+    # their (rule_id, tick_ts) key: see migrate_firing_key
+    __table_args__ = (UniqueConstraint("rule_id", "symbol", "tick_ts",
+                                       name="uq_alert_firings_rule_symbol_tick"),
                       Index("ix_alert_firings_tick_ts", "tick_ts"),
                       Index("ix_alert_firings_symbol_tick_ts", "symbol", "tick_ts"),
                       Index("ix_alert_firings_created_at", "created_at"))
@@ -307,6 +354,10 @@ class AlertSpec(BaseModel):
     def _symbol(cls, v: object) -> str:
         if not isinstance(v, str):
             raise ValueError("symbol must be a ticker such as AAPL")
+        if (listed := as_list(v)) is not None:
+            return listed
+        if v.strip().startswith(LIST_PREFIX):
+            raise ValueError(f"the only list is the watchlist, not {v.strip()[:MAX_SYMBOL]!r}")
         if len(v) > MAX_SYMBOL:
             raise ValueError(f"a ticker has at most {MAX_SYMBOL} characters")
         return normalize_symbol(v)
@@ -359,6 +410,14 @@ class AlertSpec(BaseModel):
             if self.period is not None or self.upper is not None:
                 raise ValueError(f"period and upper belong to indicator and channel "
                                  f"conditions, not {self.condition.value}")
+        if list_name(self.symbol) and self.condition.value in NOT_FOR_LISTS:
+            raise ValueError(f"{self.condition.value} compares with one price, which means "
+                             "nothing across a list; use a move (moving_down_pct, "
+                             "pct_change, ...) or an indicator for the watchlist")
+        if self.frequency == Frequency.once_per_bar_close and \
+                self.condition.value in OPERATOR_NAMES:
+            raise ValueError("once_per_bar_close works with price levels, crossings and "
+                             "moves for now, not indicator or channel conditions")
         if self.expires_at is not None:
             if self.expires_at.tzinfo is None:
                 self.expires_at = self.expires_at.replace(tzinfo=UTC)
@@ -398,3 +457,33 @@ def parse_spec(action: str = "create", **kwargs: Any) -> AlertSpec:
         raise InvalidInput(f"{lead}: {msg}.") from None
     except InvalidInput as exc:
         raise InvalidInput(f"{lead}: {exc}") from None
+
+
+def migrate_firing_key(engine: Any) -> bool:
+    """Databases made before list rules key a firing by (rule_id, tick_ts), which refuses a
+    list rule firing for two symbols at one instant (a session's close): widen it to
+    (rule_id, symbol, tick_ts), keeping every row. True when something was changed. Run
+    by ``copilot run`` before the engine starts (only it writes firings)."""
+    from sqlalchemy import inspect
+
+    table = Firing.__table__  # type: ignore[attr-defined]
+    old = [u for u in inspect(engine).get_unique_constraints(table.name)
+           if u["column_names"] == ["rule_id", "tick_ts"]]
+    if not old:
+        return False
+    columns = ", ".join(f'"{c.name}"' for c in table.columns)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(f'ALTER TABLE {table.name} DROP CONSTRAINT "{old[0]["name"]}"')
+            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD CONSTRAINT "
+                                 "uq_alert_firings_rule_symbol_tick UNIQUE (rule_id, symbol, tick_ts)")
+            return True
+        # SQLite cannot drop a constraint: rebuild the table under the new key
+        for index in inspect(engine).get_indexes(table.name):
+            conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{index["name"]}"')
+        conn.exec_driver_sql(f"ALTER TABLE {table.name} RENAME TO {table.name}_old")
+        table.create(conn)
+        conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) SELECT {columns} "
+                             f"FROM {table.name}_old")
+        conn.exec_driver_sql(f"DROP TABLE {table.name}_old")
+    return True

@@ -36,6 +36,7 @@ from tools.alerts.models import (
     Notification,
     already_holds,
     finite_number,
+    list_name,
     parse_spec,
     threshold_kind,
 )
@@ -96,7 +97,7 @@ class AlertService:
         return datetime.fromtimestamp(ts, UTC)
 
     async def _price(self, symbol: str) -> float | None:
-        if self.market is None:
+        if self.market is None or list_name(symbol):  # a list has no one price
             return None
         return (await self.market.quote(symbol)).quote.price  # an unknown symbol fails here
 
@@ -292,7 +293,7 @@ class AlertService:
         return [self.restore(alert_id) for alert_id in alert_ids]
 
     def active_symbols(self) -> list[str]:
-        return sorted({r.symbol for r in self.rules()})
+        return sorted({r.symbol for r in self.rules() if not r.list_name})
 
     def recent_firings(self, since: float, symbol: str | None = None) -> list[Firing]:
         with Session(self.sql) as s:
