@@ -210,3 +210,58 @@ def test_an_older_database_gets_the_per_symbol_firing_key_keeping_its_rows(tmp_p
         s.add(Firing(rule_id=7, symbol="TSLA", price=2, tick_ts=5, message="m", created_at=5))
         s.commit()
         assert [f.symbol for f in s.exec(select(Firing).order_by(Firing.id))] == ["AAPL", "TSLA"]
+
+
+async def test_a_watchlist_rule_through_the_tool_follows_the_real_watchlist(settings):
+    from agent.runtime import open_runtime
+    from core.auth import Caller
+
+    owner = Caller.local_owner()
+    async with open_runtime(settings) as rt:
+        made = await rt.run_tool("create_alert", {"symbol": "watchlist",
+                                                  "condition": "moving_down_pct",
+                                                  "threshold": 5}, owner)
+        assert made["created"], made
+        assert "anything on the watchlist falls 5% from its high" in made["summary"]
+        engine = rt.alerts.engine
+        on_list = set(rt.market.service.watchlist())
+        members = {v.symbol for v in engine.rules.values() if v.id < 0}
+        assert members == on_list and members
+        await rt.run_tool("watchlist", {"action": "add", "symbol": "NFLX"}, owner)
+        assert engine.follow_lists() == 1
+        fired = []
+        for i, price in enumerate((100.0, 94.0)):  # NFLX, added after the rule, falls 6%
+            fired += engine.process(Tick(symbol="NFLX", price=price, ts=rt.clock() + i))
+        assert [(f.rule_id, f.symbol) for f in fired] == [(made["alert_id"], "NFLX")]
+        listed = await rt.run_tool("list_alerts", {}, owner)
+        assert str(listed).count("anything on the watchlist") == 1
+        bar = await rt.run_tool("create_alert", {"symbol": "AAPL", "condition": "above",
+                                                 "threshold": 1, "force": True,
+                                                 "frequency": "once_per_bar_close"}, owner)
+        assert "checked on each session's closing price" in bar["summary"]
+
+
+def test_the_cli_adds_a_watchlist_rule_and_a_bar_close_rule(settings):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    runner = CliRunner()
+    made = runner.invoke(app, ["alerts", "add", "--list", "watchlist", "moving_down_pct", "5"])
+    assert made.exit_code == 0, made.output
+    assert "anything on the watchlist falls 5% from its high" in made.output
+    assert "for each symbol on it" in made.output
+    listed = runner.invoke(app, ["alerts", "list"])
+    assert "anything on the watchlist" in listed.output
+    closing = runner.invoke(app, ["alerts", "add", "AAPL", "cross_above", "999",
+                                  "--frequency", "once_per_bar_close"])
+    assert closing.exit_code == 0 and "closing price" in closing.output, closing.output
+    session = runner.invoke(app, ["alerts", "add", "AAPL", "cross_above", "999",
+                                  "--frequency", "once_per_session"])
+    assert session.exit_code == 0 and "once per trading session" in session.output
+    bad = runner.invoke(app, ["alerts", "add", "--list", "watchlist", "above", "100"])
+    assert bad.exit_code != 0 and "means nothing across a list" in bad.output
+    missing = runner.invoke(app, ["alerts", "add", "AAPL", "above"])
+    assert missing.exit_code == 2 and "Give a ticker, a condition and a threshold" in missing.output
+    for result in (bad, missing):
+        assert "Traceback" not in result.output
