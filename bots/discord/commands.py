@@ -15,10 +15,18 @@ from bots.discord.views import decision_view
 from core.errors import CopilotError
 
 PUBLIC = {"get_quote", "price_chart"}  # answers others in the channel may see
-AlertCondition = Literal["above", "below", "cross_above", "cross_below", "cross", "pct_change",
-                         "moving_up_pct", "moving_down_pct", "moving_up", "moving_down"]
+# every condition the engine knows: more than Discord's 25 choices, so they are offered by
+# autocomplete (filtered as you type) and checked by the tool
+ALERT_CONDITIONS = (
+    "above", "below", "cross_above", "cross_below", "cross", "pct_change", "moving_up_pct",
+    "moving_down_pct", "moving_up", "moving_down", "above_sma", "below_sma", "cross_above_sma",
+    "cross_below_sma", "cross_sma", "above_ema", "below_ema", "cross_above_ema",
+    "cross_below_ema", "cross_ema", "rsi_above", "rsi_below", "volume_spike",
+    "inside_channel", "outside_channel", "entering_channel", "exiting_channel")
 REFUSED = "Sorry, I only answer my owner here."
-Frequency = Literal["once", "once_per_day", "every_time", "once_per_minute"]
+Frequency = Literal["once", "once_per_day", "once_per_session", "once_per_bar_close",
+                    "every_time", "once_per_minute"]
+AlertList = Literal["watchlist"]
 MAX_ID = 2**53  # ids as Discord's integer options can carry them
 DIALOG_LIMIT = 4000  # a dialog's text field holds at most this much
 DecisionKindName = Literal["alert_fired", "content_ready", "health_incident",
@@ -29,6 +37,26 @@ DraftTone = Literal["neutral", "bullish", "bearish", "cautious", "educational", 
 def _where(interaction: discord.Interaction) -> tuple[int | None, bool]:
     """(channel id, is private): an interaction outside a server is a DM or group DM."""
     return interaction.channel_id, interaction.guild_id is None
+
+
+async def condition_autocomplete(interaction: discord.Interaction, current: str
+                                 ) -> list[app_commands.Choice[str]]:
+    typed = current.strip().lower().replace(" ", "_")
+    found = [c for c in ALERT_CONDITIONS if typed in c] or list(ALERT_CONDITIONS)
+    return [app_commands.Choice(name=c, value=c) for c in found[:25]]
+
+
+ALERT_OPTIONS = {  # what each option means (Discord shows at most 100 characters)
+    "condition": "above, cross_above, pct_change, moving_down_pct, cross_sma, rsi_above,"
+                 " volume_spike… (type)",
+    "threshold": "Price; % for moves; sessions for SMA/EMA; level for RSI; × for volume; "
+                 "channel low",
+    "period": "RSI sessions (default 14) or volume_spike's average (default 20)",
+    "upper": "A channel's high (threshold is its low)",
+    "window_minutes": "The window of a move, 1-1440 minutes (default 60)",
+    "frequency": "once_per_bar_close: on each session's closing price; once_per_session = "
+                 "once_per_day",
+}
 
 
 async def ticker_autocomplete(interaction: discord.Interaction, current: str
@@ -105,44 +133,57 @@ class CopilotCommands(commands.Cog):
 
     alert = app_commands.Group(name="alert", description="Price alerts")
 
-    @alert.command(name="add", description="Create a price alert")
-    @app_commands.autocomplete(symbol=ticker_autocomplete)
+    @alert.command(name="add", description="Create an alert on a ticker or the whole watchlist")
+    @app_commands.autocomplete(symbol=ticker_autocomplete, condition=condition_autocomplete)
+    @app_commands.rename(list_="list")
     @app_commands.describe(
-        condition="above/below a level; cross_above/cross_below/cross (either way); "
-                  "pct_change (either way); moving_up_pct/moving_down_pct; moving_up/down ($)",
+        **ALERT_OPTIONS,
+        symbol="A ticker, or 'watchlist' (or the list option)",
+        list_="One rule over the watchlist: it fires for each symbol on it",
         expires_at="friday, eod, 'for 2 days', 'in 3 hours' or an ISO date-time",
         force="Create it even if it would fire at once",
         targets="console, discord, discord:<channel id>, webhook (comma-separated)",
         template="The message: {{ticker}} {{price}} {{condition}} {{threshold}} {{time}} …")
     async def alert_add(
-        self, interaction: discord.Interaction, symbol: str,
-        condition: AlertCondition,
-        threshold: float, frequency: Frequency = "once",
+        self, interaction: discord.Interaction, condition: str, threshold: float,
+        symbol: str | None = None, list_: AlertList | None = None,
+        frequency: Frequency = "once",
         window_minutes: app_commands.Range[int, 1, 1440] | None = None,
+        period: app_commands.Range[int, 2, 200] | None = None, upper: float | None = None,
         note: str | None = None, expires_at: str | None = None, force: bool = False,
         targets: str | None = None, template: str | None = None,
     ) -> None:
+        if (symbol is None) == (list_ is None):
+            if await self._admit(interaction):
+                await interaction.response.send_message(
+                    "Give a ticker (symbol) or the watchlist (list), one of them.",
+                    ephemeral=True)
+            return
         await self._run(interaction, "create_alert", {
-            "symbol": symbol, "condition": condition, "threshold": threshold,
-            "frequency": frequency, "window_minutes": window_minutes, "note": note,
-            "expires_at": expires_at, "force": force or None, "targets": targets,
-            "template": template}, "Alert")
+            "symbol": symbol or list_, "condition": condition, "threshold": threshold,
+            "frequency": frequency, "window_minutes": window_minutes, "period": period,
+            "upper": upper, "note": note, "expires_at": expires_at, "force": force or None,
+            "targets": targets, "template": template}, "Alert")
 
     @alert.command(name="edit", description="Change an alert in place")
-    @app_commands.describe(expires_at="friday, eod, 'for 2 days', ISO, or 'never'",
+    @app_commands.autocomplete(condition=condition_autocomplete)
+    @app_commands.describe(**ALERT_OPTIONS,
+                           expires_at="friday, eod, 'for 2 days', ISO, or 'never'",
                            note="'-' removes the note", template="'-' restores the text",
                            force="Change it even if it would fire at once")
     async def alert_edit(
         self, interaction: discord.Interaction, alert_id: int,
-        threshold: float | None = None, condition: AlertCondition | None = None,
+        threshold: float | None = None, condition: str | None = None,
         frequency: Frequency | None = None,
         window_minutes: app_commands.Range[int, 1, 1440] | None = None,
+        period: app_commands.Range[int, 2, 200] | None = None, upper: float | None = None,
         expires_at: str | None = None, note: str | None = None, force: bool = False,
         targets: str | None = None, template: str | None = None,
     ) -> None:
         await self._run(interaction, "update_alert", {
             "alert_id": alert_id, "threshold": threshold, "condition": condition,
-            "frequency": frequency, "window_minutes": window_minutes, "expires_at": expires_at,
+            "frequency": frequency, "window_minutes": window_minutes, "period": period,
+            "upper": upper, "expires_at": expires_at,
             "note": "" if note == "-" else note, "force": force or None, "targets": targets,
             "template": "" if template == "-" else template}, "Alert")
 
