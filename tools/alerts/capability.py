@@ -341,6 +341,8 @@ class AlertsCapability(Capability):
                    args={"summary": "Dismissed the alert."}),
         ]
         rule = self._rule(alert.rule_id)
+        # a rule over a list keeps one decision per symbol, not one mixing them
+        group = f"alert:{alert.rule_id}" + (f":{alert.symbol}" if rule and rule.list_name else "")
         if rule is not None and rule.frequency == "every_time":
             options.insert(2, Option(
                 id="acknowledge", label="Acknowledge: no more notices until it stops firing",
@@ -348,7 +350,7 @@ class AlertsCapability(Capability):
         return await self.decisions.raise_decision(
             "alert_fired", f"{alert.symbol} alert {alert.rule_id} fired", options,
             context=context, symbol=alert.symbol, source_key=f"firing:{alert.firing_id}",
-            default="dismiss", group_key=f"alert:{alert.rule_id}")
+            default="dismiss", group_key=group)
 
     async def tidy_decisions(self) -> list[int]:
         """Decisions of alerts that went away (deleted, expired) close themselves; a
@@ -359,11 +361,12 @@ class AlertsCapability(Capability):
             if not key.startswith("alert:"):
                 continue
             try:
-                rule = self.service.get(int(key.removeprefix("alert:")))
+                rule = self.service.get(int(key.removeprefix("alert:").split(":")[0]))
             except CopilotError:
                 rule = None
             if rule is None or (not rule.active and rule.frequency != "once"):
-                why = f"Alert {key.removeprefix('alert:')} was deleted" if rule is None or \
+                why = f"Alert {key.removeprefix('alert:').split(':')[0]} was deleted" \
+                    if rule is None or \
                     (rule.expires_at or float("inf")) > self.kernel.clock() else \
                     f"Alert {rule.id} expired"
                 closed += await self.decisions.close_group(key, f"{why}; nothing to decide.")

@@ -233,6 +233,12 @@ async def test_a_watchlist_rule_through_the_tool_follows_the_real_watchlist(sett
         for i, price in enumerate((100.0, 94.0)):  # NFLX, added after the rule, falls 6%
             fired += engine.process(Tick(symbol="NFLX", price=price, ts=rt.clock() + i))
         assert [(f.rule_id, f.symbol) for f in fired] == [(made["alert_id"], "NFLX")]
+        for i, price in enumerate((300.0, 280.0)):  # MSFT falls too: its own decision
+            fired += engine.process(Tick(symbol="MSFT", price=price, ts=rt.clock() + 5 + i))
+        decisions = [await rt.alerts.on_fired(f) for f in fired]
+        assert [d.group_key for d in decisions if d] == [f"alert:{made['alert_id']}:NFLX",
+                                                         f"alert:{made['alert_id']}:MSFT"]
+        assert await rt.alerts.tidy_decisions() == []  # the rule is still there
         listed = await rt.run_tool("list_alerts", {}, owner)
         assert str(listed).count("anything on the watchlist") == 1
         bar = await rt.run_tool("create_alert", {"symbol": "AAPL", "condition": "above",
@@ -265,3 +271,26 @@ def test_the_cli_adds_a_watchlist_rule_and_a_bar_close_rule(settings):
     assert missing.exit_code == 2 and "Give a ticker, a condition and a threshold" in missing.output
     for result in (bad, missing):
         assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("message", "args"), [
+    ("alert me if anything on my watchlist drops 5%",
+     {"symbol": "watchlist", "condition": "moving_down_pct", "threshold": 5.0}),
+    ("ping me every time something on my watchlist moves 4% in 30 min",
+     {"symbol": "watchlist", "condition": "pct_change", "threshold": 4.0, "window_minutes": 30,
+      "frequency": "every_time"}),
+    ("alert me when RSI on anything in my watchlist goes below 30",
+     {"symbol": "watchlist", "condition": "rsi_below", "threshold": 30.0}),
+    ("alert me if TSLA closes above 300",
+     {"symbol": "TSLA", "condition": "above", "threshold": 300.0,
+      "frequency": "once_per_bar_close"}),
+])
+async def test_the_offline_model_reads_list_and_bar_close_requests(settings, message, args):
+    from agent.runtime import open_runtime
+
+    async with open_runtime(settings) as rt:
+        turn = await rt.ask(message)
+        assert [(c["name"], c["args"]) for c in turn.tool_calls] == [("create_alert", args)]
+        if args["symbol"] == "watchlist":
+            assert "anything on the watchlist" in turn.answer
+            assert [r.symbol for r in rt.alerts.service.rules()] == ["@watchlist"]
