@@ -170,7 +170,9 @@ class AlertService:
         if threshold is None and isinstance(new_condition, str) and \
                 threshold_kind(new_condition) != threshold_kind(before.condition):
             unit = {"percent": "a percentage", "dollars": "a move in dollars",
-                    "price": "a price level"}[threshold_kind(new_condition)]
+                    "price": "a price level", "sessions": "the average's length in sessions",
+                    "rsi": "an RSI level", "multiple": "a multiple of the average volume"
+                    }[threshold_kind(new_condition)]
             raise InvalidInput(f"Can't update that alert: {new_condition} needs {unit} as "
                                "its threshold; give the new threshold too.")
         if isinstance(expires_at, str) and expires_at.strip().lower() in NO_EXPIRY:

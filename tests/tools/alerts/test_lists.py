@@ -294,3 +294,13 @@ async def test_the_offline_model_reads_list_and_bar_close_requests(settings, mes
         if args["symbol"] == "watchlist":
             assert "anything on the watchlist" in turn.answer
             assert [r.symbol for r in rt.alerts.service.rules()] == ["@watchlist"]
+
+
+async def test_an_edit_to_an_indicator_condition_without_its_threshold_is_one_sentence(lists):
+    rule, _ = await lists.service.create(symbol="watchlist", condition="pct_change", threshold=2)
+    for condition, unit in (("rsi_above", "an RSI level"), ("cross_sma", "in sessions"),
+                            ("volume_spike", "a multiple")):
+        with pytest.raises(InvalidInput, match=f"{condition} needs .*{unit}"):
+            await lists.service.update(rule.id, condition=condition)
+    edited, _, _ = await lists.service.update(rule.id, condition="rsi_below", threshold=30)
+    assert edited.describe() == "anything on the watchlist RSI(14) at or below 30"
