@@ -7,7 +7,6 @@ import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import structlog
 from langchain_core.tools import BaseTool
 
 from core.capability import Capability, Job, Kernel
@@ -36,14 +35,13 @@ from tools.alerts.inbound import (
     parse_tradingview,
 )
 from tools.alerts.indicators import seed_indicators
-from tools.alerts.models import AlertRule, Delivery, Firing, Notification, migrate_firing_key
+from tools.alerts.models import AlertRule, Delivery, Firing, Notification, decision_group
 from tools.alerts.muting import AlertMuting
 from tools.alerts.service import AlertService
 from tools.alerts.targets import DeliveryTarget, Sender, SenderTarget, WebhookTarget
 from tools.alerts.templates import firing_text
 
 RULE_POLL_S = 1.0
-log = structlog.get_logger(__name__)
 BULK_DELETE = "alerts_delete"  # the decision kind of "delete all my TSLA alerts"
 
 
@@ -73,7 +71,7 @@ class AlertsCapability(Capability):
         self.senders: dict[str, Sender] = {}  # front ends' senders for channel targets
         self.engine = AlertEngine(kernel.db, bus=kernel.bus, clock=kernel.clock,
                                   on_outbox=self.dispatcher.wake,
-                                  members=self._list_members)
+                                  members=lambda name: market.watchlist())  # the one list
         self.service = AlertService(kernel.db, market, self.engine, clock=kernel.clock,
                                     default_targets=tuple(defaults),
                                     cooldown_s=settings.alert_cooldown_s, timezone=settings.timezone,
@@ -102,10 +100,6 @@ class AlertsCapability(Capability):
             self.dispatcher.wake()
             await self.kernel.bus.publish(ALERT_FIRED, result.fired)
         return result
-
-    def _list_members(self, name: str) -> list[str]:
-        """The symbols on a list a rule names (only the watchlist for now)."""
-        return self.market.watchlist() if name == "watchlist" else []
 
     async def seed_indicators(self) -> list[str]:  # daily bars indicator rules wait for
         return await seed_indicators(self.engine.operators, self.market, self.kernel.clock, self._seed_tried)
@@ -341,8 +335,6 @@ class AlertsCapability(Capability):
                    args={"summary": "Dismissed the alert."}),
         ]
         rule = self._rule(alert.rule_id)
-        # a rule over a list keeps one decision per symbol, not one mixing them
-        group = f"alert:{alert.rule_id}" + (f":{alert.symbol}" if rule and rule.list_name else "")
         if rule is not None and rule.frequency == "every_time":
             options.insert(2, Option(
                 id="acknowledge", label="Acknowledge: no more notices until it stops firing",
@@ -350,7 +342,7 @@ class AlertsCapability(Capability):
         return await self.decisions.raise_decision(
             "alert_fired", f"{alert.symbol} alert {alert.rule_id} fired", options,
             context=context, symbol=alert.symbol, source_key=f"firing:{alert.firing_id}",
-            default="dismiss", group_key=group)
+            default="dismiss", group_key=decision_group(alert.rule_id, alert.symbol, rule))
 
     async def tidy_decisions(self) -> list[int]:
         """Decisions of alerts that went away (deleted, expired) close themselves; a
@@ -361,12 +353,11 @@ class AlertsCapability(Capability):
             if not key.startswith("alert:"):
                 continue
             try:
-                rule = self.service.get(int(key.removeprefix("alert:").split(":")[0]))
+                rule = self.service.get(int(key.split(":")[1]))
             except CopilotError:
                 rule = None
             if rule is None or (not rule.active and rule.frequency != "once"):
-                why = f"Alert {key.removeprefix('alert:').split(':')[0]} was deleted" \
-                    if rule is None or \
+                why = f"Alert {key.split(':')[1]} was deleted" if rule is None or \
                     (rule.expires_at or float("inf")) > self.kernel.clock() else \
                     f"Alert {rule.id} expired"
                 closed += await self.decisions.close_group(key, f"{why}; nothing to decide.")
@@ -376,8 +367,6 @@ class AlertsCapability(Capability):
     async def start(self) -> None:
         self.validate()
         bus = self.kernel.bus
-        if migrate_firing_key(self.kernel.db):
-            log.info("alert firings now keyed by rule, symbol and tick (list rules)")
         self.engine.load()
         self._add_targets({t for v in self.engine.rules.values() for t in v.targets})
         self.engine.attach(bus)  # the tick path: index lookups and the outbox commit
@@ -391,12 +380,7 @@ class AlertsCapability(Capability):
         seen: str | None = None
         while True:
             await asyncio.sleep(RULE_POLL_S)
-            if await asyncio.to_thread(self.engine.changed_elsewhere):
-                # read in a thread (only the changed rules), applied in the loop (O(log n) each)
-                self.engine.apply_changes(await asyncio.to_thread(self.engine.read_changes))
-            if self.engine.has_lists:  # a symbol added to the watchlist is watched
-                self.engine.follow_lists()
-            await self.engine.handle_closes()  # once_per_bar_close rules at a close
+            await self.engine.tend()  # rules changed elsewhere, the watchlist, closes
             if self.engine.operators.unseeded():
                 await self.seed_indicators()
             version = await asyncio.to_thread(kv_get, self.kernel.db, VERSION_KEY, "0")

@@ -1,13 +1,8 @@
 """The alert engine: reacts to every tick on the bus, evaluates only that symbol's rules
 through ``RuleIndex``, and writes each firing with its deliveries in one transaction
 (the outbox) before anything is sent. Frequencies, cooldowns, snoozes and expiry are
-timers that take a rule out of the index and put it back when due.
-
-A rule over a list (its symbol '@watchlist') is registered under each member symbol as a
-view of its own (a negative id; ``rule_id`` names the rule), so the tick path stays per
-symbol and each symbol keeps its own once / cooldown / session state; ``follow_lists``
-registers symbols added to the list later. A ``once_per_bar_close`` rule is not on the tick
-path: ``settle_closes`` checks it on the last price at each session's close."""
+timers that take a rule out of the index and put it back when due. Rules over a list and
+``once_per_bar_close`` rules are registered by ``ListsAndCloses`` (fanout.py)."""
 
 from __future__ import annotations
 
@@ -17,10 +12,9 @@ import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import structlog
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
@@ -32,8 +26,10 @@ from core.market import Tick
 from core.storage import KeyValue, kv_get
 from tools.alerts import changes
 from tools.alerts.changes import VERSION_KEY
+from tools.alerts.fanout import ListsAndCloses, next_period
 from tools.alerts.index import RuleIndex
-from tools.alerts.models import AlertRule, Firing, list_name
+from tools.alerts.lists import list_name, migrate_firing_key
+from tools.alerts.models import AlertRule
 from tools.alerts.operators import OPERATORS, OperatorIndex
 from tools.alerts.outbox import OutboxRow, OutboxWriter
 from tools.alerts.views import SNOOZED, RuleView, _message, _signature
@@ -69,14 +65,7 @@ class Batch:
     now: float
 
 
-def next_period(symbol: str, ts: float) -> float:
-    """When a ``once_per_day`` rule that fired at ``ts`` may fire again: the next trading
-    session's open for equities (a holiday or weekend skipped), the next UTC midnight for
-    crypto, which trades around the clock."""
-    return calendar_for(symbol).rearm_after(datetime.fromtimestamp(ts, UTC)).timestamp()
-
-
-class AlertEngine:
+class AlertEngine(ListsAndCloses):
     def __init__(self, engine: Engine, bus: EventBus | None = None,
                  clock: Callable[[], float] = time.time,
                  on_outbox: Callable[[], None] | None = None,
@@ -99,28 +88,19 @@ class AlertEngine:
         self.ticks = 0
         self.firings = 0
         self._unsubscribe: Callable[[], None] | None = None
-        # lists: the symbols on a list (by its name, "watchlist"); a list rule's member
-        # views by symbol; the rows, to register a symbol added later
-        self.members = members
-        self._lists: dict[int, dict[str, int]] = {}
-        self._list_rules: dict[int, AlertRule] = {}
-        self._keys = itertools.count(-1, -1)
-        # bar closes: the rules, fed one price per symbol and session; the close awaited
-        self.closes = RuleIndex()
-        self._closing: dict[str, float] = {}
+        self.members = members  # the symbols on a list, by its name ("watchlist")
+        self._reset_fanout()
 
     # ---- rule set -----------------------------------------------------------------
     def load(self) -> int:
         """(Re)build the index from the active rules in the database."""
+        migrate_firing_key(self.sql)  # older databases: firings keyed per symbol too
         self.index = RuleIndex()
         self.operators = _operators()
         self.rules.clear()
         self._sigs.clear()
         self._timers.clear()
-        self._lists.clear()
-        self._list_rules.clear()
-        self.closes = RuleIndex()
-        self._closing.clear()
+        self._reset_fanout()
         # read before the rules: a change made meanwhile is applied again by ``sync``
         self._version = kv_get(self.sql, VERSION_KEY, "0")
         self._cursor = changes.head(self.sql)
@@ -144,89 +124,8 @@ class AlertEngine:
                 self._deactivate([view.id])
                 return
             self._timer(view.expires_at, "expire", view.id)
-        if list_name(rule.symbol):  # the rule's own view only expires; its members fire
-            self._lists[view.id] = {}
-            self._list_rules[view.id] = rule
-            self._admit_members(rule, self._members_of(rule) or [], now)
-            return
-        self._arm(view, rule, rule.last_fired_at, now)
-
-    def _arm(self, view: RuleView, rule: AlertRule, last_fired_at: float | None,
-             now: float) -> None:
-        rearm_at = rule.snoozed_until or 0.0
-        if last_fired_at is not None:
-            if rule.frequency == "every_time":
-                rearm_at = max(rearm_at, last_fired_at + rule.cooldown_s)
-            elif rule.frequency == "once_per_day":
-                rearm_at = max(rearm_at, next_period(view.symbol, last_fired_at))
-        if rearm_at > now:
-            self._timer(rearm_at, "rearm", view.id)
-        else:
-            self._index(view)
-
-    # ---- lists ----------------------------------------------------------------------
-    def _members_of(self, rule: AlertRule) -> list[str] | None:
-        """The symbols on the rule's list; None when it cannot be read now."""
-        name = list_name(rule.symbol)
-        if name is None or self.members is None:
-            return []
-        try:
-            return list(dict.fromkeys(self.members(name)))
-        except Exception as exc:  # the list cannot be read now: the next look retries
-            log.warning("alert list unreadable", list=name, error=str(exc))
-            return None
-
-    def _admit_members(self, rule: AlertRule, symbols: list[str], now: float) -> None:
-        """A view per new symbol, armed from that symbol's own last firing of this rule
-        (a ``once`` rule that fired for a symbol stays spent for it)."""
-        members = self._lists[rule.id or 0]
-        symbols = [s for s in symbols if s not in members]
-        if not symbols:
-            return
-        with Session(self.sql) as s:
-            fired = dict(s.exec(select(Firing.symbol, func.max(Firing.tick_ts))
-                                .where(Firing.rule_id == rule.id)
-                                .where(col(Firing.symbol).in_(symbols))
-                                .group_by(Firing.symbol)).all())
-        for symbol in symbols:
-            key = next(self._keys)
-            members[symbol] = key
-            last = fired.get(symbol)
-            if rule.frequency == "once" and last is not None:
-                continue  # spent for this symbol
-            view = RuleView.of(rule)
-            view.id, view.symbol, view.expires_at = key, symbol, None  # the rule's view expires
-            self.rules[key] = view
-            self._arm(view, rule, last, now)
-
-    def follow_lists(self) -> int:
-        """Register the symbols added to a list since the last look, drop those removed;
-        returns how many changed. Reads the lists through ``members`` (a small query)."""
-        changed = 0
-        now = self.clock()
-        for rule_id, rule in list(self._list_rules.items()):
-            members = self._lists.get(rule_id)
-            if members is None:
-                continue
-            now_on = self._members_of(rule)
-            if now_on is None:
-                continue
-            gone = [s for s in members if s not in set(now_on)]
-            for symbol in gone:
-                self._drop_member(members.pop(symbol))
-            before = len(members)
-            self._admit_members(rule, now_on, now)
-            changed += len(gone) + len(members) - before
-        return changed
-
-    @property
-    def has_lists(self) -> bool:
-        return bool(self._list_rules)
-
-    def _drop_member(self, key: int) -> None:
-        view = self.rules.pop(key, None)
-        if view is not None:
-            self._unindex(view)
+        if not self._admit_list(rule, now):  # a list rule's own view only expires
+            self._arm(view, rule, rule.last_fired_at, now)
 
     def add(self, rule: AlertRule) -> None:
         self.remove(rule.id or 0)
@@ -237,19 +136,14 @@ class AlertEngine:
         self._sigs.pop(rule_id, None)
         if view is not None:
             self._unindex(view)
-        self._list_rules.pop(rule_id, None)
-        for key in self._lists.pop(rule_id, {}).values():
-            self._drop_member(key)
+        self._remove_members(rule_id)
 
     def snooze(self, rule_id: int, until: float) -> None:
         view = self.rules.get(rule_id)
         if view is not None:
             self._unindex(view)
             self._timer(until, "rearm", rule_id)
-            for key in self._lists.get(rule_id, {}).values():  # a list rule's members
-                if key in self.rules:
-                    self._unindex(self.rules[key])
-                    self._timer(until, "rearm", key)
+            self._snooze_members(rule_id, until)
             sig = self._sigs.get(rule_id)
             if sig is not None:  # the database says so too: ``sync`` has nothing to redo
                 self._sigs[rule_id] = (*sig[:SNOOZED], until, *sig[SNOOZED + 1:])
@@ -453,73 +347,6 @@ class AlertEngine:
         for v in views:  # out of the index now: a tick queued meanwhile cannot fire it again
             self._unindex(v)
         return Batch(tick, views, rows, self.clock())
-
-    # ---- bar closes -----------------------------------------------------------------
-    def _index_close(self, v: RuleView) -> None:
-        """Checked at each close, on the last price: the tick index keeps that price in
-        the symbol's book (an empty book costs a tick two comparisons)."""
-        self.closes.add(v.id, v.symbol, v.condition, v.threshold, v.window_minutes)
-        self.index._book(v.symbol)
-        if v.symbol not in self._closing:
-            self._closing[v.symbol] = calendar_for(v.symbol).next_close(
-                datetime.fromtimestamp(self.clock(), UTC)).timestamp()
-        v.indexed = True
-
-    def settle_closes(self, now: float | None = None) -> list[FiredAlert]:
-        """The ``once_per_bar_close`` rules of each symbol whose session closed by
-        ``now``, checked on the last price seen before the check (``copilot run`` checks
-        within a second or two of the close): at most one firing per rule, symbol and
-        bar, written to the outbox at the close's time. A symbol with no price yet waits
-        for the next close."""
-        views, rows = self._due_closes(self.clock() if now is None else now)
-        if not rows:
-            return []
-        return self._closed(views, rows, self.outbox.write(rows, self.clock()))
-
-    def _due_closes(self, now: float) -> tuple[list[RuleView], list[OutboxRow]]:
-        """The bar-close firings due by ``now`` (memory only, nothing written)."""
-        views: list[RuleView] = []
-        rows: list[OutboxRow] = []
-        due = [(sym, at) for sym, at in self._closing.items() if at <= now]
-        for symbol, close_at in due:
-            book = self.index.books.get(symbol)
-            price = book.last if book is not None else None
-            self._closing[symbol] = calendar_for(symbol).next_close(
-                datetime.fromtimestamp(max(close_at, now), UTC)).timestamp()
-            if price is None:
-                continue
-            for i in self.closes.evaluate(symbol, price, close_at):
-                v = self.rules.get(i)
-                if v is None or (v.expires_at is not None and v.expires_at <= now):
-                    continue
-                views.append(v)
-                rows.append(OutboxRow(v.rule_id, symbol, price, close_at,
-                                      _message(v, price) + " at the close", v.targets, True))
-        return views, rows
-
-    def _closed(self, views: list[RuleView], rows: list[OutboxRow],
-                ids: list[int]) -> list[FiredAlert]:
-        fired = [FiredAlert(fid, v.rule_id, v.symbol, row.price, row.tick_ts, row.message,
-                            v.condition, v.threshold, v.note, repeats=True)
-                 for fid, v, row in zip(ids, views, rows, strict=True)]
-        self.firings += len(fired)
-        if self.on_outbox:
-            self.on_outbox()
-        return fired
-
-    async def handle_closes(self) -> list[FiredAlert]:
-        """``settle_closes`` with the outbox commit in a thread, then on the bus."""
-        if not self._closing or min(self._closing.values()) > self.clock():
-            return []
-        views, rows = self._due_closes(self.clock())  # in the loop, between ticks
-        if not rows:
-            return []
-        ids = await asyncio.to_thread(self.outbox.write, rows, self.clock())
-        fired = self._closed(views, rows, ids)
-        if self.bus is not None:
-            for alert in fired:
-                await self.bus.publish(ALERT_FIRED, alert)
-        return fired
 
     def _reading(self, v: RuleView, price: float) -> str:
         if v.condition not in OPERATORS:

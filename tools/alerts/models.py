@@ -15,7 +15,8 @@ from core.calendar import is_crypto
 from core.errors import InvalidInput
 from core.market import normalize_symbol
 from core.markettime import format_local
-from tools.alerts.frequencies import frequency_name
+from tools.alerts.frequencies import frequency_name, frequency_words
+from tools.alerts.lists import as_list, check_list_and_close, list_name, subject
 
 
 class Condition(StrEnum):
@@ -68,65 +69,12 @@ CONDITION_HELP = (
     "outside_channel/entering_channel/exiting_channel (between `threshold` and `upper`)")
 
 
-def threshold_kind(condition: str) -> str:
-    """'percent', 'dollars' (a move), 'sessions' (a moving average's length), 'rsi' (a
-    level 0-100), 'multiple' (of the average volume) or 'price' (a level)."""
-    from tools.alerts.operators import MA_CONDITIONS
-
-    if condition in MA_CONDITIONS:
-        return "sessions"
-    if condition in ("rsi_above", "rsi_below"):
-        return "rsi"
-    if condition == "volume_spike":
-        return "multiple"
-    if condition in PERCENT_MOVES:
-        return "percent"
-    return "dollars" if condition in DOLLAR_MOVES else "price"
-
-
 def money(value: float) -> str:
     """$1,234.50; sub-dollar prices keep their significant digits ($0.000123)."""
     if abs(value) >= 1 or round(value, 2) == value:
         return f"${value:,.2f}"
     text = f"{value:.8f}".rstrip("0")
     return "$" + (text if len(text.split(".")[1]) >= 2 else f"{value:.2f}")
-
-
-FREQUENCY_WORDS = {"once": "fires once",
-                   "once_per_day": "fires at most once per trading session",
-                   "every_time": "fires every time",
-                   "once_per_bar_close": "checked on each session's closing price, fires at "
-                                         "most once per daily bar"}
-
-# One rule over a list: its ``symbol`` is the list's name after LIST_PREFIX ("@watchlist"),
-# which no ticker can spell; the engine registers it under each member symbol.
-LIST_PREFIX = "@"
-LISTS = {"watchlist": "@watchlist"}  # the names a user may give -> the stored symbol
-LIST_WORDS = {"watchlist": "watchlist", "my watchlist": "watchlist", "the watchlist": "watchlist",
-              "watch list": "watchlist", "@watchlist": "watchlist"}
-# a fixed price means nothing across a list of different tickers
-NOT_FOR_LISTS = frozenset({"above", "below", "cross_above", "cross_below", "cross",
-                           "inside_channel", "outside_channel", "entering_channel",
-                           "exiting_channel"})
-
-
-def list_name(symbol: str) -> str | None:
-    """'watchlist' for a list rule's symbol ('@watchlist'), None for a ticker."""
-    return symbol[len(LIST_PREFIX):] if symbol.startswith(LIST_PREFIX) else None
-
-
-def as_list(text: object) -> str | None:
-    """The stored symbol of a list named in ``text`` ('watchlist', 'my watchlist'), or None."""
-    if not isinstance(text, str):
-        return None
-    name = LIST_WORDS.get(" ".join(text.strip().lower().split()))
-    return LISTS[name] if name else None
-
-
-def subject(symbol: str) -> str:
-    """How a rule's symbol is said: the ticker, or 'anything on the watchlist'."""
-    name = list_name(symbol)
-    return f"anything on the {name}" if name else symbol
 
 
 def condition_text(symbol: str, condition: str, threshold: float,
@@ -212,8 +160,7 @@ class AlertRule(SQLModel, table=True):
     fire_count: int = 0
 
     @property
-    def list_name(self) -> str | None:
-        """'watchlist' for a rule over the watchlist (one rule, a firing per symbol)."""
+    def list_name(self) -> str | None:  # 'watchlist' for a rule over the watchlist
         return list_name(self.symbol)
 
     def describe(self) -> str:
@@ -230,18 +177,8 @@ class AlertRule(SQLModel, table=True):
         owner's clock, ``tz``), note."""
         parts = [condition_text(subject(self.symbol), self.condition, self.threshold,
                                 self.window_minutes, self.period, self.upper)]
-        freq = FREQUENCY_WORDS.get(self.frequency, self.frequency)
-        if self.frequency == "once_per_day" and is_crypto(self.symbol):
-            freq = "fires at most once per UTC day"  # crypto never closes
-        if self.frequency == "once_per_bar_close" and is_crypto(self.symbol):
-            freq = "checked on each UTC day's last price (midnight UTC), fires at most once a day"
-        if self.list_name:
-            freq += " for each symbol on it, following its changes"
-        if self.frequency_name == "once_per_minute":
-            freq = "fires every time, at most once per minute"
-        elif self.frequency == "every_time":
-            freq += f", at most once per {self.cooldown_s / 60:g} min"
-        parts.append(freq)
+        parts.append(frequency_words(self.frequency, self.cooldown_s, is_crypto(self.symbol),
+                                     bool(self.list_name)))
         parts.append(f"until {when_text(self.expires_at, tz)}" if self.expires_at else "no expiry")
         if self.note:
             parts.append(f"note: {self.note}")
@@ -251,9 +188,8 @@ class AlertRule(SQLModel, table=True):
 class Firing(SQLModel, table=True):
     __tablename__ = "alert_firings"
     # history reads by time (all, or one ticker); retention by age
-    # one firing per rule, symbol and tick (a list rule fires for several symbols at the
-    # same instant, e.g. at a session's close); databases made before list rules keep
-    # their (rule_id, tick_ts) key: see migrate_firing_key
+    # one firing per rule, symbol and tick: a list rule fires for several symbols at one
+    # instant (a session's close); older databases are widened by lists.migrate_firing_key
     __table_args__ = (UniqueConstraint("rule_id", "symbol", "tick_ts",
                                        name="uq_alert_firings_rule_symbol_tick"),
                       Index("ix_alert_firings_tick_ts", "tick_ts"),
@@ -354,10 +290,8 @@ class AlertSpec(BaseModel):
     def _symbol(cls, v: object) -> str:
         if not isinstance(v, str):
             raise ValueError("symbol must be a ticker such as AAPL")
-        if (listed := as_list(v)) is not None:
+        if (listed := as_list(v)) is not None:  # raises for a list other than the watchlist
             return listed
-        if v.strip().startswith(LIST_PREFIX):
-            raise ValueError(f"the only list is the watchlist, not {v.strip()[:MAX_SYMBOL]!r}")
         if len(v) > MAX_SYMBOL:
             raise ValueError(f"a ticker has at most {MAX_SYMBOL} characters")
         return normalize_symbol(v)
@@ -410,14 +344,7 @@ class AlertSpec(BaseModel):
             if self.period is not None or self.upper is not None:
                 raise ValueError(f"period and upper belong to indicator and channel "
                                  f"conditions, not {self.condition.value}")
-        if list_name(self.symbol) and self.condition.value in NOT_FOR_LISTS:
-            raise ValueError(f"{self.condition.value} compares with one price, which means "
-                             "nothing across a list; use a move (moving_down_pct, "
-                             "pct_change, ...) or an indicator for the watchlist")
-        if self.frequency == Frequency.once_per_bar_close and \
-                self.condition.value in OPERATOR_NAMES:
-            raise ValueError("once_per_bar_close works with price levels, crossings and "
-                             "moves for now, not indicator or channel conditions")
+        check_list_and_close(self.symbol, self.condition.value, self.frequency.value)
         if self.expires_at is not None:
             if self.expires_at.tzinfo is None:
                 self.expires_at = self.expires_at.replace(tzinfo=UTC)
@@ -459,31 +386,7 @@ def parse_spec(action: str = "create", **kwargs: Any) -> AlertSpec:
         raise InvalidInput(f"{lead}: {exc}") from None
 
 
-def migrate_firing_key(engine: Any) -> bool:
-    """Databases made before list rules key a firing by (rule_id, tick_ts), which refuses a
-    list rule firing for two symbols at one instant (a session's close): widen it to
-    (rule_id, symbol, tick_ts), keeping every row. True when something was changed. Run
-    by ``copilot run`` before the engine starts (only it writes firings)."""
-    from sqlalchemy import inspect
-
-    table = Firing.__table__  # type: ignore[attr-defined]
-    old = [u for u in inspect(engine).get_unique_constraints(table.name)
-           if u["column_names"] == ["rule_id", "tick_ts"]]
-    if not old:
-        return False
-    columns = ", ".join(f'"{c.name}"' for c in table.columns)
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.exec_driver_sql(f'ALTER TABLE {table.name} DROP CONSTRAINT "{old[0]["name"]}"')
-            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD CONSTRAINT "
-                                 "uq_alert_firings_rule_symbol_tick UNIQUE (rule_id, symbol, tick_ts)")
-            return True
-        # SQLite cannot drop a constraint: rebuild the table under the new key
-        for index in inspect(engine).get_indexes(table.name):
-            conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{index["name"]}"')
-        conn.exec_driver_sql(f"ALTER TABLE {table.name} RENAME TO {table.name}_old")
-        table.create(conn)
-        conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) SELECT {columns} "
-                             f"FROM {table.name}_old")
-        conn.exec_driver_sql(f"DROP TABLE {table.name}_old")
-    return True
+def decision_group(rule_id: int, symbol: str, rule: AlertRule | None) -> str:
+    """An alert's firings share one open decision; a list rule's, one per symbol (one
+    symbol's firing never reads as another's)."""
+    return f"alert:{rule_id}" + (f":{symbol}" if rule is not None and rule.list_name else "")

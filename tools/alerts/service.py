@@ -38,8 +38,8 @@ from tools.alerts.models import (
     finite_number,
     list_name,
     parse_spec,
-    threshold_kind,
 )
+from tools.alerts.operators import threshold_kind
 from tools.alerts.templates import check_template, parse_targets
 
 MAX_ID = 2**63 - 1  # what SQL can store; a bigger number cannot name an alert

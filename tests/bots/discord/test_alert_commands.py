@@ -106,7 +106,7 @@ async def test_alert_add_and_edit_take_targets_and_a_template(owner_env):
 
 
 async def test_alert_add_takes_indicator_options_the_watchlist_and_bar_close(owner_env):
-    from bots.discord.commands import condition_autocomplete
+    from bots.discord.alert_options import condition_autocomplete
 
     async with open_runtime(Settings()) as rt:
         bot, cog = await make_bot(rt)

@@ -192,7 +192,7 @@ async def test_once_per_bar_close_fires_on_closing_prices_like_the_naive_evaluat
 def test_an_older_database_gets_the_per_symbol_firing_key_keeping_its_rows(tmp_path):
     from sqlalchemy import inspect
 
-    from tools.alerts.models import migrate_firing_key
+    from tools.alerts.lists import migrate_firing_key
 
     sql = make_engine(f"sqlite:///{tmp_path}/old.db")
     with sql.begin() as conn:  # the table as the version before list rules made it
