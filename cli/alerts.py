@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -43,7 +43,8 @@ CONDITIONS = ("above | below | cross_above | cross_below | cross | pct_change | 
               "exiting_channel")
 PERIOD_HELP = "Sessions for rsi_* (default 14) and volume_spike (default 20)."
 UPPER_HELP = "A channel's upper bound (the threshold is its lower one)."
-FREQUENCIES = "once | once_per_day | every_time | once_per_minute"
+FREQUENCIES = ("once | once_per_day (= once_per_session) | every_time | once_per_minute | "
+               "once_per_bar_close (checked on each session's close)")
 TARGETS_HELP = ("Where it is delivered, comma-separated: console, discord (a DM), "
                 "discord:<channel id>, webhook; default: all configured.")
 TEMPLATE_HELP = ("The message, with {{ticker}} {{price}} {{condition}} {{threshold}} {{time}} "
@@ -63,12 +64,16 @@ def _misfire_note(rule, price) -> str:
 
 @alerts_app.command("add")
 def alerts_add(
-    symbol: str,
+    symbol: Annotated[str, typer.Argument(help="A ticker (left out with --list).")],
     condition: Annotated[str, typer.Argument(help=CONDITIONS)],
-    threshold: Annotated[float, typer.Argument(
+    threshold: Annotated[float | None, typer.Argument(
         help="A price; for pct_change/moving_*_pct a percentage; for moving_up/down dollars; "
              "for *_sma/*_ema the average's sessions; for rsi_* the RSI level; for "
-             "volume_spike the multiple of the average volume; for channels the lower bound.")],
+             "volume_spike the multiple of the average volume; for channels the lower bound.")
+    ] = None,
+    list_: Annotated[str | None, typer.Option(
+        "--list", help="One rule over a list (watchlist): it fires for each symbol on it.")
+    ] = None,
     window: Annotated[int | None, typer.Option(
         help="Minutes (1-1440), for the moves; default 60.")] = None,
     frequency: Annotated[str, typer.Option(help=FREQUENCIES)] = "once",
@@ -83,7 +88,19 @@ def alerts_add(
     `copilot alerts add AAPL moving_down_pct 2 --window 30 --expires friday`,
     `copilot alerts add AAPL cross_sma 50`, `copilot alerts add TSLA rsi_above 70`,
     `copilot alerts add NVDA volume_spike 3` or
-    `copilot alerts add AAPL exiting_channel 190 --upper 210`."""
+    `copilot alerts add AAPL exiting_channel 190 --upper 210`; over the watchlist (one
+    rule, a firing per symbol): `copilot alerts add --list watchlist moving_down_pct 5`."""
+    if list_ is not None:  # no ticker: the arguments shift left by one
+        if threshold is not None:
+            _fail("With --list, give the condition and the threshold only "
+                  "(copilot alerts add --list watchlist moving_down_pct 5).")
+        try:
+            symbol, condition, threshold = list_, symbol, float(condition)
+        except ValueError:
+            _fail(f"The threshold must be a number, not {condition!r}.")
+    elif threshold is None:
+        _fail("Give a ticker, a condition and a threshold (copilot alerts add AAPL above 210), "
+              "or --list watchlist with a condition and a threshold.")
 
     async def go(rt):
         return await rt.alerts.service.create(
@@ -318,3 +335,8 @@ def alerts_deliver() -> None:
         return rt.alerts.dispatcher.sent
 
     typer.echo(f"delivered {with_runtime(go)} notification(s)")
+
+
+def _fail(sentence: str) -> NoReturn:
+    typer.secho(sentence, fg="red", err=True)
+    raise typer.Exit(2)

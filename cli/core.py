@@ -86,9 +86,22 @@ def config() -> None:
         # the generated secret is the owner's to paste into TradingView: shown in full
         kept = hook_secret(settings)
         values["COPILOT_HOOK_SECRET"] = f"{kept.value} (generated; kept in {kept.path})"
+    values["COPILOT_QUIET_HOURS"] = _quiet_hours(settings.quiet_hours, settings.timezone)
     for key, value in values.items():
         table.add_row(key, "" if value is None else str(value))
     Console().print(table)
+
+
+def _quiet_hours(text: str | None, tz: str) -> str:
+    """The setting with its meaning on the owner's clock (or 'off')."""
+    import time
+
+    from core.quiethours import QuietHours
+
+    quiet = QuietHours.of(text, tz)
+    if quiet is None:
+        return f"off (e.g. 22:00-07:00: alerts recorded but not sent overnight, on {tz})"
+    return quiet.explain(time.time())
 
 
 @app.command()

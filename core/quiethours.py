@@ -66,3 +66,30 @@ class QuietHours:
             if end <= now:
                 return start, end
         raise AssertionError("a daily window ends within two days")  # pragma: no cover
+
+    def explain(self, now: float) -> str:
+        """What the setting means on the owner's clock, for `copilot config`: '22:00-07:00
+        America/New_York: every night from 22:00 EST to 07:00 EST the next morning (03:00-12:00
+        UTC), firings recorded but not sent; quiet now, until 07:00 EST'."""
+        from core.markettime import format_clock, format_local
+
+        quiet = self.window_at(now)
+        start, end = quiet or self._next(now)
+        overnight = self.end <= self.start
+        span = (f"every night from {format_clock(start, self.tz)} to "
+                f"{format_clock(end, self.tz)} the next morning" if overnight else
+                f"every day from {format_clock(start, self.tz)} to {format_clock(end, self.tz)}")
+        utc = f"{format_clock(start, 'UTC')}-{format_clock(end, 'UTC')}".replace(" UTC", "")
+        state = (f"quiet now, until {format_local(end, self.tz, now=now)}" if quiet else
+                 f"next from {format_local(start, self.tz, now=now)}")
+        return (f"{self.start:%H:%M}-{self.end:%H:%M} {self.tz}: {span} ({utc} UTC), "
+                f"alert firings recorded but not sent; {state}")
+
+    def _next(self, now: float) -> tuple[float, float]:
+        """The next window that starts after ``now``."""
+        local = datetime.fromtimestamp(now, ZoneInfo(self.tz))
+        for days in (0, 1):
+            start, end = self._window(local + timedelta(days=days))
+            if start > now:
+                return start, end
+        raise AssertionError("a daily window starts within two days")  # pragma: no cover

@@ -10,15 +10,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bots.discord.alert_options import ALERT_OPTIONS, condition_autocomplete
 from bots.discord.render import decision_embed, result_embed, split_message
 from bots.discord.views import decision_view
 from core.errors import CopilotError
 
 PUBLIC = {"get_quote", "price_chart"}  # answers others in the channel may see
-AlertCondition = Literal["above", "below", "cross_above", "cross_below", "cross", "pct_change",
-                         "moving_up_pct", "moving_down_pct", "moving_up", "moving_down"]
 REFUSED = "Sorry, I only answer my owner here."
-Frequency = Literal["once", "once_per_day", "every_time", "once_per_minute"]
+Frequency = Literal["once", "once_per_day", "once_per_session", "once_per_bar_close",
+                    "every_time", "once_per_minute"]
+AlertList = Literal["watchlist"]
 MAX_ID = 2**53  # ids as Discord's integer options can carry them
 DIALOG_LIMIT = 4000  # a dialog's text field holds at most this much
 DecisionKindName = Literal["alert_fired", "content_ready", "health_incident",
@@ -105,44 +106,57 @@ class CopilotCommands(commands.Cog):
 
     alert = app_commands.Group(name="alert", description="Price alerts")
 
-    @alert.command(name="add", description="Create a price alert")
-    @app_commands.autocomplete(symbol=ticker_autocomplete)
+    @alert.command(name="add", description="Create an alert on a ticker or the whole watchlist")
+    @app_commands.autocomplete(symbol=ticker_autocomplete, condition=condition_autocomplete)
+    @app_commands.rename(list_="list")
     @app_commands.describe(
-        condition="above/below a level; cross_above/cross_below/cross (either way); "
-                  "pct_change (either way); moving_up_pct/moving_down_pct; moving_up/down ($)",
+        **ALERT_OPTIONS,
+        symbol="A ticker, or 'watchlist' (or the list option)",
+        list_="One rule over the watchlist: it fires for each symbol on it",
         expires_at="friday, eod, 'for 2 days', 'in 3 hours' or an ISO date-time",
         force="Create it even if it would fire at once",
         targets="console, discord, discord:<channel id>, webhook (comma-separated)",
         template="The message: {{ticker}} {{price}} {{condition}} {{threshold}} {{time}} …")
     async def alert_add(
-        self, interaction: discord.Interaction, symbol: str,
-        condition: AlertCondition,
-        threshold: float, frequency: Frequency = "once",
+        self, interaction: discord.Interaction, condition: str, threshold: float,
+        symbol: str | None = None, list_: AlertList | None = None,
+        frequency: Frequency = "once",
         window_minutes: app_commands.Range[int, 1, 1440] | None = None,
+        period: app_commands.Range[int, 2, 200] | None = None, upper: float | None = None,
         note: str | None = None, expires_at: str | None = None, force: bool = False,
         targets: str | None = None, template: str | None = None,
     ) -> None:
+        if (symbol is None) == (list_ is None):
+            if await self._admit(interaction):
+                await interaction.response.send_message(
+                    "Give a ticker (symbol) or the watchlist (list), one of them.",
+                    ephemeral=True)
+            return
         await self._run(interaction, "create_alert", {
-            "symbol": symbol, "condition": condition, "threshold": threshold,
-            "frequency": frequency, "window_minutes": window_minutes, "note": note,
-            "expires_at": expires_at, "force": force or None, "targets": targets,
-            "template": template}, "Alert")
+            "symbol": symbol or list_, "condition": condition, "threshold": threshold,
+            "frequency": frequency, "window_minutes": window_minutes, "period": period,
+            "upper": upper, "note": note, "expires_at": expires_at, "force": force or None,
+            "targets": targets, "template": template}, "Alert")
 
     @alert.command(name="edit", description="Change an alert in place")
-    @app_commands.describe(expires_at="friday, eod, 'for 2 days', ISO, or 'never'",
+    @app_commands.autocomplete(condition=condition_autocomplete)
+    @app_commands.describe(**ALERT_OPTIONS,
+                           expires_at="friday, eod, 'for 2 days', ISO, or 'never'",
                            note="'-' removes the note", template="'-' restores the text",
                            force="Change it even if it would fire at once")
     async def alert_edit(
         self, interaction: discord.Interaction, alert_id: int,
-        threshold: float | None = None, condition: AlertCondition | None = None,
+        threshold: float | None = None, condition: str | None = None,
         frequency: Frequency | None = None,
         window_minutes: app_commands.Range[int, 1, 1440] | None = None,
+        period: app_commands.Range[int, 2, 200] | None = None, upper: float | None = None,
         expires_at: str | None = None, note: str | None = None, force: bool = False,
         targets: str | None = None, template: str | None = None,
     ) -> None:
         await self._run(interaction, "update_alert", {
             "alert_id": alert_id, "threshold": threshold, "condition": condition,
-            "frequency": frequency, "window_minutes": window_minutes, "expires_at": expires_at,
+            "frequency": frequency, "window_minutes": window_minutes, "period": period,
+            "upper": upper, "expires_at": expires_at,
             "note": "" if note == "-" else note, "force": force or None, "targets": targets,
             "template": "" if template == "-" else template}, "Alert")
 

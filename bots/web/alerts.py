@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 CONDITIONS = ["above", "below", "cross_above", "cross_below", "cross", "pct_change",
               "moving_up_pct", "moving_down_pct", "moving_up", "moving_down"]
-FREQUENCIES = ["once", "once_per_day", "every_time"]
+FREQUENCIES = ["once", "once_per_day", "every_time", "once_per_bar_close"]
 
 
 def _text(form: Any, name: str) -> str | None:

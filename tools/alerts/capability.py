@@ -35,7 +35,7 @@ from tools.alerts.inbound import (
     parse_tradingview,
 )
 from tools.alerts.indicators import seed_indicators
-from tools.alerts.models import AlertRule, Delivery, Firing, Notification
+from tools.alerts.models import AlertRule, Delivery, Firing, Notification, decision_group
 from tools.alerts.muting import AlertMuting
 from tools.alerts.service import AlertService
 from tools.alerts.targets import DeliveryTarget, Sender, SenderTarget, WebhookTarget
@@ -70,7 +70,8 @@ class AlertsCapability(Capability):
                                      mute=self._mute, render=self._render)
         self.senders: dict[str, Sender] = {}  # front ends' senders for channel targets
         self.engine = AlertEngine(kernel.db, bus=kernel.bus, clock=kernel.clock,
-                                  on_outbox=self.dispatcher.wake)
+                                  on_outbox=self.dispatcher.wake,
+                                  members=lambda name: market.watchlist())  # the one list
         self.service = AlertService(kernel.db, market, self.engine, clock=kernel.clock,
                                     default_targets=tuple(defaults),
                                     cooldown_s=settings.alert_cooldown_s, timezone=settings.timezone,
@@ -341,7 +342,7 @@ class AlertsCapability(Capability):
         return await self.decisions.raise_decision(
             "alert_fired", f"{alert.symbol} alert {alert.rule_id} fired", options,
             context=context, symbol=alert.symbol, source_key=f"firing:{alert.firing_id}",
-            default="dismiss", group_key=f"alert:{alert.rule_id}")
+            default="dismiss", group_key=decision_group(alert.rule_id, alert.symbol, rule))
 
     async def tidy_decisions(self) -> list[int]:
         """Decisions of alerts that went away (deleted, expired) close themselves; a
@@ -352,11 +353,11 @@ class AlertsCapability(Capability):
             if not key.startswith("alert:"):
                 continue
             try:
-                rule = self.service.get(int(key.removeprefix("alert:")))
+                rule = self.service.get(int(key.split(":")[1]))
             except CopilotError:
                 rule = None
             if rule is None or (not rule.active and rule.frequency != "once"):
-                why = f"Alert {key.removeprefix('alert:')} was deleted" if rule is None or \
+                why = f"Alert {key.split(':')[1]} was deleted" if rule is None or \
                     (rule.expires_at or float("inf")) > self.kernel.clock() else \
                     f"Alert {rule.id} expired"
                 closed += await self.decisions.close_group(key, f"{why}; nothing to decide.")
@@ -379,9 +380,7 @@ class AlertsCapability(Capability):
         seen: str | None = None
         while True:
             await asyncio.sleep(RULE_POLL_S)
-            if await asyncio.to_thread(self.engine.changed_elsewhere):
-                # read in a thread (only the changed rules), applied in the loop (O(log n) each)
-                self.engine.apply_changes(await asyncio.to_thread(self.engine.read_changes))
+            await self.engine.tend()  # rules changed elsewhere, the watchlist, closes
             if self.engine.operators.unseeded():
                 await self.seed_indicators()
             version = await asyncio.to_thread(kv_get, self.kernel.db, VERSION_KEY, "0")

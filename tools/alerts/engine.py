@@ -1,7 +1,8 @@
 """The alert engine: reacts to every tick on the bus, evaluates only that symbol's rules
 through ``RuleIndex``, and writes each firing with its deliveries in one transaction
 (the outbox) before anything is sent. Frequencies, cooldowns, snoozes and expiry are
-timers that take a rule out of the index and put it back when due."""
+timers that take a rule out of the index and put it back when due. Rules over a list and
+``once_per_bar_close`` rules are registered by ``ListsAndCloses`` (fanout.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy import update
@@ -26,7 +26,9 @@ from core.market import Tick
 from core.storage import KeyValue, kv_get
 from tools.alerts import changes
 from tools.alerts.changes import VERSION_KEY
+from tools.alerts.fanout import ListsAndCloses, next_period
 from tools.alerts.index import RuleIndex
+from tools.alerts.lists import list_name, migrate_firing_key
 from tools.alerts.models import AlertRule
 from tools.alerts.operators import OPERATORS, OperatorIndex
 from tools.alerts.outbox import OutboxRow, OutboxWriter
@@ -63,17 +65,11 @@ class Batch:
     now: float
 
 
-def next_period(symbol: str, ts: float) -> float:
-    """When a ``once_per_day`` rule that fired at ``ts`` may fire again: the next trading
-    session's open for equities (a holiday or weekend skipped), the next UTC midnight for
-    crypto, which trades around the clock."""
-    return calendar_for(symbol).rearm_after(datetime.fromtimestamp(ts, UTC)).timestamp()
-
-
-class AlertEngine:
+class AlertEngine(ListsAndCloses):
     def __init__(self, engine: Engine, bus: EventBus | None = None,
                  clock: Callable[[], float] = time.time,
-                 on_outbox: Callable[[], None] | None = None) -> None:
+                 on_outbox: Callable[[], None] | None = None,
+                 members: Callable[[str], list[str]] | None = None) -> None:
         self.sql = engine
         self.bus = bus
         self.clock = clock
@@ -92,15 +88,19 @@ class AlertEngine:
         self.ticks = 0
         self.firings = 0
         self._unsubscribe: Callable[[], None] | None = None
+        self.members = members  # the symbols on a list, by its name ("watchlist")
+        self._reset_fanout()
 
     # ---- rule set -----------------------------------------------------------------
     def load(self) -> int:
         """(Re)build the index from the active rules in the database."""
+        migrate_firing_key(self.sql)  # older databases: firings keyed per symbol too
         self.index = RuleIndex()
         self.operators = _operators()
         self.rules.clear()
         self._sigs.clear()
         self._timers.clear()
+        self._reset_fanout()
         # read before the rules: a change made meanwhile is applied again by ``sync``
         self._version = kv_get(self.sql, VERSION_KEY, "0")
         self._cursor = changes.head(self.sql)
@@ -109,7 +109,9 @@ class AlertEngine:
             rows = s.exec(select(AlertRule).where(AlertRule.active == True)).all()  # noqa: E712
             for rule in rows:
                 self._admit(rule, now)
-        for symbol in {v.symbol for v in self.rules.values() if v.frequency == "once_per_day"}:
+        for symbol in {v.symbol for v in self.rules.values()
+                       if v.frequency in ("once_per_day", "once_per_bar_close")
+                       and not list_name(v.symbol)}:
             calendar_for(symbol)  # built now (seconds, once) rather than at the first firing
         return len(self.rules)
 
@@ -122,16 +124,8 @@ class AlertEngine:
                 self._deactivate([view.id])
                 return
             self._timer(view.expires_at, "expire", view.id)
-        rearm_at = rule.snoozed_until or 0.0
-        if rule.last_fired_at is not None:
-            if rule.frequency == "every_time":
-                rearm_at = max(rearm_at, rule.last_fired_at + rule.cooldown_s)
-            elif rule.frequency == "once_per_day":
-                rearm_at = max(rearm_at, next_period(rule.symbol, rule.last_fired_at))
-        if rearm_at > now:
-            self._timer(rearm_at, "rearm", view.id)
-        else:
-            self._index(view)
+        if not self._admit_list(rule, now):  # a list rule's own view only expires
+            self._arm(view, rule, rule.last_fired_at, now)
 
     def add(self, rule: AlertRule) -> None:
         self.remove(rule.id or 0)
@@ -142,17 +136,23 @@ class AlertEngine:
         self._sigs.pop(rule_id, None)
         if view is not None:
             self._unindex(view)
+        self._remove_members(rule_id)
 
     def snooze(self, rule_id: int, until: float) -> None:
         view = self.rules.get(rule_id)
         if view is not None:
             self._unindex(view)
             self._timer(until, "rearm", rule_id)
+            self._snooze_members(rule_id, until)
             sig = self._sigs.get(rule_id)
             if sig is not None:  # the database says so too: ``sync`` has nothing to redo
                 self._sigs[rule_id] = (*sig[:SNOOZED], until, *sig[SNOOZED + 1:])
 
     def _index(self, v: RuleView) -> None:
+        if v.id in self._lists:
+            return  # a list rule's own view: its members are indexed
+        if not v.indexed and v.frequency == "once_per_bar_close":
+            self._index_close(v)
         if not v.indexed and v.condition in OPERATORS:
             self.operators.add(v.id, v.symbol, v.condition, v.threshold, v.period, v.upper)
             v.indexed = True
@@ -161,6 +161,9 @@ class AlertEngine:
             v.indexed = True
 
     def _unindex(self, v: RuleView) -> None:
+        if v.indexed and v.frequency == "once_per_bar_close":
+            self.closes.remove(v.id, v.symbol, v.condition, v.threshold, v.window_minutes)
+            v.indexed = False
         if v.indexed and v.condition in OPERATORS:
             self.operators.remove(v.id, v.symbol, v.condition, v.threshold, v.period, v.upper)
             v.indexed = False
@@ -338,9 +341,9 @@ class AlertEngine:
             self._deactivate([v.id for v in expired])
         if not views:
             return None
-        rows = [OutboxRow(v.id, v.symbol, tick.price, ts,
+        rows = [OutboxRow(v.rule_id, v.symbol, tick.price, ts,
                           _message(v, tick.price, self._reading(v, tick.price)),
-                          v.targets, v.frequency != "once") for v in views]
+                          v.targets, v.keeps_active) for v in views]
         for v in views:  # out of the index now: a tick queued meanwhile cannot fire it again
             self._unindex(v)
         return Batch(tick, views, rows, self.clock())
@@ -359,8 +362,8 @@ class AlertEngine:
 
     def _commit(self, batch: Batch, ids: list[int]) -> list[FiredAlert]:
         tick = batch.tick
-        fired = [FiredAlert(fid, v.id, v.symbol, tick.price, tick.ts, row.message, v.condition,
-                            v.threshold, v.note, repeats=v.frequency != "once")
+        fired = [FiredAlert(fid, v.rule_id, v.symbol, tick.price, tick.ts, row.message,
+                            v.condition, v.threshold, v.note, repeats=v.keeps_active)
                  for fid, v, row in zip(ids, batch.views, batch.rows, strict=True)]
         for v in batch.views:
             if v.frequency == "once":

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from core.grammar import Context, Entities, pick
-from tools.alerts.phrases import read_alert
+from tools.alerts.phrases import read_alert, says_list
 from tools.alerts.reading import ALERT_TOOLS
 
 
@@ -25,7 +25,7 @@ def may_create(e: Entities, ctx: Context) -> bool:
 
 
 def create_evidence(e: Entities, ctx: Context) -> float:
-    return 2.5 if says_alert(e) and (e.symbols or e.refers_back) else 0.0
+    return 2.5 if says_alert(e) and (e.symbols or e.refers_back or says_list(e.norm)) else 0.0
 
 
 def may_change(e: Entities, ctx: Context) -> bool:

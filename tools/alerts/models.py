@@ -15,7 +15,8 @@ from core.calendar import is_crypto
 from core.errors import InvalidInput
 from core.market import normalize_symbol
 from core.markettime import format_local
-from tools.alerts.frequencies import frequency_name
+from tools.alerts.frequencies import frequency_name, frequency_words
+from tools.alerts.lists import as_list, check_list_and_close, list_name, subject
 
 
 class Condition(StrEnum):
@@ -68,33 +69,12 @@ CONDITION_HELP = (
     "outside_channel/entering_channel/exiting_channel (between `threshold` and `upper`)")
 
 
-def threshold_kind(condition: str) -> str:
-    """'percent', 'dollars' (a move), 'sessions' (a moving average's length), 'rsi' (a
-    level 0-100), 'multiple' (of the average volume) or 'price' (a level)."""
-    from tools.alerts.operators import MA_CONDITIONS
-
-    if condition in MA_CONDITIONS:
-        return "sessions"
-    if condition in ("rsi_above", "rsi_below"):
-        return "rsi"
-    if condition == "volume_spike":
-        return "multiple"
-    if condition in PERCENT_MOVES:
-        return "percent"
-    return "dollars" if condition in DOLLAR_MOVES else "price"
-
-
 def money(value: float) -> str:
     """$1,234.50; sub-dollar prices keep their significant digits ($0.000123)."""
     if abs(value) >= 1 or round(value, 2) == value:
         return f"${value:,.2f}"
     text = f"{value:.8f}".rstrip("0")
     return "$" + (text if len(text.split(".")[1]) >= 2 else f"{value:.2f}")
-
-
-FREQUENCY_WORDS = {"once": "fires once",
-                   "once_per_day": "fires at most once per trading session",
-                   "every_time": "fires every time"}
 
 
 def condition_text(symbol: str, condition: str, threshold: float,
@@ -153,6 +133,8 @@ class Frequency(StrEnum):
     once_per_day = "once_per_day"
     every_time = "every_time"
     once_per_minute = "once_per_minute"  # stored as every_time with a 60 s cooldown
+    once_per_session = "once_per_session"  # the owner's word for once_per_day (stored so)
+    once_per_bar_close = "once_per_bar_close"  # checked on each session's close only
 
 
 class AlertRule(SQLModel, table=True):
@@ -177,8 +159,12 @@ class AlertRule(SQLModel, table=True):
     last_fired_at: float | None = None
     fire_count: int = 0
 
+    @property
+    def list_name(self) -> str | None:  # 'watchlist' for a rule over the watchlist
+        return list_name(self.symbol)
+
     def describe(self) -> str:
-        text = condition_text(self.symbol, self.condition, self.threshold, self.window_minutes,
+        text = condition_text(subject(self.symbol), self.condition, self.threshold, self.window_minutes,
                               self.period, self.upper)
         return text + ("" if self.frequency == "once" else f" ({self.frequency_name.replace('_', ' ')})")
 
@@ -189,16 +175,10 @@ class AlertRule(SQLModel, table=True):
     def details(self, tz: str) -> str:
         """Every slot in words: condition, level, window, frequency, expiry (on the
         owner's clock, ``tz``), note."""
-        parts = [condition_text(self.symbol, self.condition, self.threshold,
+        parts = [condition_text(subject(self.symbol), self.condition, self.threshold,
                                 self.window_minutes, self.period, self.upper)]
-        freq = FREQUENCY_WORDS.get(self.frequency, self.frequency)
-        if self.frequency == "once_per_day" and is_crypto(self.symbol):
-            freq = "fires at most once per UTC day"  # crypto never closes
-        if self.frequency_name == "once_per_minute":
-            freq = "fires every time, at most once per minute"
-        elif self.frequency == "every_time":
-            freq += f", at most once per {self.cooldown_s / 60:g} min"
-        parts.append(freq)
+        parts.append(frequency_words(self.frequency, self.cooldown_s, is_crypto(self.symbol),
+                                     bool(self.list_name)))
         parts.append(f"until {when_text(self.expires_at, tz)}" if self.expires_at else "no expiry")
         if self.note:
             parts.append(f"note: {self.note}")
@@ -208,7 +188,10 @@ class AlertRule(SQLModel, table=True):
 class Firing(SQLModel, table=True):
     __tablename__ = "alert_firings"
     # history reads by time (all, or one ticker); retention by age
-    __table_args__ = (UniqueConstraint("rule_id", "tick_ts"),
+    # one firing per rule, symbol and tick: a list rule fires for several symbols at one
+    # instant (a session's close); older databases are widened by lists.migrate_firing_key
+    __table_args__ = (UniqueConstraint("rule_id", "symbol", "tick_ts",
+                                       name="uq_alert_firings_rule_symbol_tick"),
                       Index("ix_alert_firings_tick_ts", "tick_ts"),
                       Index("ix_alert_firings_symbol_tick_ts", "symbol", "tick_ts"),
                       Index("ix_alert_firings_created_at", "created_at"))
@@ -307,6 +290,8 @@ class AlertSpec(BaseModel):
     def _symbol(cls, v: object) -> str:
         if not isinstance(v, str):
             raise ValueError("symbol must be a ticker such as AAPL")
+        if (listed := as_list(v)) is not None:  # raises for a list other than the watchlist
+            return listed
         if len(v) > MAX_SYMBOL:
             raise ValueError(f"a ticker has at most {MAX_SYMBOL} characters")
         return normalize_symbol(v)
@@ -359,6 +344,7 @@ class AlertSpec(BaseModel):
             if self.period is not None or self.upper is not None:
                 raise ValueError(f"period and upper belong to indicator and channel "
                                  f"conditions, not {self.condition.value}")
+        check_list_and_close(self.symbol, self.condition.value, self.frequency.value)
         if self.expires_at is not None:
             if self.expires_at.tzinfo is None:
                 self.expires_at = self.expires_at.replace(tzinfo=UTC)
@@ -398,3 +384,9 @@ def parse_spec(action: str = "create", **kwargs: Any) -> AlertSpec:
         raise InvalidInput(f"{lead}: {msg}.") from None
     except InvalidInput as exc:
         raise InvalidInput(f"{lead}: {exc}") from None
+
+
+def decision_group(rule_id: int, symbol: str, rule: AlertRule | None) -> str:
+    """An alert's firings share one open decision; a list rule's, one per symbol (one
+    symbol's firing never reads as another's)."""
+    return f"alert:{rule_id}" + (f":{symbol}" if rule is not None and rule.list_name else "")

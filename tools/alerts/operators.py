@@ -301,3 +301,19 @@ class OperatorIndex:
             ratio = s.volume_ratio(n)
             return "" if ratio is None else f"volume {ratio:.1f}x the {n}-session average"
         return ""
+
+
+def threshold_kind(condition: str) -> str:
+    """'percent', 'dollars' (a move), 'sessions' (a moving average's length), 'rsi' (a
+    level 0-100), 'multiple' (of the average volume) or 'price' (a level)."""
+    from tools.alerts.models import DOLLAR_MOVES, PERCENT_MOVES
+
+    if condition in MA_CONDITIONS:
+        return "sessions"
+    if condition in ("rsi_above", "rsi_below"):
+        return "rsi"
+    if condition == "volume_spike":
+        return "multiple"
+    if condition in PERCENT_MOVES:
+        return "percent"
+    return "dollars" if condition in DOLLAR_MOVES else "price"

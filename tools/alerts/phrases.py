@@ -59,6 +59,10 @@ OPERATORS: tuple[tuple[str, str], ...] = (
 _OPS = re.compile(r"(?<![\w])(?:" + "|".join(f"(?P<op{i}>{p})" for i, (p, _) in
                                            enumerate(OPERATORS)) + r")")
 FREQUENCY = (
+    (r"\b((?:once )?(?:per|on|at|each) (?:the |a )?(?:daily )?bar close|on (?:a |the )?(?:daily )?"
+     r"clos(?:e|ing)(?: basis| price)?|at the (?:daily )?close|on (?:each|every) close|"
+     r"(?:daily )?closes? (?:above|below|over|under)|closing (?:above|below|over|under))\b",
+     "once_per_bar_close"),
     (r"\b((?:at most |max |no more than )?once (?:a|per|every) minute|once a min|"
      r"(?:at most |max )?one per minute|every minute at most)\b", "once_per_minute"),
     (r"\b(once (?:a|per) day|once daily|daily(?: max)?|every day|per day|once a session|"
@@ -151,6 +155,21 @@ def expiry(norm: str) -> tuple[str, str | None]:
         said = "end of week" if "week" in m.group("rest") else \
             "at the close" if "session" in m.group("rest") else "end of day"
     return (norm[:m.start()] + " " + norm[m.end():]).strip(), said
+
+
+# one rule over the watchlist: "anything on my watchlist", "any stock in my watch list",
+# "every name on the watchlist", "my watchlist names", "across my watchlist"
+LIST_WIDE = re.compile(
+    r"\b(?:(?:any|anything|anyone|any one|every|everything|each|all|whatever|something|"
+    r"one)(?: (?:of )?(?:the )?(?:stocks?|tickers?|names?|symbols?|ones?|thing|of them))?"
+    r"|across|throughout)\s+(?:(?:that(?:'s| is)|which is|i have|i hold)\s+)?(?:on|in|from|of)?"
+    r"\s*(?:my|the)\s+watch ?list\b|\b(?:my|the) watch ?list(?:'s)? (?:names|stocks|tickers|"
+    r"symbols)\b")
+
+
+def says_list(norm: str) -> bool:
+    """The alert is over the whole watchlist (one rule, a firing per symbol)."""
+    return bool(LIST_WIDE.search(norm))
 
 
 def frequency(norm: str) -> str | None:

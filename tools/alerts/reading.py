@@ -10,7 +10,15 @@ from dataclasses import replace
 
 from core.grammar import PLURAL_REF, Args, Ask, Built, Context, Entities, id_of, pick
 from tools.alerts import indicator_words
-from tools.alerts.phrases import Level, expiry, frequency, read_alert, resolve_levels, split_note
+from tools.alerts.phrases import (
+    Level,
+    expiry,
+    frequency,
+    read_alert,
+    resolve_levels,
+    says_list,
+    split_note,
+)
 
 ALERT_TOOLS = ("create_alert", "update_alert", "delete_alert", "snooze_alert", "pause_alert")
 _alert_id = id_of("alert", "rule")
@@ -162,6 +170,8 @@ def create(e: Entities, ctx: Context) -> Built:
         return _indicator(e, ctx)
     symbols = e.symbols or _quoted(e, ctx) or (ctx.symbols if e.refers_back or _focused(e, ctx)
                                                else [])
+    if not e.symbols and says_list(e.norm):  # one rule over the watchlist
+        symbols = ["watchlist"]
     if not e.symbols and len(symbols) > 1 and not re.search(r"\b(them|both|all|each|those)\b",
                                                              e.norm):
         return Ask("Which one: " + " or ".join(symbols) + "?")
@@ -219,6 +229,7 @@ def create(e: Entities, ctx: Context) -> Built:
 def _indicator(e: Entities, ctx: Context) -> Built:
     """An indicator or channel alert, one per ticker; never a price alert instead."""
     symbols = [s for s in e.symbols if s not in indicator_words.INDICATOR_TICKERS] or \
+        (["watchlist"] if says_list(e.norm) else []) or \
         (ctx.symbols if e.refers_back or _focused(e, ctx) else [])
     if not symbols:
         return Ask("Which ticker should the alert watch? e.g. 'alert me when RSI on TSLA "

@@ -36,9 +36,10 @@ from tools.alerts.models import (
     Notification,
     already_holds,
     finite_number,
+    list_name,
     parse_spec,
-    threshold_kind,
 )
+from tools.alerts.operators import threshold_kind
 from tools.alerts.templates import check_template, parse_targets
 
 MAX_ID = 2**63 - 1  # what SQL can store; a bigger number cannot name an alert
@@ -96,7 +97,7 @@ class AlertService:
         return datetime.fromtimestamp(ts, UTC)
 
     async def _price(self, symbol: str) -> float | None:
-        if self.market is None:
+        if self.market is None or list_name(symbol):  # a list has no one price
             return None
         return (await self.market.quote(symbol)).quote.price  # an unknown symbol fails here
 
@@ -169,7 +170,9 @@ class AlertService:
         if threshold is None and isinstance(new_condition, str) and \
                 threshold_kind(new_condition) != threshold_kind(before.condition):
             unit = {"percent": "a percentage", "dollars": "a move in dollars",
-                    "price": "a price level"}[threshold_kind(new_condition)]
+                    "price": "a price level", "sessions": "the average's length in sessions",
+                    "rsi": "an RSI level", "multiple": "a multiple of the average volume"
+                    }[threshold_kind(new_condition)]
             raise InvalidInput(f"Can't update that alert: {new_condition} needs {unit} as "
                                "its threshold; give the new threshold too.")
         if isinstance(expires_at, str) and expires_at.strip().lower() in NO_EXPIRY:
@@ -292,7 +295,7 @@ class AlertService:
         return [self.restore(alert_id) for alert_id in alert_ids]
 
     def active_symbols(self) -> list[str]:
-        return sorted({r.symbol for r in self.rules()})
+        return sorted({r.symbol for r in self.rules() if not r.list_name})
 
     def recent_firings(self, since: float, symbol: str | None = None) -> list[Firing]:
         with Session(self.sql) as s:

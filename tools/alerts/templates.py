@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from core.errors import InvalidInput
 from core.markettime import format_local
-from tools.alerts.models import AlertRule, Firing, condition_text, money, threshold_kind
+from tools.alerts.models import AlertRule, Firing, condition_text, money
+from tools.alerts.operators import threshold_kind
 
 PLACEHOLDERS = ("ticker", "price", "condition", "threshold", "time", "note", "change_pct")
 MAX_TEMPLATE = 500

@@ -24,7 +24,8 @@ ConditionName = Literal["above", "below", "cross_above", "cross_below", "cross",
                         "cross_below_ema", "cross_ema", "rsi_above", "rsi_below",
                         "volume_spike", "inside_channel", "outside_channel",
                         "entering_channel", "exiting_channel"]
-FrequencyName = Literal["once", "once_per_day", "every_time", "once_per_minute"]
+FrequencyName = Literal["once", "once_per_day", "every_time", "once_per_minute",
+                        "once_per_session", "once_per_bar_close"]
 # asks the owner to confirm deleting these rules (a decision); returns the tool's answer
 ConfirmDelete = Callable[[str, list[AlertRule]], Awaitable[dict[str, Any]]]
 HISTORY_LINES = 20
@@ -57,7 +58,10 @@ def make_alert_tools(service: AlertService,
         targets: str | None = None,
         template: str | None = None,
     ) -> dict[str, Any]:
-        """Create an alert on a price, an indicator or a channel. condition: above/below
+        """Create an alert on a price, an indicator or a channel, for one ticker or for the
+        whole watchlist: symbol "watchlist" is ONE rule that fires separately for each
+        symbol on the watchlist, following its changes ("anything on my watchlist drops
+        5%": symbol "watchlist", moving_down_pct 5). condition: above/below
         (the price is at or beyond a level), cross_above/cross_below (the price crosses
         the level in that direction), cross (a crossing either way), pct_change (a move of
         `threshold` % either way within `window_minutes`, default 60),
@@ -73,7 +77,9 @@ def make_alert_tools(service: AlertService,
         entering_channel, exiting_channel. Never use a price condition for an indicator
         request. threshold: a price between 0.000001 and 10,000,000; a percentage above 0
         and at most 100; or dollars. window_minutes: 1 to 1440. frequency: once,
-        once_per_day, every_time (with a cooldown) or once_per_minute. expires_at: an ISO
+        once_per_day (= once_per_session), every_time (with a cooldown), once_per_minute
+        or once_per_bar_close (checked on each session's closing price, at most once per
+        daily bar). expires_at: an ISO
         date-time or a phrase ("friday", "eod", "for 2 days", "in 3 hours"). A rule that
         would fire at once, or a crossing from the side the price is already on, is not
         created: the answer asks first; force=True creates it anyway. targets (only when

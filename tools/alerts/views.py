@@ -25,13 +25,21 @@ class RuleView:
     rearm_at: float = 0.0  # the latest re-arm wins (a snooze outlasts a cooldown)
     period: int | None = None  # indicator and channel operators (operators.py)
     upper: float | None = None
+    # the rule's id in the database: ``id`` itself, except for a list rule's member views,
+    # which the engine keys by a negative id of their own (one per symbol on the list)
+    rule_id: int = 0
 
     @classmethod
     def of(cls, rule: AlertRule) -> RuleView:
         return cls(rule.id or 0, rule.symbol, rule.condition, rule.threshold,
                    rule.window_minutes, rule.frequency, rule.cooldown_s, rule.expires_at,
                    rule.note, tuple(t for t in rule.targets.split(",") if t),
-                   period=rule.period, upper=rule.upper)
+                   period=rule.period, upper=rule.upper, rule_id=rule.id or 0)
+
+    @property
+    def keeps_active(self) -> bool:
+        """A firing leaves the rule active: it repeats, or it is one symbol of a list."""
+        return self.frequency != "once" or self.id != self.rule_id
 
 
 SNOOZED = 7  # where snoozed_until sits in a signature
@@ -51,7 +59,7 @@ def _message(v: RuleView, price: float, reading: str = "") -> str:
         said = condition_text(v.symbol, v.condition, v.threshold, None, v.period, v.upper)
         extra = f", {reading}" if reading else ""
         note = f" — {v.note}" if v.note else ""
-        return f"🔔 {said}: now {money(price)}{extra} (alert {v.id}){note}"
+        return f"🔔 {said}: now {money(price)}{extra} (alert {v.rule_id}){note}"
     level = money(v.threshold)
     window = v.window_minutes or 60
     if v.condition == "cross":
@@ -72,4 +80,4 @@ def _message(v: RuleView, price: float, reading: str = "") -> str:
         "moving_down": f"fell {level}+ from its high within {window} min",
     }[v.condition]
     note = f" — {v.note}" if v.note else ""
-    return f"🔔 {v.symbol} {what}: now {money(price)} (alert {v.id}){note}"
+    return f"🔔 {v.symbol} {what}: now {money(price)} (alert {v.rule_id}){note}"

@@ -103,3 +103,62 @@ async def test_alert_add_and_edit_take_targets_and_a_template(owner_env):
         edit = FakeInteraction(bot, OWNER)
         await cog.alert_edit.callback(cog, edit, alert_id=1, template="-")
         assert rt.alerts.service.get(1).template == ""
+
+
+async def test_alert_add_takes_indicator_options_the_watchlist_and_bar_close(owner_env):
+    from bots.discord.alert_options import condition_autocomplete
+
+    async with open_runtime(Settings()) as rt:
+        bot, cog = await make_bot(rt)
+        cases = [  # (options, the words the answer must carry)
+            ({"symbol": "TSLA", "condition": "rsi_above", "threshold": 70.0, "period": 9},
+             "TSLA RSI(9) at or above 70"),
+            ({"symbol": "AAPL", "condition": "cross_sma", "threshold": 50.0},
+             "AAPL crosses its 50-session SMA"),
+            ({"symbol": "AAPL", "condition": "below_ema", "threshold": 20.0},
+             "AAPL at or below its 20-session EMA"),
+            ({"symbol": "NVDA", "condition": "volume_spike", "threshold": 3.0, "period": 10},
+             "NVDA volume"),
+            ({"symbol": "AAPL", "condition": "exiting_channel", "threshold": 190.0,
+              "upper": 210.0}, "AAPL exits $190.00–$210.00"),
+            ({"symbol": "AAPL", "condition": "moving_up_pct", "threshold": 2.0,
+              "window_minutes": 15}, "AAPL rises 2% from its low within 15 min"),
+            ({"list_": "watchlist", "condition": "moving_down_pct", "threshold": 5.0},
+             "anything on the watchlist falls 5% from its high"),
+            ({"symbol": "watchlist", "condition": "rsi_below", "threshold": 30.0},
+             "anything on the watchlist RSI(14) at or below 30"),
+            ({"symbol": "AAPL", "condition": "cross_above", "threshold": 9999.0,
+              "frequency": "once_per_bar_close"}, "checked on each session's closing price"),
+        ]
+        for options, words in cases:
+            reply = FakeInteraction(bot, OWNER)
+            await cog.alert_add.callback(cog, reply, **options)
+            assert words in reply.texts()[-1], (options, reply.texts())
+        rules = rt.alerts.service.rules()
+        assert len(rules) == len(cases)
+        assert [r.symbol for r in rules].count("@watchlist") == 2
+        assert rules[3].period == 10 and rules[4].upper == 210.0
+        # edit: the period of the RSI rule, the frequency of another
+        edit = FakeInteraction(bot, OWNER)
+        await cog.alert_edit.callback(cog, edit, alert_id=rules[0].id, period=21)
+        assert "RSI(21)" in edit.texts()[-1]
+        edit = FakeInteraction(bot, OWNER)
+        await cog.alert_edit.callback(cog, edit, alert_id=rules[5].id,
+                                      frequency="once_per_session")
+        assert rt.alerts.service.get(rules[5].id).frequency == "once_per_day"
+        # one sentence for what cannot be, never a traceback
+        for options, words in (
+                ({"condition": "above", "threshold": 1.0}, "Give a ticker (symbol) or the watchlist"),
+                ({"symbol": "AAPL", "list_": "watchlist", "condition": "above", "threshold": 1.0},
+                 "one of them"),
+                ({"list_": "watchlist", "condition": "above", "threshold": 100.0},
+                 "means nothing across a list"),
+                ({"symbol": "AAPL", "condition": "macd_cross", "threshold": 1.0}, "condition")):
+            bad = FakeInteraction(bot, OWNER)
+            await cog.alert_add.callback(cog, bad, **options)
+            assert words in bad.texts()[-1], (options, bad.texts())
+        assert len(rt.alerts.service.rules()) == len(cases)
+        # the condition option offers every condition, filtered as typed
+        offered = await condition_autocomplete(FakeInteraction(bot, OWNER), "rsi")
+        assert [c.value for c in offered] == ["rsi_above", "rsi_below"]
+        assert len(await condition_autocomplete(FakeInteraction(bot, OWNER), "")) == 25

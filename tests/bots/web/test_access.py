@@ -91,6 +91,14 @@ async def test_forms_need_the_sessions_csrf_token_and_scripts_use_bearer(web_env
         made = await http.post("/alerts/new", data={**form, "csrf": csrf})
         assert made.status_code == 303 and made.headers["location"].startswith("/alerts?said=")
         assert [r.threshold for r in served.rt.alerts.service.rules()] == [9000.0]
+        closing = await http.post("/alerts/new", data={
+            "symbol": "watchlist", "condition": "moving_down_pct", "threshold": "5",
+            "frequency": "once_per_bar_close", "csrf": csrf})
+        assert closing.status_code == 303
+        made_rule = served.rt.alerts.service.rules()[-1]
+        assert (made_rule.symbol, made_rule.frequency) == ("@watchlist", "once_per_bar_close")
+        page = await http.get("/alerts", headers={"accept": "text/html"})
+        assert "anything on the watchlist" in page.text and "once_per_bar_close" in page.text
         async with client(served.url) as script:
             answer = await script.post("/alerts/1/pause", headers=BEARER)
             assert answer.status_code == 200 and answer.json()["ok"] is True

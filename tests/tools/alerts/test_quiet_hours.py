@@ -32,6 +32,37 @@ def test_a_window_over_midnight_on_the_owners_clock():
     assert QuietHours.of("", "UTC") is None
 
 
+def test_the_setting_is_explained_on_the_owners_clock():
+    quiet = QuietHours.of("22:00-07:00", "America/New_York")
+    assert quiet is not None
+    inside = quiet.explain(ts("2026-11-25T04:30:00"))  # 23:30 EST
+    assert inside.startswith("22:00-07:00 America/New_York: every night from 22:00 EST to "
+                             "07:00 EST the next morning (03:00-12:00 UTC)")
+    assert inside.endswith("quiet now, until Wed 25 Nov 07:00 EST")
+    afternoon = quiet.explain(ts("2026-11-25T18:00:00"))  # 13:00 EST
+    assert afternoon.endswith("next from 22:00 EST")
+    summer = QuietHours.of("12:00-13:30", "Europe/Paris")
+    assert summer is not None and "every day from 12:00 CEST to 13:30 CEST (10:00-11:30 UTC)" \
+        in summer.explain(ts("2026-07-01T08:00:00"))
+
+
+def test_copilot_config_shows_quiet_hours_with_their_meaning(monkeypatch):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    monkeypatch.setenv("COPILOT_TIMEZONE", "America/Chicago")
+    monkeypatch.setenv("COPILOT_QUIET_HOURS", "21:30-06:00")
+    shown = CliRunner().invoke(app, ["config"], env={"COLUMNS": "400"})
+    assert shown.exit_code == 0, shown.output
+    assert "COPILOT_QUIET_HOURS" in shown.output
+    assert "21:30-06:00 America/Chicago: every night from 21:30 C" in shown.output
+    assert "alert firings recorded but not sent" in shown.output
+    monkeypatch.delenv("COPILOT_QUIET_HOURS")
+    off = CliRunner().invoke(app, ["config"], env={"COLUMNS": "400"})
+    assert "off (e.g. 22:00-07:00" in off.output
+
+
 @pytest.mark.parametrize("text", ["25:00-07:00", "22:00", "22:00-22:00", "ten-six"])
 def test_a_window_that_cannot_be_read_is_one_sentence(text):
     with pytest.raises(InvalidInput, match="is not a window such as 22:00-07:00"):
