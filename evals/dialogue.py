@@ -9,8 +9,9 @@ Datasets (JSON Lines; conventions in evals/datasets/heldout/README.md):
 
 Four groups: ``dev`` (what the offline grammar is tuned on), ``heldout`` and ``heldout2``
 (written blind, before any tuning; their failures were read once, so partly tuned on now)
-and ``heldout3`` (written blind from the tools' contract alone; never tuned on). Every suite runs at a fixed instant, 2026-11-24 15:30 UTC (a Tuesday, market open),
-so demo prices, and therefore which alerts already hold, are the same on every run.
+and ``heldout3`` (written blind from the tools' contract alone; never tuned on). Every
+suite runs at a fixed instant, 2026-11-24 15:30 UTC (a Tuesday, market open), so demo
+prices, and therefore which alerts already hold, are the same on every run.
 
 A harmful action is a call that changes something (creates, updates, deletes, snoozes,
 drafts, edits, schedules, publishes, decides, undoes, switches autopilot, edits the
