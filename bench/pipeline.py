@@ -56,6 +56,7 @@ from tools.market.service import MarketService  # noqa: E402
 from tools.market.ticks import TICK_BATCH, TICK_QUEUE, TickPump  # noqa: E402
 
 T0 = 1795530600.0
+OLD_QUEUE = 100_000  # the old bus's size per subscriber (it dropped beyond)
 
 
 # ---- the old path, kept here as the baseline ----------------------------------------
@@ -68,7 +69,7 @@ class OldBus:
         self.tasks: list[asyncio.Task[None]] = []
 
     def subscribe(self, topic: str, handler: Callable[[Any], Any], **_: Any) -> Callable[[], None]:
-        queue: asyncio.Queue[Any] = asyncio.Queue(TICK_QUEUE)
+        queue: asyncio.Queue[Any] = asyncio.Queue(OLD_QUEUE)
         self.subs.append((queue, handler))
 
         async def work() -> None:
@@ -194,7 +195,7 @@ async def pipeline(path: str, tmp: str, args: argparse.Namespace, ticks: list[Ti
     else:
         bus = InProcessBus()
         bus.subscribe(TICKS, market.on_ticks, name="quote-cache", maxsize=TICK_QUEUE,
-                      batch=TICK_BATCH)
+                      batch=TICK_BATCH, lossless=True)
         engine.attach(bus)
         writer = asyncio.get_running_loop().create_task(market.cache.write_behind())
     pump = TickPump(source, bus, lambda: symbols, follow_s=3600)

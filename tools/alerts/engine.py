@@ -33,7 +33,14 @@ from tools.alerts.outbox import OutboxRow, OutboxWriter
 from tools.alerts.views import SNOOZED, RuleView, _message, _signature
 
 TICK_BATCH = 256  # ticks handed over at once: what queued meanwhile (a lone tick at once)
-TICK_QUEUE = 100_000  # ticks the engine may fall behind before the bus drops some
+TICK_QUEUE = 1_024  # ticks the engine may fall behind before the source is held back
+# (lossless: the bus never drops a tick the engine needs; see core/bus.py)
+
+# SQLite busy (the quote writer commits about once a second): try again in the loop a few
+# times before handing the commit to a thread, whose busy handler sleeps in coarse steps
+BUSY_POLLS = 20
+BUSY_POLL_S = 0.0005
+INF = float("inf")
 
 log = structlog.get_logger(__name__)
 __all__ = ["VERSION_KEY", "AlertEngine", "FiredAlert", "RuleChanges", "RuleView"]
@@ -288,20 +295,53 @@ class AlertEngine:
 
     async def handle_many(self, ticks: list[Tick]) -> None:
         """The bus handler: evaluation in the loop (index lookups), then the firings of
-        every tick of the batch in one outbox commit in a thread, so a busy database never
-        freezes the loop; a locked database is waited out and the same rows are written
-        once it frees up."""
-        evaluate = self.evaluate
-        batches = [b for b in map(evaluate, ticks) if b is not None]
-        if not batches:
+        the batch in one outbox commit. A rule that fired is committed before any later
+        tick of the batch that could find it re-armed (a cooldown shorter than the batch's
+        span, a backlog replayed after a reconnect), so a batch fires exactly what one tick
+        at a time would."""
+        if not ticks:
             return
+        latest = max(t.ts for t in ticks) if len(ticks) > 1 else ticks[0].ts
+        batches: list[Batch] = []
+        evaluate = self.evaluate
+        for tick in ticks:
+            batch = evaluate(tick)
+            if batch is None:
+                continue
+            batches.append(batch)
+            if latest >= self._rearms_by(batch):
+                await self._write(batches)
+                batches = []
+        if batches:
+            await self._write(batches)
+
+    def _rearms_by(self, batch: Batch) -> float:
+        """The earliest time a rule this batch fired is armed again (inf: never)."""
+        ts, soonest = batch.tick.ts, INF
+        for v in batch.views:
+            if v.frequency == "every_time":
+                soonest = min(soonest, ts + v.cooldown_s)
+            elif v.frequency != "once":
+                soonest = min(soonest, next_period(v.symbol, ts))
+        return soonest
+
+    async def _write(self, batches: list[Batch]) -> None:
+        """Commit these batches' firings in one transaction — in the loop when SQLite is
+        free, else polled briefly (the quote writer's commit takes milliseconds), else in a
+        thread so a busy database never freezes the loop; a locked database is waited out
+        and the same rows are written once it frees up — then publish them."""
         rows = [row for b in batches for row in b.rows]
-        delay = 0.05
+        now = batches[-1].now
+        delay, polls = 0.05, 0
         while True:
             try:
-                found = self.outbox.try_write(rows, batches[-1].now)  # SQLite, not busy
+                found = self.outbox.try_write(rows, now)  # SQLite, not busy
+                if found is None and polls < BUSY_POLLS:
+                    polls += 1
+                    await asyncio.sleep(BUSY_POLL_S)
+                    continue
                 ids = found if found is not None else \
-                    await asyncio.to_thread(self.outbox.write, rows, batches[-1].now)
+                    await asyncio.to_thread(self.outbox.write, rows, now)
                 break
             except OperationalError as exc:
                 log.warning("outbox busy; retrying the firing", error=str(exc.orig), in_s=delay)
@@ -379,7 +419,7 @@ class AlertEngine:
     def attach(self, bus: EventBus) -> None:
         self.bus = bus
         self._unsubscribe = bus.subscribe(TICKS, self.handle_many, name="alert-engine",
-                                          maxsize=TICK_QUEUE, batch=TICK_BATCH)
+                                          maxsize=TICK_QUEUE, batch=TICK_BATCH, lossless=True)
 
     def detach(self) -> None:
         if self._unsubscribe:
