@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import inspect
+import logging
 import os
 import random
 import sys
@@ -39,6 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import structlog  # noqa: E402
 from alerts import make_rules  # noqa: E402  (bench/alerts.py)
 from sqlalchemy import insert  # noqa: E402
 
@@ -313,6 +315,8 @@ async def rule_changes(tmp: str, args: argparse.Namespace, symbols: list[str],
 
 
 def main() -> None:
+    # warnings and errors only: a line per rule change or tick stream would time the terminal
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     ap = argparse.ArgumentParser()
     ap.add_argument("--rules", type=int, default=10_000)
     ap.add_argument("--symbols", type=int, default=500)
