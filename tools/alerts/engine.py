@@ -11,8 +11,8 @@ import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from sqlalchemy import bindparam, update
@@ -25,7 +25,7 @@ from core.bus import EventBus
 from core.calendar import calendar_for
 from core.events import ALERT_FIRED, TICKS, AlertFired
 from core.market import Tick
-from core.storage import KeyValue, kv_get
+from core.storage import kv_get
 from tools.alerts import changes
 from tools.alerts.changes import VERSION_KEY
 from tools.alerts.index import RuleIndex

@@ -188,18 +188,22 @@ class OperatorBook:
                     return self._empty(price)
             for n, r in self.rsi_above.items():
                 if r.th:
-                    level = rsi_level(s, n, r.th[0])
-                    if level is not None:
-                        if price >= level * (1 - 2 * EPS):
+                    if not 0.0 < r.th[0] < 100.0:
+                        return self._empty(price)
+                    at = rsi_level(s, n, r.th[0])
+                    if at is not None:
+                        if price >= at * (1 - 2 * EPS):
                             return self._empty(price)
-                        hi = min(hi, level * (1 - EPS))
+                        hi = min(hi, at * (1 - EPS))
             for n, r in self.rsi_below.items():
                 if r.th:
-                    level = rsi_level(s, n, r.th[-1])
-                    if level is not None:
-                        if price <= level * (1 + 2 * EPS):
+                    if not 0.0 < r.th[-1] < 100.0:
+                        return self._empty(price)
+                    at = rsi_level(s, n, r.th[-1])
+                    if at is not None:
+                        if price <= at * (1 + 2 * EPS):
                             return self._empty(price)
-                        lo = max(lo, level * (1 + EPS))
+                        lo = max(lo, at * (1 + EPS))
             for n, r in self.volume.items():
                 base = s.vol.get(n)
                 if r.th and base:
@@ -226,11 +230,11 @@ class OperatorBook:
 
 
 def rsi_level(s: Series, n: int, threshold: float) -> float | None:
-    """The price at which RSI(n) reads ``threshold`` today (RSI rises with the price),
-    or None when it cannot fire (no state yet)."""
+    """The price at which RSI(n) reads ``threshold`` (0 < threshold < 100) today (RSI
+    rises with the price), or None when it cannot fire (no state yet)."""
     state = s.rsi.get(n)
-    if state is None or not s.closes or not 0.0 < threshold < 100.0:
-        return None if state is None or not s.closes else -INF
+    if state is None or not s.closes:
+        return None
     close = s.closes[-1]
     gains, losses = state[0] * (n - 1), state[1] * (n - 1)
     rs = threshold / (100.0 - threshold)  # gain / loss at the threshold
