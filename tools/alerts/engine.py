@@ -10,9 +10,6 @@ import heapq
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
 
 import structlog
 from sqlalchemy import bindparam, update
@@ -32,54 +29,18 @@ from tools.alerts.index import RuleIndex
 from tools.alerts.models import AlertRule
 from tools.alerts.operators import OPERATORS, OperatorIndex
 from tools.alerts.outbox import OutboxRow, OutboxWriter
-from tools.alerts.views import SNOOZED, RuleView, _message, _signature
+from tools.alerts.views import SNOOZED, Batch, RuleChanges, RuleView, _message, _signature, next_period
 
 TICK_BATCH = 256  # ticks handed over at once: what queued meanwhile (a lone tick at once)
-TICK_QUEUE = 1_024  # ticks the engine may fall behind before the source is held back
-# (lossless: the bus never drops a tick the engine needs; see core/bus.py)
-
-# SQLite busy (the quote writer commits about once a second): try again in the loop a few
-# times before handing the commit to a thread, whose busy handler sleeps in coarse steps
-BUSY_POLLS = 20
-BUSY_POLL_S = 0.0005
-INF = float("inf")
+TICK_QUEUE = 1_024  # ticks behind before the source is held back (lossless: core/bus.py)
+BUSY_POLLS, BUSY_POLL_S, INF = 20, 0.0005, float("inf")  # SQLite busy: polled, then a thread
 RULES_BY_ID = sa_select(AlertRule.__table__).where(  # type: ignore[attr-defined]
     AlertRule.__table__.c.id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
 
 log = structlog.get_logger(__name__)
-__all__ = ["VERSION_KEY", "AlertEngine", "FiredAlert", "RuleChanges", "RuleView"]
-
-
+__all__ = ["VERSION_KEY", "AlertEngine", "Batch", "FiredAlert", "RuleChanges", "RuleView",
+           "next_period"]
 FiredAlert = AlertFired  # the bus payload; the name the engine's callers know
-
-
-@dataclass
-class RuleChanges:
-    """Rules read from the database for ``apply_changes``: those named by ``ids`` (a
-    missing one was deleted), or, with ``ids`` None, every active rule."""
-
-    version: str
-    cursor: int
-    ids: set[int] | None
-    rows: list[Any]  # AlertRule, or a row of its columns (read by attribute alike)
-
-
-@dataclass
-class Batch:
-    """One tick's firings between evaluation and the outbox commit."""
-
-    tick: Tick
-    views: list[RuleView]
-    rows: list[OutboxRow]
-    now: float
-
-
-def next_period(symbol: str, ts: float) -> float:
-    """When a ``once_per_day`` rule that fired at ``ts`` may fire again: the next trading
-    session's open for equities (a holiday or weekend skipped), the next UTC midnight for
-    crypto, which trades around the clock."""
-    return calendar_for(symbol).rearm_after(datetime.fromtimestamp(ts, UTC)).timestamp()
-
 
 class AlertEngine:
     def __init__(self, engine: Engine, bus: EventBus | None = None,
@@ -262,7 +223,7 @@ class AlertEngine:
                 changed += 1
         self._cursor = max(self._cursor, found.cursor)
         self._version = found.version
-        if changed:  # debug: a bulk edit from the CLI is one line per poll, not per rule
+        if changed:  # debug: a bulk edit from the CLI would print a line per rule
             log.debug("alert rules changed elsewhere; index updated", rules=changed,
                       how="log" if found.ids is not None else "every rule")
         return changed
@@ -435,6 +396,5 @@ class AlertEngine:
         self.outbox.close()
 
 
-def _operators() -> OperatorIndex:
-    """Sessions roll at midnight on each symbol's exchange clock (UTC for crypto)."""
+def _operators() -> OperatorIndex:  # sessions roll at midnight on the exchange's clock
     return OperatorIndex(lambda symbol: calendar_for(symbol).zone)

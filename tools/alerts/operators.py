@@ -30,7 +30,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tools.alerts.index import SortedRules
-from tools.alerts.indicators import Series
+from tools.alerts.indicators import Series, rsi_level
 
 MA_KINDS = {"sma": "SMA", "ema": "EMA"}
 MA_TESTS = ("above", "below", "cross_above", "cross_below", "cross")
@@ -227,21 +227,6 @@ class OperatorBook:
     def _empty(self, price: float) -> None:
         self.lo = self.hi = price
         self.vol_gate = -INF
-
-
-def rsi_level(s: Series, n: int, threshold: float) -> float | None:
-    """The price at which RSI(n) reads ``threshold`` (0 < threshold < 100) today (RSI
-    rises with the price), or None when it cannot fire (no state yet)."""
-    state = s.rsi.get(n)
-    if state is None or not s.closes:
-        return None
-    close = s.closes[-1]
-    gains, losses = state[0] * (n - 1), state[1] * (n - 1)
-    rs = threshold / (100.0 - threshold)  # gain / loss at the threshold
-    change = rs * losses - gains  # a rise: (gains + change) / losses == rs
-    if change < 0.0:  # a fall: gains / (losses - change) == rs
-        change = losses - gains / rs
-    return close + change
 
 
 class OperatorIndex:
