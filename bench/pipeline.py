@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import inspect
+import logging
 import os
 import random
 import sys
@@ -39,6 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import structlog  # noqa: E402
 from alerts import make_rules  # noqa: E402  (bench/alerts.py)
 from sqlalchemy import insert  # noqa: E402
 
@@ -56,6 +58,7 @@ from tools.market.service import MarketService  # noqa: E402
 from tools.market.ticks import TICK_BATCH, TICK_QUEUE, TickPump  # noqa: E402
 
 T0 = 1795530600.0
+OLD_QUEUE = 100_000  # the old bus's size per subscriber (it dropped beyond)
 
 
 # ---- the old path, kept here as the baseline ----------------------------------------
@@ -68,7 +71,7 @@ class OldBus:
         self.tasks: list[asyncio.Task[None]] = []
 
     def subscribe(self, topic: str, handler: Callable[[Any], Any], **_: Any) -> Callable[[], None]:
-        queue: asyncio.Queue[Any] = asyncio.Queue(TICK_QUEUE)
+        queue: asyncio.Queue[Any] = asyncio.Queue(OLD_QUEUE)
         self.subs.append((queue, handler))
 
         async def work() -> None:
@@ -194,7 +197,7 @@ async def pipeline(path: str, tmp: str, args: argparse.Namespace, ticks: list[Ti
     else:
         bus = InProcessBus()
         bus.subscribe(TICKS, market.on_ticks, name="quote-cache", maxsize=TICK_QUEUE,
-                      batch=TICK_BATCH)
+                      batch=TICK_BATCH, lossless=True)
         engine.attach(bus)
         writer = asyncio.get_running_loop().create_task(market.cache.write_behind())
     pump = TickPump(source, bus, lambda: symbols, follow_s=3600)
@@ -312,6 +315,8 @@ async def rule_changes(tmp: str, args: argparse.Namespace, symbols: list[str],
 
 
 def main() -> None:
+    # warnings and errors only: a line per rule change or tick stream would time the terminal
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     ap = argparse.ArgumentParser()
     ap.add_argument("--rules", type=int, default=10_000)
     ap.add_argument("--symbols", type=int, default=500)

@@ -288,10 +288,8 @@ def period_text(raw: str) -> str:
     for word, digit in _WORD_QTY.items():
         p = re.sub(rf"^{word}\b", digit, p)
     p = re.sub(r"^(\d+)\s*[- ]?\s*(mo|mos)$", r"\1 months", p)
-    p = re.sub(r"^(\d+)\s*m$", r"\1 months", p)
-    p = re.sub(r"^(\d+)\s*y$", r"\1 years", p)
-    p = re.sub(r"^(\d+)\s*d$", r"\1 days", p)
-    p = re.sub(r"^(\d+)\s*w$", r"\1 weeks", p)
+    for short, unit in (("m", "months"), ("y", "years"), ("d", "days"), ("w", "weeks")):
+        p = re.sub(rf"^(\d+)\s*{short}$", rf"\1 {unit}", p)
     p = re.sub(r"^1 (day|week|month|quarter|year)s$", r"1 \1", p)  # "1y" is "1 year"
     if re.match(r"(52|fifty two)[- ]?(week|wk)", p):
         return "52-week"
@@ -359,10 +357,9 @@ def extract(text: str, norm: str) -> Entities:
     elif re.search(r"\bhalf an? hour\b", norm):
         e.duration_min = 30
 
-    period = _PERIOD_RE.search(norm)
-    clocked = find_time(norm)
-    if period and clocked and clocked.start() <= period.start() < clocked.end() and \
-            re.search(_CLOCK, clocked.group(0)):  # "on 2026-12-01 14:30": a moment, not a day
+    period, moment = _PERIOD_RE.search(norm), find_time(norm)  # "on dec 1 2pm": a moment
+    if period and moment and moment.start() <= period.start() < moment.end() and \
+            re.search(_CLOCK, moment.group(0)):
         period = None
     if period and spans.free(period):
         e.period = period_text(period.group(0))

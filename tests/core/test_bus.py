@@ -102,3 +102,27 @@ async def test_a_batch_subscriber_gets_what_queued_meanwhile_in_order_up_to_its_
     assert one_by_one == list(range(11))
     assert bus.stats.handled == 22 and bus.stats.dropped == 0
     await bus.stop()
+
+
+async def test_a_lossless_subscriber_never_drops_the_publisher_waits_instead():
+    bus = InProcessBus()
+    gate = asyncio.Event()
+    got: list[int] = []
+
+    async def slow(batch: list[int]) -> None:
+        await gate.wait()
+        got.extend(batch)
+
+    bus.subscribe("t", slow, name="engine", maxsize=4, batch=2, lossless=True)
+    await asyncio.sleep(0)
+    assert bus.publish_nowait("t", 0) and bus.publish_many("t", [1, 2])
+    assert not bus.publish_many("t", [3, 4, 5])  # over its size: taken, but "wait"
+    assert bus.full("t")
+    publisher = asyncio.create_task(bus.publish("t", 6))  # waits for room
+    await asyncio.sleep(0.01)
+    assert not publisher.done()
+    gate.set()
+    await asyncio.wait_for(publisher, 1)
+    await bus.drain()
+    assert got == list(range(7)) and bus.stats.dropped == 0
+    await bus.stop()

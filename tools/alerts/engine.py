@@ -11,10 +11,10 @@ import heapq
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import structlog
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
@@ -23,46 +23,27 @@ from core.bus import EventBus
 from core.calendar import calendar_for
 from core.events import ALERT_FIRED, TICKS, AlertFired
 from core.market import Tick
-from core.storage import KeyValue, kv_get
+from core.storage import kv_get
 from tools.alerts import changes
 from tools.alerts.changes import VERSION_KEY
-from tools.alerts.fanout import ListsAndCloses, next_period
+from tools.alerts.fanout import ListsAndCloses, exchange_operators, next_period, rearms_by
 from tools.alerts.index import RuleIndex
 from tools.alerts.lists import list_name, migrate_firing_key
 from tools.alerts.models import AlertRule
-from tools.alerts.operators import OPERATORS, OperatorIndex
+from tools.alerts.operators import OPERATORS
 from tools.alerts.outbox import OutboxRow, OutboxWriter
-from tools.alerts.views import SNOOZED, RuleView, _message, _signature
+from tools.alerts.views import SNOOZED, Batch, RuleChanges, RuleView, _message, _signature
 
 TICK_BATCH = 256  # ticks handed over at once: what queued meanwhile (a lone tick at once)
-TICK_QUEUE = 100_000  # ticks the engine may fall behind before the bus drops some
+TICK_QUEUE = 1_024  # ticks behind before the source is held back (lossless: core/bus.py)
+BUSY_POLLS, BUSY_POLL_S, INF = 20, 0.0005, float("inf")  # SQLite busy: polled, then a thread
+RULES_BY_ID = sa_select(AlertRule.__table__).where(  # type: ignore[attr-defined]
+    AlertRule.__table__.c.id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
 
 log = structlog.get_logger(__name__)
-__all__ = ["VERSION_KEY", "AlertEngine", "FiredAlert", "RuleChanges", "RuleView"]
-
-
+__all__ = ["VERSION_KEY", "AlertEngine", "Batch", "FiredAlert", "RuleChanges", "RuleView",
+           "next_period"]
 FiredAlert = AlertFired  # the bus payload; the name the engine's callers know
-
-
-@dataclass
-class RuleChanges:
-    """Rules read from the database for ``apply_changes``: those named by ``ids`` (a
-    missing one was deleted), or, with ``ids`` None, every active rule."""
-
-    version: str
-    cursor: int
-    ids: set[int] | None
-    rows: list[AlertRule]
-
-
-@dataclass
-class Batch:
-    """One tick's firings between evaluation and the outbox commit."""
-
-    tick: Tick
-    views: list[RuleView]
-    rows: list[OutboxRow]
-    now: float
 
 
 class AlertEngine(ListsAndCloses):
@@ -75,7 +56,7 @@ class AlertEngine(ListsAndCloses):
         self.clock = clock
         self.on_outbox = on_outbox
         self.index = RuleIndex()
-        self.operators = _operators()  # indicator and channel rules, beside the index
+        self.operators = exchange_operators()  # indicator and channel rules, beside the index
         self.outbox = OutboxWriter(engine)
         self.rules: dict[int, RuleView] = {}
         # (due, seq, action, the view it was set for): a timer of a view since replaced
@@ -96,7 +77,7 @@ class AlertEngine(ListsAndCloses):
         """(Re)build the index from the active rules in the database."""
         migrate_firing_key(self.sql)  # older databases: firings keyed per symbol too
         self.index = RuleIndex()
-        self.operators = _operators()
+        self.operators = exchange_operators()
         self.rules.clear()
         self._sigs.clear()
         self._timers.clear()
@@ -222,17 +203,17 @@ class AlertEngine(ListsAndCloses):
         touched, so it may run in a thread): the rules the change log names, O(changes).
         A version bumped without the log, or a log pruned past our cursor, reads every
         active rule instead."""
-        with Session(self.sql) as s:  # one connection for the three small reads
-            kv = s.get(KeyValue, VERSION_KEY)
-            version = (kv.value if kv is not None else "0") or "0"
-            cursor, ids = changes.since(s, self._cursor)
+        with self.sql.connect() as conn:  # one connection, Core reads: no ORM session
+            version = conn.execute(changes.KV_VALUE, {"key": VERSION_KEY}).scalar() or "0"
+            cursor, ids = changes.since(conn, self._cursor)
             explained = version.isdigit() and int(version) <= cursor
             if ids is None or (not explained and version != self._version):
-                rows = list(s.exec(select(AlertRule).where(AlertRule.active == True)))  # noqa: E712
+                with Session(self.sql) as s:
+                    rows = list(s.exec(select(AlertRule).where(AlertRule.active == True)))  # noqa: E712
                 return RuleChanges(version, cursor, None, rows)
-            rows = list(s.exec(select(AlertRule).where(col(AlertRule.id).in_(sorted(ids))))) \
-                if ids else []
-        return RuleChanges(str(cursor) if explained else version, cursor, ids, rows)
+            # rows with the rule's columns as attributes: all the index reads of a rule
+            found = list(conn.execute(RULES_BY_ID, {"ids": sorted(ids)})) if ids else []
+        return RuleChanges(str(cursor) if explained else version, cursor, ids, found)
 
     def apply_changes(self, found: RuleChanges) -> int:
         """Update the index for each rule that changed (created, edited, snoozed, deleted,
@@ -254,9 +235,9 @@ class AlertEngine(ListsAndCloses):
                 changed += 1
         self._cursor = max(self._cursor, found.cursor)
         self._version = found.version
-        if changed:
-            log.info("alert rules changed elsewhere; index updated", rules=changed,
-                     how="log" if found.ids is not None else "every rule")
+        if changed:  # debug: a bulk edit from the CLI would print a line per rule
+            log.debug("alert rules changed elsewhere; index updated", rules=changed,
+                      how="log" if found.ids is not None else "every rule")
         return changed
 
     def sync_all(self) -> int:
@@ -291,20 +272,43 @@ class AlertEngine(ListsAndCloses):
 
     async def handle_many(self, ticks: list[Tick]) -> None:
         """The bus handler: evaluation in the loop (index lookups), then the firings of
-        every tick of the batch in one outbox commit in a thread, so a busy database never
-        freezes the loop; a locked database is waited out and the same rows are written
-        once it frees up."""
-        evaluate = self.evaluate
-        batches = [b for b in map(evaluate, ticks) if b is not None]
-        if not batches:
+        the batch in one outbox commit. A rule that fired is committed before any later
+        tick of the batch that could find it re-armed (a cooldown shorter than the batch's
+        span, a backlog replayed after a reconnect), so a batch fires exactly what one tick
+        at a time would."""
+        if not ticks:
             return
+        latest = max(t.ts for t in ticks) if len(ticks) > 1 else ticks[0].ts
+        batches: list[Batch] = []
+        evaluate = self.evaluate
+        for tick in ticks:
+            batch = evaluate(tick)
+            if batch is None:
+                continue
+            batches.append(batch)
+            if latest >= rearms_by(batch):
+                await self._write(batches)
+                batches = []
+        if batches:
+            await self._write(batches)
+
+    async def _write(self, batches: list[Batch]) -> None:
+        """Commit these batches' firings in one transaction — in the loop when SQLite is
+        free, else polled briefly (the quote writer's commit takes milliseconds), else in a
+        thread so a busy database never freezes the loop; a locked database is waited out
+        and the same rows are written once it frees up — then publish them."""
         rows = [row for b in batches for row in b.rows]
-        delay = 0.05
+        now = batches[-1].now
+        delay, polls = 0.05, 0
         while True:
             try:
-                found = self.outbox.try_write(rows, batches[-1].now)  # SQLite, not busy
+                found = self.outbox.try_write(rows, now)  # SQLite, not busy
+                if found is None and polls < BUSY_POLLS:
+                    polls += 1
+                    await asyncio.sleep(BUSY_POLL_S)
+                    continue
                 ids = found if found is not None else \
-                    await asyncio.to_thread(self.outbox.write, rows, batches[-1].now)
+                    await asyncio.to_thread(self.outbox.write, rows, now)
                 break
             except OperationalError as exc:
                 log.warning("outbox busy; retrying the firing", error=str(exc.orig), in_s=delay)
@@ -382,7 +386,7 @@ class AlertEngine(ListsAndCloses):
     def attach(self, bus: EventBus) -> None:
         self.bus = bus
         self._unsubscribe = bus.subscribe(TICKS, self.handle_many, name="alert-engine",
-                                          maxsize=TICK_QUEUE, batch=TICK_BATCH)
+                                          maxsize=TICK_QUEUE, batch=TICK_BATCH, lossless=True)
 
     def detach(self) -> None:
         if self._unsubscribe:
@@ -392,8 +396,3 @@ class AlertEngine(ListsAndCloses):
     def close(self) -> None:
         self.detach()
         self.outbox.close()
-
-
-def _operators() -> OperatorIndex:
-    """Sessions roll at midnight on each symbol's exchange clock (UTC for crypto)."""
-    return OperatorIndex(lambda symbol: calendar_for(symbol).zone)

@@ -26,8 +26,9 @@ from core.events import ALERT_FIRED, AlertFired
 from tools.alerts.index import RuleIndex
 from tools.alerts.lists import list_name
 from tools.alerts.models import AlertRule, Firing
+from tools.alerts.operators import OperatorIndex
 from tools.alerts.outbox import OutboxRow, OutboxWriter
-from tools.alerts.views import RuleView, _message
+from tools.alerts.views import Batch, RuleView, _message
 
 if TYPE_CHECKING:
     from tools.alerts.engine import RuleChanges
@@ -40,6 +41,21 @@ def next_period(symbol: str, ts: float) -> float:
     session's open for equities (a holiday or weekend skipped), the next UTC midnight for
     crypto, which trades around the clock."""
     return calendar_for(symbol).rearm_after(datetime.fromtimestamp(ts, UTC)).timestamp()
+
+
+def rearms_by(batch: Batch) -> float:
+    """The earliest time a rule this batch fired is armed again (inf: never)."""
+    ts, soonest = batch.tick.ts, float("inf")
+    for v in batch.views:
+        if v.frequency == "every_time":
+            soonest = min(soonest, ts + v.cooldown_s)
+        elif v.frequency != "once":
+            soonest = min(soonest, next_period(v.symbol, ts))
+    return soonest
+
+
+def exchange_operators() -> OperatorIndex:  # sessions roll at midnight on the exchange's clock
+    return OperatorIndex(lambda symbol: calendar_for(symbol).zone)
 
 
 class ListsAndCloses:

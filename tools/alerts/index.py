@@ -50,7 +50,8 @@ class MoveWindow:
     high, in %), ``up_pct`` / ``down_pct`` (the rise from the low / the fall from the high,
     in %) and ``up`` / ``down`` (the same in dollars)."""
 
-    __slots__ = ("seconds", "lows", "highs", "pct", "up_pct", "down_pct", "up", "down")
+    __slots__ = ("seconds", "lows", "highs", "pct", "up_pct", "down_pct", "up", "down",
+                 "armed")
 
     def __init__(self, minutes: int) -> None:
         self.seconds = minutes * 60.0
@@ -61,6 +62,11 @@ class MoveWindow:
         self.down_pct = SortedRules()
         self.up = SortedRules()
         self.down = SortedRules()
+        self.armed = False  # any rule in it: else a tick only keeps the history
+
+    def rearm(self) -> None:
+        self.armed = bool(self.pct.th or self.up_pct.th or self.down_pct.th or self.up.th
+                          or self.down.th)
 
     @property
     def rules(self) -> SortedRules:
@@ -89,8 +95,24 @@ class MoveWindow:
         return lows[0][1], highs[0][1]
 
     def fire(self, price: float, ts: float, fired: list[int]) -> None:
-        """Update the window and append the ids of the rules this price fires."""
-        low, high = self.range(price, ts)
+        """Update the window and append the ids of the rules this price fires (``range``
+        inline: this runs on every tick of the symbol)."""
+        lows, highs = self.lows, self.highs
+        item = (ts, price)
+        while lows and lows[-1][1] >= price:
+            lows.pop()
+        lows.append(item)
+        while highs and highs[-1][1] <= price:
+            highs.pop()
+        highs.append(item)
+        horizon = ts - self.seconds
+        while lows[0][0] < horizon:
+            lows.popleft()
+        while highs[0][0] < horizon:
+            highs.popleft()
+        if not self.armed:
+            return
+        low, high = lows[0][1], highs[0][1]
         r = self.pct
         if r.th:
             move = pct_move(price, low, high)
@@ -213,6 +235,8 @@ class RuleIndex:
         assert rules is not None
         rules.add(threshold, rule_id)
         book.lo, book.hi = INF, -INF
+        if condition in WINDOW_KINDS:
+            book.windows[window_minutes or 60].armed = True
 
     def remove(self, rule_id: int, symbol: str, condition: str, threshold: float,
                window_minutes: int | None = None) -> bool:
@@ -221,7 +245,12 @@ class RuleIndex:
             return False
         rules = self._rules(book, condition, window_minutes, create=False)
         book.lo, book.hi = INF, -INF
-        return rules.remove(threshold, rule_id) if rules is not None else False
+        if rules is None:
+            return False
+        removed = rules.remove(threshold, rule_id)
+        if condition in WINDOW_KINDS:
+            book.windows[window_minutes or 60].rearm()
+        return removed
 
     def evaluate(self, symbol: str, price: float, ts: float) -> list[int]:
         """Rule ids whose condition holds on this tick (the hot path)."""

@@ -186,6 +186,21 @@ class Series:
         return None if not base else self.day_volume / base
 
 
+def rsi_level(s: Series, n: int, threshold: float) -> float | None:
+    """The price at which RSI(n) reads ``threshold`` (0 < threshold < 100) today (RSI
+    rises with the price), or None when it cannot fire (no state yet)."""
+    state = s.rsi.get(n)
+    if state is None or not s.closes:
+        return None
+    close = s.closes[-1]
+    gains, losses = state[0] * (n - 1), state[1] * (n - 1)
+    rs = threshold / (100.0 - threshold)  # gain / loss at the threshold
+    change = rs * losses - gains  # a rise: (gains + change) / losses == rs
+    if change < 0.0:  # a fall: gains / (losses - change) == rs
+        change = losses - gains / rs
+    return close + change
+
+
 def _base(kind: str, closes: Sequence[float], volumes: Sequence[float], n: int) -> object:
     if kind == "sma":
         return sma_base(closes, n)

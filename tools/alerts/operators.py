@@ -11,17 +11,26 @@
 Per symbol, rules are grouped by what they compare against, so a tick computes each
 indicator once (O(1), see ``indicators.py``) and finds the firing rules by bisection or
 by group: never a recomputation over history. Indicator rules stay silent until the
-symbol's daily bars are seeded: an indicator is never approximated by a price."""
+symbol's daily bars are seeded: an indicator is never approximated by a price.
+
+Most ticks compute nothing at all: within a session every price test here is a price
+level — the price is above its N-session SMA exactly when it is above the mean of the
+last N-1 closes, above its EMA when above yesterday's EMA, RSI(N) is monotonic in the
+price, a channel has two edges — so after a full evaluation each book keeps a quiet band
+(the nearest such level on either side, narrowed by ``EPS``) and the volume the nearest
+spike threshold needs. A tick inside the band below that volume fires nothing and changes
+no crossing state; any rule change, a seed or a new session empties the band. The full
+evaluation (the same floating-point steps as the naive evaluators) decides near a level."""
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from tools.alerts.index import SortedRules
-from tools.alerts.indicators import Series
+from tools.alerts.indicators import Series, rsi_level
 
 MA_KINDS = {"sma": "SMA", "ema": "EMA"}
 MA_TESTS = ("above", "below", "cross_above", "cross_below", "cross")
@@ -37,6 +46,7 @@ MAX_PERIOD = 200  # sessions: the providers' daily history is ~100-250 sessions
 
 
 MIN_PERIOD = 2
+INF, EPS = float("inf"), 1e-7  # EPS: relative margin, a derived level to the quiet band's edge
 
 
 def check_spec(spec: Any) -> None:
@@ -137,7 +147,8 @@ class Channel:
 
 
 class OperatorBook:
-    __slots__ = ("series", "ma", "rsi_above", "rsi_below", "volume", "channels", "last")
+    __slots__ = ("series", "ma", "rsi_above", "rsi_below", "volume", "channels", "last",
+                 "edges", "lo", "hi", "vol_gate")
 
     def __init__(self, series: Series) -> None:
         self.series = series
@@ -146,7 +157,75 @@ class OperatorBook:
         self.rsi_below: dict[int, SortedRules] = {}
         self.volume: dict[int, SortedRules] = {}
         self.channels: list[Channel] = []
+        self.edges: list[float] = []  # every channel's bounds, sorted
         self.last: float | None = None  # the previous tick's price (channels)
+        self.lo = INF  # the quiet band (empty until a full evaluation)
+        self.hi = -INF
+        self.vol_gate = -INF  # today's volume below this fires no volume spike
+
+    def reset(self) -> None:
+        """Rules or levels changed: the next tick is evaluated in full."""
+        self.lo, self.hi, self.vol_gate = INF, -INF, -INF
+
+    def band(self, price: float) -> None:
+        """The quiet band around ``price`` after a full evaluation (see the module doc):
+        empty whenever a rule holds at this price or a level is too close to call."""
+        lo, hi, gate = -INF, INF, INF
+        s = self.series
+        if s.seeded:
+            for (kind, n), group in self.ma.items():
+                base = (s.sma if kind == "sma" else s.ema).get(n)
+                if base is None:
+                    continue
+                level = base / (n - 1) if kind == "sma" else base
+                ids = group.ids
+                if price > level * (1 + 2 * EPS) and not ids["above"]:
+                    lo = max(lo, level * (1 + EPS))
+                elif price < level * (1 - 2 * EPS) and not ids["below"]:
+                    hi = min(hi, level * (1 - EPS))
+                else:
+                    return self._empty(price)
+            for n, r in self.rsi_above.items():
+                if r.th:
+                    if not 0.0 < r.th[0] < 100.0:
+                        return self._empty(price)
+                    at = rsi_level(s, n, r.th[0])
+                    if at is not None:
+                        if price >= at * (1 - 2 * EPS):
+                            return self._empty(price)
+                        hi = min(hi, at * (1 - EPS))
+            for n, r in self.rsi_below.items():
+                if r.th:
+                    if not 0.0 < r.th[-1] < 100.0:
+                        return self._empty(price)
+                    at = rsi_level(s, n, r.th[-1])
+                    if at is not None:
+                        if price <= at * (1 + 2 * EPS):
+                            return self._empty(price)
+                        lo = max(lo, at * (1 + EPS))
+            for n, r in self.volume.items():
+                base = s.vol.get(n)
+                if r.th and base:
+                    gate = min(gate, r.th[0] * base * (1 - EPS))
+        if self.channels:
+            edges = self.edges
+            i = bisect_left(edges, price)
+            if i < len(edges):
+                if edges[i] == price:
+                    return self._empty(price)
+                hi = min(hi, edges[i])
+            if i > 0:
+                lo = max(lo, edges[i - 1])
+            for c in self.channels:
+                inside = c.lower <= price <= c.upper
+                if inside if c.condition == "inside_channel" else (
+                        not inside and c.condition == "outside_channel"):
+                    return self._empty(price)
+        self.lo, self.hi, self.vol_gate = lo, hi, gate
+
+    def _empty(self, price: float) -> None:
+        self.lo = self.hi = price
+        self.vol_gate = -INF
 
 
 class OperatorIndex:
@@ -174,11 +253,14 @@ class OperatorIndex:
         return out
 
     def seed(self, symbol: str, bars: list[tuple[str, float, float]], now: float) -> None:
-        self._book(symbol).series.seed(bars, now)
+        book = self._book(symbol)
+        book.series.seed(bars, now)
+        book.reset()
 
     def add(self, rule_id: int, symbol: str, condition: str, threshold: float,
             period: int | None = None, upper: float | None = None) -> None:
         book = self._book(symbol)
+        book.reset()
         if condition in MA_CONDITIONS:
             test, kind = MA_CONDITIONS[condition]
             n = int(threshold)
@@ -194,8 +276,10 @@ class OperatorIndex:
             book.series.want("vol", n)
             book.volume.setdefault(n, SortedRules()).add(threshold, rule_id)
         elif condition in CHANNEL_CONDITIONS:
-            book.channels.append(Channel(rule_id, condition, threshold,
-                                         upper if upper is not None else threshold))
+            c = Channel(rule_id, condition, threshold, upper if upper is not None else threshold)
+            book.channels.append(c)
+            insort(book.edges, c.lower)
+            insort(book.edges, c.upper)
         else:
             raise ValueError(f"unknown condition {condition!r}")
 
@@ -204,6 +288,7 @@ class OperatorIndex:
         book = self.books.get(symbol)
         if book is None:
             return False
+        book.reset()
         if condition in MA_CONDITIONS:
             test, kind = MA_CONDITIONS[condition]
             group = book.ma.get((kind, int(threshold)))
@@ -217,9 +302,12 @@ class OperatorIndex:
                 book.rsi_above if condition == "rsi_above" else book.rsi_below)
             rules = table.get(n)
             return rules.remove(threshold, rule_id) if rules is not None else False
-        before = len(book.channels)
+        gone = [c for c in book.channels if c.rule_id == rule_id]
         book.channels = [c for c in book.channels if c.rule_id != rule_id]
-        return len(book.channels) < before
+        for c in gone:
+            book.edges.remove(c.lower)
+            book.edges.remove(c.upper)
+        return bool(gone)
 
     def evaluate(self, symbol: str, price: float, ts: float, volume: float = 0.0) -> list[int]:
         """Rule ids whose operator holds on this tick; every tick of a symbol with such
@@ -227,9 +315,16 @@ class OperatorIndex:
         book = self.books.get(symbol)
         if book is None:
             return []
-        fired: list[int] = []
         series = book.series
-        series.tick(price, ts, volume)
+        if ts >= series.day_end:  # a new session: new levels
+            series.roll(ts)
+            book.reset()
+        series.last = price  # Series.tick, inline
+        series.day_volume += volume
+        if book.lo < price < book.hi and series.day_volume < book.vol_gate:
+            book.last = price
+            return []  # the quiet band: nothing fires, no crossing state changes
+        fired: list[int] = []
         if series.seeded:
             for (kind, n), group in book.ma.items():
                 avg = series.sma_now(n, price) if kind == "sma" else series.ema_now(n, price)
@@ -279,6 +374,7 @@ class OperatorIndex:
                 hit = inside and not was if cond == "entering_channel" else was and not inside
             if hit:
                 fired.append(c.rule_id)
+        book.band(price)
         return fired
 
     def value_text(self, symbol: str, condition: str, threshold: float,
@@ -302,18 +398,3 @@ class OperatorIndex:
             return "" if ratio is None else f"volume {ratio:.1f}x the {n}-session average"
         return ""
 
-
-def threshold_kind(condition: str) -> str:
-    """'percent', 'dollars' (a move), 'sessions' (a moving average's length), 'rsi' (a
-    level 0-100), 'multiple' (of the average volume) or 'price' (a level)."""
-    from tools.alerts.models import DOLLAR_MOVES, PERCENT_MOVES
-
-    if condition in MA_CONDITIONS:
-        return "sessions"
-    if condition in ("rsi_above", "rsi_below"):
-        return "rsi"
-    if condition == "volume_spike":
-        return "multiple"
-    if condition in PERCENT_MOVES:
-        return "percent"
-    return "dollars" if condition in DOLLAR_MOVES else "price"

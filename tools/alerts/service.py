@@ -39,8 +39,7 @@ from tools.alerts.models import (
     list_name,
     parse_spec,
 )
-from tools.alerts.operators import threshold_kind
-from tools.alerts.templates import check_template, parse_targets
+from tools.alerts.templates import check_template, parse_targets, threshold_kind
 
 MAX_ID = 2**63 - 1  # what SQL can store; a bigger number cannot name an alert
 

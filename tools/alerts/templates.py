@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from core.errors import InvalidInput
 from core.markettime import format_local
 from tools.alerts.models import AlertRule, Firing, condition_text, money
-from tools.alerts.operators import threshold_kind
+from tools.alerts.operators import MA_CONDITIONS
 
 PLACEHOLDERS = ("ticker", "price", "condition", "threshold", "time", "note", "change_pct")
 MAX_TEMPLATE = 500
@@ -104,3 +104,19 @@ def routing_text(rule: AlertRule) -> str:
     were given, so the answer confirms them."""
     text = f"; to {', '.join(rule.targets.split(','))}"
     return text + (f"; message: {rule.template}" if rule.template else "")
+
+
+def threshold_kind(condition: str) -> str:
+    """'percent', 'dollars' (a move), 'sessions' (a moving average's length), 'rsi' (a
+    level 0-100), 'multiple' (of the average volume) or 'price' (a level)."""
+    from tools.alerts.models import DOLLAR_MOVES, PERCENT_MOVES
+
+    if condition in MA_CONDITIONS:
+        return "sessions"
+    if condition in ("rsi_above", "rsi_below"):
+        return "rsi"
+    if condition == "volume_spike":
+        return "multiple"
+    if condition in PERCENT_MOVES:
+        return "percent"
+    return "dollars" if condition in DOLLAR_MOVES else "price"

@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from core.market import Tick
 from tools.alerts.models import AlertRule, money
 from tools.alerts.operators import OPERATORS
+from tools.alerts.outbox import OutboxRow
 
 
 @dataclass(slots=True)
@@ -81,3 +84,25 @@ def _message(v: RuleView, price: float, reading: str = "") -> str:
     }[v.condition]
     note = f" — {v.note}" if v.note else ""
     return f"🔔 {v.symbol} {what}: now {money(price)} (alert {v.rule_id}){note}"
+
+
+@dataclass
+class RuleChanges:
+    """Rules read from the database for ``apply_changes``: those named by ``ids`` (a
+    missing one was deleted), or, with ``ids`` None, every active rule."""
+
+    version: str
+    cursor: int
+    ids: set[int] | None
+    rows: list[Any]  # AlertRule, or a row of its columns (read by attribute alike)
+
+
+@dataclass
+class Batch:
+    """One tick's firings between evaluation and the outbox commit."""
+
+    tick: Tick
+    views: list[RuleView]
+    rows: list[OutboxRow]
+    now: float
+

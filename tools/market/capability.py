@@ -176,7 +176,7 @@ class MarketCapability(Capability):
         bus = self.kernel.bus
         # ticks in batches: each is a dict store; the writer persists them about once a second
         self._unsubscribe = bus.subscribe(TICKS, self.service.on_ticks, name="quote-cache",
-                                          maxsize=TICK_QUEUE, batch=TICK_BATCH)
+                                          maxsize=TICK_QUEUE, batch=TICK_BATCH, lossless=True)
         self.kernel.supervisor.spawn("quote-writer", self.service.cache.write_behind)
         if self.tick_source is not None:
             self.tick_pump = TickPump(self.tick_source, bus, self.symbols)

@@ -3,12 +3,21 @@
 The set of symbols is live: every second the pump asks which symbols are needed (the
 watchlist plus every capability's, such as symbols with active alerts, whichever process
 created them) and follows the change — a stream that can subscribe does so in place, any
-other is restarted with the new set."""
+other is restarted with the new set.
+
+No tick is ever dropped between the source and its subscribers: the quote cache and the
+alert engine subscribe ``lossless``, and when one of them is ``TICK_QUEUE`` ticks behind
+the pump stops reading the source until it catches up (backpressure: a websocket is then
+read more slowly, its trades wait in the socket instead of vanishing). Ticks are handed to
+the bus in batches: those that arrived together (one websocket message) go in one
+``publish_many`` when the pump is about to wait for the source, or every ``TICK_BATCH``."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
+from typing import Any
 
 import structlog
 
@@ -21,7 +30,10 @@ FOLLOW_S = 1.0
 # Tick subscribers (the quote cache, the alert engine) take what queued up to this many at
 # a time: one handler call and at most one outbox commit per batch, a lone tick at once.
 TICK_BATCH = 256
-TICK_QUEUE = 100_000  # ticks a tick subscriber may fall behind (half a second at 200k/s)
+# Ticks a tick subscriber may fall behind before the source is held back: a few batches,
+# a few milliseconds at 200k ticks/s, so a burst waits in the socket, not in memory.
+TICK_QUEUE = 1_024
+HELD_WARN_S = 5.0  # the source held back this long is worth a line in the log
 
 
 class TickPump:
@@ -36,16 +48,54 @@ class TickPump:
         self.streaming: list[str] = []
 
     async def _forward(self, symbols: list[str], limit: int | None) -> None:
-        publish_nowait = getattr(self.bus, "publish_nowait", None)  # no coroutine per tick
-        async for tick in self.source.ticks(symbols):
-            if publish_nowait is not None:
-                publish_nowait(TICKS, tick)
-            else:
-                await self.bus.publish(TICKS, tick)
-            self.count += 1
-            self.last_ts = tick.ts
-            if limit is not None and self.count >= limit:
-                return
+        bus: Any = self.bus
+        publish_many = getattr(bus, "publish_many", None)
+        if publish_many is None:  # a bus without batches: one (waiting) publish a tick
+            async for tick in self.source.ticks(symbols):
+                await bus.publish(TICKS, tick)
+                self.count += 1
+                self.last_ts = tick.ts
+                if limit is not None and self.count >= limit:
+                    return
+            return
+        loop = asyncio.get_running_loop()
+        pending: list[Any] = []
+        state = [False, False]  # a flush is scheduled; a subscriber is full (wait for room)
+
+        def flush() -> None:
+            state[0] = False
+            if pending:
+                batch = pending.copy()
+                pending.clear()
+                if not publish_many(TICKS, batch):
+                    state[1] = True
+
+        try:
+            async for tick in self.source.ticks(symbols):
+                pending.append(tick)
+                if not state[0]:  # runs when this task next waits (for the source)
+                    state[0] = True
+                    loop.call_soon(flush)
+                elif len(pending) >= TICK_BATCH:
+                    flush()
+                self.count += 1
+                self.last_ts = tick.ts
+                if state[1]:
+                    state[1] = False
+                    flush()
+                    await self._wait_for_room()
+                if limit is not None and self.count >= limit:
+                    return
+        finally:
+            flush()
+
+    async def _wait_for_room(self) -> None:
+        """A tick subscriber is full: read nothing more until it has room (never drop)."""
+        started = time.monotonic()
+        await self.bus.room(TICKS)  # type: ignore[attr-defined]
+        held = time.monotonic() - started
+        if held > HELD_WARN_S:
+            log.warning("tick stream held back: a tick subscriber was behind", seconds=round(held, 1))
 
     async def run(self, limit: int | None = None) -> None:
         """Forward ticks until cancelled (or ``limit`` ticks, for tests and benches)."""

@@ -62,11 +62,14 @@ class Naive:
             return None
         return rsi_value(*rsi_step(state[0], state[1], price - self.closes[-1], n))
 
-    def fires(self, rules: list[dict], price: float, last: float | None) -> set[int]:
+    def fires(self, rules: list[dict], price: float, last: float | None,
+              every: list[dict] | None = None) -> set[int]:
+        """The ids of ``rules`` that fire; averages follow the rules in ``every`` (the
+        index keeps a moving average's last difference while its rules are out)."""
         out = set()
         averages: dict[tuple[str, int], float | None] = {}
         for key in {(MA_CONDITIONS[r["condition"]][1], int(r["threshold"]))
-                    for r in rules if r["condition"] in MA_CONDITIONS}:
+                    for r in (every or rules) if r["condition"] in MA_CONDITIONS}:
             averages[key] = self.average(key[0], key[1], price)
         prev_diffs = dict(self.diffs)
         for key, avg in averages.items():
@@ -151,6 +154,52 @@ def test_every_operator_fires_like_the_naive_evaluator(seed: int):
         last = price
     fired_kinds = {r["condition"] for r in rules if r["id"] in seen}
     assert len(fired_kinds) >= len(OPERATORS) - 2  # the test exercised (nearly) all
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_rules_taken_out_when_they_fire_and_put_back_later_like_the_engine(seed: int):
+    """What the engine does (a rule that fired leaves the index, a cooldown later it is
+    back): most ticks then fall in the quiet band, which must hide no firing."""
+    rng = random.Random(100 + seed)
+    first_day = date(2026, 1, 2)
+    price = 100.0
+    bars = []
+    for i in range(80):
+        price *= 1 + rng.gauss(0, 0.02)
+        bars.append(((first_day + timedelta(days=i)).isoformat(), price,
+                     float(rng.randint(1_000, 5_000))))
+    rules = [random_rule(rng, i + 1, c, price) for i, c in enumerate(sorted(OPERATORS) * 3)]
+    index = OperatorIndex(lambda symbol: NY)
+    for r in rules:
+        index.add(r["id"], "AAPL", r["condition"], r["threshold"], r["period"], r["upper"])
+    index.seed("AAPL", bars, START)
+    naive = Naive(bars, START)
+    armed = {r["id"]: r for r in rules}
+    back: list[tuple[int, dict]] = []  # (tick number, rule) to put back
+    ts, last, fired_total, quiet = START, None, 0, 0
+    book = index.books["AAPL"]
+    for step in range(6000):
+        ts += rng.expovariate(1 / 120)
+        price *= 1 + rng.gauss(0, 0.002)
+        volume = float(rng.randint(0, 10))
+        while back and back[0][0] <= step:
+            r = back.pop(0)[1]
+            armed[r["id"]] = r
+            index.add(r["id"], "AAPL", r["condition"], r["threshold"], r["period"], r["upper"])
+        naive.tick(price, ts, volume)
+        expected = naive.fires(list(armed.values()), price, last, every=rules)
+        quiet += book.lo < price < book.hi
+        got = index.evaluate("AAPL", price, ts, volume)
+        assert sorted(got) == sorted(expected), (step, price)
+        for rule_id in got:
+            r = armed.pop(rule_id)
+            index.remove(rule_id, "AAPL", r["condition"], r["threshold"], r["period"],
+                         r["upper"])
+            back.append((step + rng.randint(1, 400), r))
+        back.sort(key=lambda b: b[0])
+        fired_total += len(got)
+        last = price
+    assert fired_total > 100 and quiet > 600, (fired_total, quiet)  # it fired; often quiet
 
 
 def test_indicators_stay_silent_until_seeded_and_removal_works():
