@@ -283,7 +283,10 @@ def answer_it(e: Entities, ctx: Context) -> tuple[str, Built] | None:
         if word:  # "skip the msft and googl ones"
             return "decide", [{"decision_id": d["decision_id"], "option": word} for d in several]
     if draft is None and len(ctx.drafts) > 1 and re.search(r"\bthe \w+ one\b", e.norm):
-        fits = [d for d in ctx.drafts if d.get("symbol") in e.symbols] or ctx.drafts
+        fits = [d for d in ctx.drafts if d.get("symbol") in e.symbols]
+        if e.symbols and not fits:
+            return None  # "delete the tsla one" when no draft is on TSLA: an alert, say
+        fits = fits or ctx.drafts
         return "decide", Ask("Which one: " + " or ".join(
             f"draft {d['id']} ({d.get('channel')}, {d.get('symbol') or d.get('topic')})"
             for d in fits[-4:]) + "?")

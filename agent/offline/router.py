@@ -92,6 +92,8 @@ VAGUE = re.compile(r"^(?:(?:okay|ok|so|now|and|then)\s+)*(?:show|list|check|open
 REQUEST = re.compile(r"^(?:(?:so|ok|okay|anyway|and|but|now|then|hey)\s+)*(?:can you|could you|"
                      r"would you|please|pls|pull|show|get|give|check|list|tell me|set|alert|"
                      r"draft|write|ping|let me know|lmk)\b")
+HOW_TO = re.compile(r"\bhow (?:do|can|could|would|should) (?:i|we|you)\b|\bhow to\b|"
+                    r"^(?:\w+\s+)?can i\b|\bis there a way\b")
 _YES_WORDS = (r"(?:yes|sure|do it|go ahead|go for it|confirm(?:ed)?|correct|right|please do|"
               r"please|absolutely|send it|ship it|okay|yes do it|that is right|exactly)")
 YES = re.compile(rf"^(?:(?:oh|well|so|yes|okay)\s+)*{_YES_WORDS}(?:\s+{_YES_WORDS})*"
@@ -217,6 +219,11 @@ class Router:
                                  "(\"publish draft 1\", \"schedule it for 9am\").",
                            intent=f"hedged:{best.tool}")
         if best is not None and best.mutating and QUESTION.search(norm):
+            if HOW_TO.search(norm) and best_score >= MIN_SCORE and best.examples:
+                # "how do i delete an alert?": how to say it, and nothing done
+                said = how_to_say(best.examples[0])
+                return Reading(reply=f"Say e.g. \"{said}\" and I'll do it.",
+                               intent=f"how-to:{best.tool}")
             # "did it publish?", "was alert 3 deleted?": asked, not ordered
             quiet = [(sc, i) for sc, i in ranked if not i.mutating]
             best_score, best = quiet[0] if quiet else (0.0, None)
@@ -346,3 +353,11 @@ def proposal(calls: list[tuple[str, dict[str, Any]]]) -> str:
                          and k not in ("topic", "instruction", "body"))
         said.append(f"{name.replace('_', ' ')}" + (f" ({words})" if words else ""))
     return " and ".join(said)
+
+
+def how_to_say(example: str) -> str:
+    """An intent's example as the owner could type it ("delete draft ref" -> "delete
+    draft 3")."""
+    for placeholder, value in (("sym", "TSLA"), ("ref", "3"), ("num", "250"), ("pct", "5%")):
+        example = re.sub(rf"\b{placeholder}\b", value, example)
+    return example

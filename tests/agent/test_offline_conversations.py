@@ -143,3 +143,14 @@ async def test_a_singled_out_reference_acts_on_that_one(settings, turns, last):
 async def test_a_deleted_draft_is_no_longer_it(settings):
     said = await converse(settings, ["draft a post on amd", "delete it", "publish it"])
     assert isinstance(said[-1], str) and "Which draft" in said[-1]
+
+
+async def test_a_how_to_question_is_answered_with_how_to_say_it_and_nothing_done(settings):
+    said = await converse(settings, ["alert tsla over 320", "how do i delete an alert?"])
+    assert isinstance(said[-1], str) and said[-1].startswith('Say e.g. "delete'), said[-1]
+
+
+async def test_the_tsla_one_after_drafts_means_the_tsla_alert_not_a_draft(settings):
+    said = await converse(settings, ["alert tsla over 320", "write a discord post about amd",
+                                     "also one on meta for the blog", "delete the tsla one"])
+    assert said[-1] == [("delete_alert", {"alert_id": 1})]

@@ -59,8 +59,10 @@ def about_alerts(e: Entities, ctx: Context) -> bool:
     if other_ids(e) or re.search(r"\b(drafts?|posts?|watchlist|watch list|articles?)\b", e.norm):
         return False
     if ctx.last_tool in DRAFT_CONTEXT and not re.search(r"\balerts?\b", e.norm) and \
-            "alert" not in e.ids:
-        return False  # "and delete the meta one" after drafts is a draft
+            "alert" not in e.ids and not (
+                e.symbols and any(a.get("symbol") in e.symbols for a in ctx.alerts)
+                and not any(d.get("symbol") in e.symbols for d in ctx.drafts)):
+        return False  # "and delete the meta one" after drafts is a draft (if one is on META)
     return bool("alert" in e.ids or "id" in e.ids or re.search(r"\balerts?\b", e.norm)
                 or e.symbols or ctx.last_tool in ALERT_CONTEXT
                 or ctx.alerts and ctx.last_tool is None

@@ -257,6 +257,10 @@ def about_drafts(e: Entities, ctx: Context) -> bool:
     if not no_decision(e, ctx) or re.search(r"\b(alerts?|watchlist|watch list|silences?)\b",
                                              e.norm):
         return False
+    if e.symbols and ctx.drafts and not any(d.get("symbol") in e.symbols for d in ctx.drafts) \
+            and any(a.get("symbol") in e.symbols for a in ctx.alerts) and \
+            not re.search(r"\b(drafts?|posts?|articles?|newsletter|emails?|blog)\b", e.norm):
+        return False  # "delete the tsla one": the conversation's TSLA alert, no draft is on TSLA
     if any(k in e.ids for k in ("draft", "post")) or re.search(
             r"\b(drafts?|posts?|articles?|newsletter|emails?|blog|the \w+ one)\b", e.norm):
         return True
