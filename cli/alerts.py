@@ -26,7 +26,7 @@ def alerts_list(
     from rich.table import Table
 
     from cli.rows import alert_rules
-    from tools.alerts.pausing import is_paused
+    from tools.alerts.wording import is_paused
 
     rules = run_sync(alert_rules, symbol, all_)
     table = Table("id", "rule", "active", "fired", "note", title="alerts")

@@ -2,7 +2,7 @@
 
 Building the runtime (LangGraph, chromadb, the LLM, every capability) takes seconds; a
 list of alerts, decisions or drafts needs one query. On the default SQLite database the
-decisions and drafts are read with Python's own ``sqlite3`` (importing SQLAlchemy and the
+alerts, decisions and drafts are read with Python's own ``sqlite3`` (importing SQLAlchemy and the
 SQLModel tables alone costs more than the 0.6 s a list may take): the same query as the
 service's list method, and rows that carry the columns the command shows. Anywhere else
 (PostgreSQL via ``DATABASE_URL``), or when the quick read cannot be done (no such table
@@ -75,7 +75,21 @@ def _quick(table: str, where: str, params: tuple[Any, ...], order: str,
         return None
 
 
+class AlertRow(Row):
+    def describe(self) -> str:
+        """``AlertRule.describe`` (tests/agent/test_cli_lists.py holds the two alike)."""
+        from tools.alerts.wording import rule_text
+
+        return rule_text(self)
+
+
 def alert_rules(symbol: str | None, include_inactive: bool) -> list[Any]:
+    """``AlertService.rules``: in id order, of ``symbol``, active ones unless
+    ``include_inactive``."""
+    where = [w for w, on in (("symbol = ?", symbol), ("active = 1", not include_inactive)) if on]
+    rows = _quick("alert_rules", " AND ".join(where), (symbol.upper(),) if symbol else (), "id")
+    if rows is not None:
+        return [AlertRow(r.__dict__) for r in rows]
     from tools.alerts.models import AlertRule
     from tools.alerts.service import AlertService
 

@@ -85,7 +85,26 @@ async def test_the_quick_sqlite_reads_match_the_services(settings, fixed_clock):
             assert [r.line("America/New_York") for r in quick] == \
                 [d.line("America/New_York") for d in want] and quick
         assert "scheduled for" in rows.drafts("scheduled")[0].line("America/New_York")
+        # alerts: fired ones (inactive), a list rule, a frequency, a paused one
+        from tools.alerts.pausing import pause
+        from tools.alerts.wording import is_paused
+
+        svc = rt.alerts.service
+        await svc.create(symbol="watchlist", condition="rsi_above", threshold=70)
+        await svc.create(symbol="MSFT", condition="moving_down_pct", threshold=2,
+                         window_minutes=30, frequency="every_time")
+        paused, _ = await svc.create(symbol="TSLA", condition="below", threshold=1.5)
+        pause(svc, paused.id)
+        for symbol, inactive in ((None, False), (None, True), ("tsla", False), ("tsla", True)):
+            quick = rows.alert_rules(symbol, inactive)
+            want = svc.rules(symbol, include_inactive=inactive)
+            assert [(r.id, r.describe(), is_paused(r), r.active, r.fire_count, r.note)
+                    for r in quick] == \
+                [(r.id, r.describe(), is_paused(r), r.active, r.fire_count, r.note)
+                 for r in want] and quick
+        assert any(is_paused(r) for r in rows.alert_rules("TSLA", False))
         # on SQLite the quick read ran (on PostgreSQL the services' path does)
         quick_read = settings.db_url.startswith("sqlite")
         assert all(isinstance(r, rows.Row) == quick_read
-                   for r in [*rows.drafts(None), *rows.recent_decisions(None, 30)])
+                   for r in [*rows.drafts(None), *rows.recent_decisions(None, 30),
+                             *rows.alert_rules(None, True)])

@@ -17,6 +17,7 @@ from core.market import normalize_symbol
 from core.markettime import format_local
 from tools.alerts.frequencies import frequency_name, frequency_words
 from tools.alerts.lists import as_list, check_list_and_close, list_name, subject
+from tools.alerts.wording import DEFAULT_WINDOW, condition_text, money, rule_text
 
 
 class Condition(StrEnum):
@@ -55,7 +56,6 @@ LEVELS = frozenset({"above", "below", "cross_above", "cross_below", "cross"})
 PERCENT_MOVES = frozenset({"pct_change", "moving_up_pct", "moving_down_pct"})
 DOLLAR_MOVES = frozenset({"moving_up", "moving_down"})
 WINDOWED = PERCENT_MOVES | DOLLAR_MOVES
-DEFAULT_WINDOW = 60
 
 CONDITION_HELP = (
     "above/below (at or beyond a price level), cross_above/cross_below (a crossing of the "
@@ -67,38 +67,6 @@ CONDITION_HELP = (
     "(RSI(period, default 14) vs the level `threshold`), volume_spike (today's volume at "
     "`threshold` x the average of `period` sessions, default 20), inside_channel/"
     "outside_channel/entering_channel/exiting_channel (between `threshold` and `upper`)")
-
-
-def money(value: float) -> str:
-    """$1,234.50; sub-dollar prices keep their significant digits ($0.000123)."""
-    if abs(value) >= 1 or round(value, 2) == value:
-        return f"${value:,.2f}"
-    text = f"{value:.8f}".rstrip("0")
-    return "$" + (text if len(text.split(".")[1]) >= 2 else f"{value:.2f}")
-
-
-def condition_text(symbol: str, condition: str, threshold: float,
-                   window_minutes: int | None, period: int | None = None,
-                   upper: float | None = None) -> str:
-    """The condition in words: "AAPL falls 2% from its high within 60 min"."""
-    from tools.alerts.operators import OPERATORS, describe
-
-    if condition in OPERATORS:
-        return describe(symbol, condition, threshold, period, upper, money)
-    level = money(threshold)
-    window = window_minutes or DEFAULT_WINDOW
-    return {
-        "above": f"{symbol} at or above {level}",
-        "below": f"{symbol} at or below {level}",
-        "cross_above": f"{symbol} crosses above {level}",
-        "cross_below": f"{symbol} crosses below {level}",
-        "cross": f"{symbol} crosses {level} either way",
-        "pct_change": f"{symbol} moves {threshold:g}% within {window} min",
-        "moving_up_pct": f"{symbol} rises {threshold:g}% from its low within {window} min",
-        "moving_down_pct": f"{symbol} falls {threshold:g}% from its high within {window} min",
-        "moving_up": f"{symbol} rises {level} from its low within {window} min",
-        "moving_down": f"{symbol} falls {level} from its high within {window} min",
-    }[condition]
 
 
 def when_text(ts: float, tz: str) -> str:
@@ -164,9 +132,7 @@ class AlertRule(SQLModel, table=True):
         return list_name(self.symbol)
 
     def describe(self) -> str:
-        text = condition_text(subject(self.symbol), self.condition, self.threshold, self.window_minutes,
-                              self.period, self.upper)
-        return text + ("" if self.frequency == "once" else f" ({self.frequency_name.replace('_', ' ')})")
+        return rule_text(self)
 
     @property
     def frequency_name(self) -> str:  # frequencies.py

@@ -11,12 +11,7 @@ from core.errors import InvalidInput, NotFound
 from core.market import normalize_symbol
 from tools.alerts.models import AlertRule
 from tools.alerts.service import AlertService
-
-PAUSED_UNTIL = 253402300799.0  # 9999-12-31T23:59:59Z
-
-
-def is_paused(rule: AlertRule) -> bool:
-    return rule.snoozed_until is not None and rule.snoozed_until >= PAUSED_UNTIL
+from tools.alerts.wording import PAUSED_UNTIL, is_paused
 
 
 def _targets(service: AlertService, alert_id: int | None,
