@@ -22,7 +22,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	LANGSMITH_TEST_TRACKING=false $(BIN)/python -m pytest
+	LANGSMITH_TEST_TRACKING=false $(BIN)/python -m pytest -n auto
 
 bench: $(STAMP)
 	for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -298,12 +298,13 @@ def test_configuration_errors_exit_2_with_one_sentence(monkeypatch, capsys):
 
 def test_unexpected_errors_are_one_sentence_with_the_log_and_a_logged_traceback(
         monkeypatch, capsys, settings):
-    import tools.alerts.service as service
+    import cli.rows
 
-    def bug(self, *args, **kwargs):
+    def bug(*args, **kwargs):
         raise ZeroDivisionError("a bug deep inside")
 
-    monkeypatch.setattr(service.AlertService, "rules", bug)
+    # what `alerts list` reads its rows with (sqlite3 on SQLite, the service elsewhere)
+    monkeypatch.setattr(cli.rows, "alert_rules", bug)
     log = settings.data_dir / "logs" / "copilot.jsonl"
     assert run_cli(["alerts", "list"]) == 1
     err = capsys.readouterr().err.strip()
