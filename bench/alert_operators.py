@@ -1,8 +1,8 @@
-"""The engine over every operator: 10,000 rules spread over all 27 conditions (levels,
-crossings, moves, SMA/EMA, RSI, volume spikes, channels) vs the same number of price-only
-rules (the mix `bench/alerts.py` has always used: 95 % levels, 5 % moves; and the 10 price
-conditions evenly), measured in the same run on the same ticks, then each operator alone
-(10,000 rules of it) for its cost per tick.
+"""The engine over every operator: 10,000 rules spread over all 31 conditions (levels,
+crossings, moves, SMA/EMA, RSI, volume spikes, channels, moves from the close) vs the same
+number of price-only rules (the mix `bench/alerts.py` has always used: 95 % levels, 5 %
+moves; and the 10 price conditions evenly), measured in the same run on the same ticks,
+then each operator alone (10,000 rules of it) for its cost per tick.
 
     .venv/bin/python bench/alert_operators.py [--rules 10000] [--symbols 500]
                                               [--ticks 300000] [--operator-ticks 50000]
@@ -49,7 +49,8 @@ ALL = [c.value for c in Condition]
 
 def rule_for(cond: str, sym: str, base: float, rng: random.Random) -> AlertRule:
     """A plausible rule: levels 2-15 % away, moves of 0.5-3 %, averages of 20/50/200
-    sessions, RSI 30/70, spikes of 2-4x, channels ±3-10 % around the price."""
+    sessions, RSI 30/70, spikes of 2-4x, channels ±3-10 % around the price, moves of 1-5 %
+    from the previous close."""
     kw: dict = {"symbol": sym, "condition": cond, "cooldown_s": 300, "targets": "console",
                 "created_at": 0, "frequency": rng.choice(["once", "every_time", "once_per_day"])}
     if cond in ("above", "cross_above", "below", "cross_below", "cross"):
@@ -67,6 +68,9 @@ def rule_for(cond: str, sym: str, base: float, rng: random.Random) -> AlertRule:
         kw.update(threshold=70 if cond == "rsi_above" else 30, period=14)
     elif cond == "volume_spike":
         kw.update(threshold=rng.choice([2, 3, 4]), period=20)
+    elif cond.endswith("_from_close"):  # 1-5 % (or as many dollars) from the close
+        pct = rng.choice([1, 2, 3, 5])
+        kw["threshold"] = pct if "_pct_" in cond else round(base * pct / 100, 2)
     else:  # channels
         width = rng.uniform(0.03, 0.10)
         kw.update(threshold=round(base * (1 - width), 2), upper=round(base * (1 + width), 2))

@@ -3,7 +3,7 @@
     .venv/bin/python bench/alerts.py [--rules 10000] [--symbols 500] [--ticks 1000000]
                                      [--naive-ticks 20000]
     .venv/bin/python bench/alerts.py --operators   (bench/alert_operators.py: every
-                                     operator, 27 conditions, vs price-only rules)
+                                     operator, 31 conditions, vs price-only rules)
 
 Both engines share everything but evaluation: the same rules, the same ticks, the same
 outbox writes to a SQLite file (a firing commits its firing, delivery and rule rows before

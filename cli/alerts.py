@@ -40,7 +40,8 @@ CONDITIONS = ("above | below | cross_above | cross_below | cross | pct_change | 
               "moving_down_pct | moving_up | moving_down | above_sma | below_sma | "
               "cross_above_sma | cross_below_sma | cross_sma (and _ema) | rsi_above | rsi_below "
               "| volume_spike | inside_channel | outside_channel | entering_channel | "
-              "exiting_channel")
+              "exiting_channel | up_pct_from_close | down_pct_from_close | up_from_close | "
+              "down_from_close")
 PERIOD_HELP = "Sessions for rsi_* (default 14) and volume_spike (default 20)."
 UPPER_HELP = "A channel's upper bound (the threshold is its lower one)."
 FREQUENCIES = ("once | once_per_day (= once_per_session) | every_time | once_per_minute | "
@@ -67,7 +68,8 @@ def alerts_add(
     symbol: Annotated[str, typer.Argument(help="A ticker (left out with --list).")],
     condition: Annotated[str, typer.Argument(help=CONDITIONS)],
     threshold: Annotated[float | None, typer.Argument(
-        help="A price; for pct_change/moving_*_pct a percentage; for moving_up/down dollars; "
+        help="A price; for pct_change/moving_*_pct/*_pct_from_close a percentage; for "
+             "moving_up/down and up/down_from_close dollars; "
              "for *_sma/*_ema the average's sessions; for rsi_* the RSI level; for "
              "volume_spike the multiple of the average volume; for channels the lower bound.")
     ] = None,

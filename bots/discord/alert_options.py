@@ -13,7 +13,8 @@ ALERT_CONDITIONS = (
     "moving_down_pct", "moving_up", "moving_down", "above_sma", "below_sma", "cross_above_sma",
     "cross_below_sma", "cross_sma", "above_ema", "below_ema", "cross_above_ema",
     "cross_below_ema", "cross_ema", "rsi_above", "rsi_below", "volume_spike",
-    "inside_channel", "outside_channel", "entering_channel", "exiting_channel")
+    "inside_channel", "outside_channel", "entering_channel", "exiting_channel",
+    "up_pct_from_close", "down_pct_from_close", "up_from_close", "down_from_close")
 
 
 async def condition_autocomplete(interaction: discord.Interaction, current: str

@@ -49,6 +49,10 @@ class Condition(StrEnum):
     outside_channel = "outside_channel"
     entering_channel = "entering_channel"
     exiting_channel = "exiting_channel"
+    up_pct_from_close = "up_pct_from_close"  # up N % from the previous session's close
+    down_pct_from_close = "down_pct_from_close"
+    up_from_close = "up_from_close"  # up $N from the previous close
+    down_from_close = "down_from_close"
 
 
 # what a threshold means for each condition
@@ -66,7 +70,9 @@ CONDITION_HELP = (
     "(the price vs the moving average of `threshold` sessions), rsi_above/rsi_below "
     "(RSI(period, default 14) vs the level `threshold`), volume_spike (today's volume at "
     "`threshold` x the average of `period` sessions, default 20), inside_channel/"
-    "outside_channel/entering_channel/exiting_channel (between `threshold` and `upper`)")
+    "outside_channel/entering_channel/exiting_channel (between `threshold` and `upper`), "
+    "up_pct_from_close/down_pct_from_close (up/down N % from the previous session's close: "
+    "'up 5% today'), up_from_close/down_from_close (the same in dollars)")
 
 
 def when_text(ts: float, tz: str) -> str:
@@ -323,7 +329,8 @@ OPERATOR_NAMES = frozenset({
     "above_sma", "below_sma", "cross_above_sma", "cross_below_sma", "cross_sma",
     "above_ema", "below_ema", "cross_above_ema", "cross_below_ema", "cross_ema",
     "rsi_above", "rsi_below", "volume_spike",
-    "inside_channel", "outside_channel", "entering_channel", "exiting_channel"})
+    "inside_channel", "outside_channel", "entering_channel", "exiting_channel",
+    "up_pct_from_close", "down_pct_from_close", "up_from_close", "down_from_close"})
 
 
 def _check_operator(spec: AlertSpec) -> None:

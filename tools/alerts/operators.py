@@ -7,17 +7,23 @@
   default 20);
 - channels between ``threshold`` (lower) and ``upper``: ``inside_channel``,
   ``outside_channel``, ``entering_channel``, ``exiting_channel``.
+- moves from the previous session's close: ``up_pct_from_close``, ``down_pct_from_close``
+  (threshold = %), ``up_from_close``, ``down_from_close`` (dollars).
+
+What each one means (names, checks, words) is in ``operator_specs.py``.
 
 Per symbol, rules are grouped by what they compare against, so a tick computes each
 indicator once (O(1), see ``indicators.py``) and finds the firing rules by bisection or
-by group: never a recomputation over history. Indicator rules stay silent until the
-symbol's daily bars are seeded: an indicator is never approximated by a price.
+by group: never a recomputation over history. Indicator rules (and moves from the close)
+stay silent until the symbol's daily bars are seeded: an indicator is never approximated
+by a price.
 
 Most ticks compute nothing at all: within a session every price test here is a price
 level — the price is above its N-session SMA exactly when it is above the mean of the
 last N-1 closes, above its EMA when above yesterday's EMA, RSI(N) is monotonic in the
-price, a channel has two edges — so after a full evaluation each book keeps a quiet band
-(the nearest such level on either side, narrowed by ``EPS``) and the volume the nearest
+price, a move from the close is a level off the close, a channel has two edges — so after
+a full evaluation each book keeps a quiet band (the nearest such level on either side,
+narrowed by ``EPS``) and the volume the nearest
 spike threshold needs. A tick inside the band below that volume fires nothing and changes
 no crossing state; any rule change, a seed or a new session empties the band. The full
 evaluation (the same floating-point steps as the naive evaluators) decides near a level."""
@@ -26,105 +32,47 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from tools.alerts.index import SortedRules
 from tools.alerts.indicators import Series, rsi_level
+from tools.alerts.operator_specs import (  # noqa: F401  (imported from here too)
+    CHANNEL_CONDITIONS,
+    DEFAULT_PERIOD,
+    FROM_CLOSE,
+    INDICATOR_CONDITIONS,
+    MA_CONDITIONS,
+    MA_KINDS,
+    MA_TESTS,
+    MAX_PERIOD,
+    MIN_PERIOD,
+    OPERATORS,
+    RSI_CONDITIONS,
+    VOLUME_CONDITIONS,
+    check_spec,
+    describe,
+    period_of,
+    sessions_needed,
+)
 
-MA_KINDS = {"sma": "SMA", "ema": "EMA"}
-MA_TESTS = ("above", "below", "cross_above", "cross_below", "cross")
-MA_CONDITIONS = {f"{t}_{k}": (t, k) for k in MA_KINDS for t in MA_TESTS}
-RSI_CONDITIONS = {"rsi_above", "rsi_below"}
-VOLUME_CONDITIONS = {"volume_spike"}
-CHANNEL_CONDITIONS = {"inside_channel", "outside_channel", "entering_channel",
-                      "exiting_channel"}
-INDICATOR_CONDITIONS = set(MA_CONDITIONS) | RSI_CONDITIONS | VOLUME_CONDITIONS
-OPERATORS = INDICATOR_CONDITIONS | CHANNEL_CONDITIONS
-DEFAULT_PERIOD = {"rsi": 14, "volume": 20}
-MAX_PERIOD = 200  # sessions: the providers' daily history is ~100-250 sessions
-
-
-MIN_PERIOD = 2
 INF, EPS = float("inf"), 1e-7  # EPS: relative margin, a derived level to the quiet band's edge
 
-
-def check_spec(spec: Any) -> None:
-    """Indicator and channel rules: what their threshold, period and upper mean."""
-    from tools.alerts.models import MAX_PRICE, MIN_PRICE, finite_number
-
-    c = spec.condition.value
-    spec.window_minutes = None
-    if spec.period is not None and (isinstance(spec.period, bool)
-                                    or not MIN_PERIOD <= spec.period <= MAX_PERIOD):
-        raise ValueError(f"period must be between {MIN_PERIOD} and {MAX_PERIOD} sessions")
-    if c in MA_CONDITIONS:
-        if spec.period is not None and spec.period != spec.threshold:
-            spec.threshold = float(spec.period)  # "the 50-day": period said it
-        if spec.threshold != int(spec.threshold) or \
-                not MIN_PERIOD <= spec.threshold <= MAX_PERIOD:
-            raise ValueError(f"for a moving average, threshold is its length in sessions, "
-                             f"a whole number from {MIN_PERIOD} to {MAX_PERIOD}")
-        spec.period = None
-    elif c in ("rsi_above", "rsi_below"):
-        if not 0 < spec.threshold < 100:
-            raise ValueError("an RSI level is between 0 and 100")
-    elif c == "volume_spike":
-        if not 0.1 <= spec.threshold <= 100:
-            raise ValueError("a volume spike is a multiple of the average volume, "
-                             "between 0.1 and 100")
-    else:
-        if spec.upper is None or finite_number(spec.upper) is None:
-            raise ValueError("a channel needs its lower bound as threshold and its upper "
-                             "bound as upper")
-        lo, hi = sorted((spec.threshold, float(spec.upper)))
-        if not MIN_PRICE <= lo <= MAX_PRICE or not MIN_PRICE <= hi <= MAX_PRICE or lo == hi:
-            raise ValueError("a channel's bounds are two different positive prices")
-        spec.threshold, spec.upper = lo, hi
-    if c not in ("inside_channel", "outside_channel", "entering_channel",
-                 "exiting_channel") and spec.upper is not None:
-        raise ValueError(f"upper belongs to channel conditions, not {c}")
+def close_move(kind: str, close: float, price: float) -> float:
+    """The move from the previous close in the rule's terms (positive in its direction)."""
+    if kind == "up_pct":
+        return (price / close - 1.0) * 100.0
+    if kind == "down_pct":
+        return (1.0 - price / close) * 100.0
+    return price - close if kind == "up" else close - price
 
 
-def period_of(condition: str, threshold: float, period: int | None) -> int | None:
-    """The N of an indicator rule (a moving average's is its threshold)."""
-    if condition in MA_CONDITIONS:
-        return int(threshold)
-    if condition in RSI_CONDITIONS:
-        return period or DEFAULT_PERIOD["rsi"]
-    if condition in VOLUME_CONDITIONS:
-        return period or DEFAULT_PERIOD["volume"]
-    return None
-
-
-def sessions_needed(condition: str, n: int) -> int:
-    """Completed sessions an indicator needs before it can fire."""
-    if condition in RSI_CONDITIONS:
-        return n + 1
-    return n - 1 if condition.endswith("_sma") else n
-
-
-def describe(symbol: str, condition: str, threshold: float, period: int | None,
-             upper: float | None, money: object) -> str:
-    fmt = money if callable(money) else str
-    if condition in MA_CONDITIONS:
-        test, kind = MA_CONDITIONS[condition]
-        n, name = int(threshold), MA_KINDS[kind]
-        words = {"above": "at or above", "below": "at or below", "cross_above": "crosses above",
-                 "cross_below": "crosses below", "cross": "crosses"}[test]
-        return f"{symbol} {words} its {n}-session {name}"
-    n = period_of(condition, threshold, period) or 0
-    if condition == "rsi_above":
-        return f"{symbol} RSI({n}) at or above {threshold:g}"
-    if condition == "rsi_below":
-        return f"{symbol} RSI({n}) at or below {threshold:g}"
-    if condition == "volume_spike":
-        return f"{symbol} volume at {threshold:g}x its {n}-session average"
-    band = f"{fmt(threshold)}–{fmt(upper if upper is not None else threshold)}"
-    return {"inside_channel": f"{symbol} inside {band}",
-            "outside_channel": f"{symbol} outside {band}",
-            "entering_channel": f"{symbol} enters {band}",
-            "exiting_channel": f"{symbol} exits {band}"}[condition]
+def close_level(kind: str, close: float, move: float) -> float:
+    """The price at which ``close_move`` reaches ``move``."""
+    if kind == "up_pct":
+        return close * (1.0 + move / 100.0)
+    if kind == "down_pct":
+        return close * (1.0 - move / 100.0)
+    return close + move if kind == "up" else close - move
 
 
 @dataclass(slots=True)
@@ -147,8 +95,8 @@ class Channel:
 
 
 class OperatorBook:
-    __slots__ = ("series", "ma", "rsi_above", "rsi_below", "volume", "channels", "last",
-                 "edges", "lo", "hi", "vol_gate")
+    __slots__ = ("series", "ma", "rsi_above", "rsi_below", "volume", "from_close", "channels",
+                 "last", "edges", "lo", "hi", "vol_gate")
 
     def __init__(self, series: Series) -> None:
         self.series = series
@@ -156,6 +104,7 @@ class OperatorBook:
         self.rsi_above: dict[int, SortedRules] = {}
         self.rsi_below: dict[int, SortedRules] = {}
         self.volume: dict[int, SortedRules] = {}
+        self.from_close: dict[str, SortedRules] = {}  # by kind: up_pct, down_pct, up, down
         self.channels: list[Channel] = []
         self.edges: list[float] = []  # every channel's bounds, sorted
         self.last: float | None = None  # the previous tick's price (channels)
@@ -207,6 +156,18 @@ class OperatorBook:
                 base = s.vol.get(n)
                 if r.th and base:
                     gate = min(gate, r.th[0] * base * (1 - EPS))
+            if s.closes:
+                for kind, r in self.from_close.items():
+                    if r.th:  # the smallest move is the nearest level
+                        at = close_level(kind, s.closes[-1], r.th[0])
+                        if kind.startswith("up"):
+                            if price >= at * (1 - 2 * EPS):
+                                return self._empty(price)
+                            hi = min(hi, at * (1 - EPS))
+                        elif at > 0.0:
+                            if price <= at * (1 + 2 * EPS):
+                                return self._empty(price)
+                            lo = max(lo, at * (1 + EPS))
         if self.channels:
             edges = self.edges
             i = bisect_left(edges, price)
@@ -248,8 +209,8 @@ class OperatorIndex:
         out = {}
         for symbol, book in self.books.items():
             s = book.series
-            if not s.seeded and (s.sma or s.ema or s.rsi or s.vol):
-                out[symbol] = max([*s.sma, *s.ema, *s.rsi, *s.vol]) + 1
+            if not s.seeded and (s.sma or s.ema or s.rsi or s.vol or book.from_close):
+                out[symbol] = max([*s.sma, *s.ema, *s.rsi, *s.vol, 1]) + 1
         return out
 
     def seed(self, symbol: str, bars: list[tuple[str, float, float]], now: float) -> None:
@@ -275,6 +236,9 @@ class OperatorIndex:
             n = period_of(condition, threshold, period) or 20
             book.series.want("vol", n)
             book.volume.setdefault(n, SortedRules()).add(threshold, rule_id)
+        elif condition in FROM_CLOSE:
+            book.from_close.setdefault(FROM_CLOSE[condition], SortedRules()).add(threshold,
+                                                                                 rule_id)
         elif condition in CHANNEL_CONDITIONS:
             c = Channel(rule_id, condition, threshold, upper if upper is not None else threshold)
             book.channels.append(c)
@@ -301,6 +265,9 @@ class OperatorIndex:
             table = book.volume if condition in VOLUME_CONDITIONS else (
                 book.rsi_above if condition == "rsi_above" else book.rsi_below)
             rules = table.get(n)
+            return rules.remove(threshold, rule_id) if rules is not None else False
+        if condition in FROM_CLOSE:
+            rules = book.from_close.get(FROM_CLOSE[condition])
             return rules.remove(threshold, rule_id) if rules is not None else False
         gone = [c for c in book.channels if c.rule_id == rule_id]
         book.channels = [c for c in book.channels if c.rule_id != rule_id]
@@ -359,6 +326,13 @@ class OperatorIndex:
                     ratio = series.volume_ratio(n)
                     if ratio is not None and r.th[0] <= ratio:
                         fired += r.ids[: bisect_right(r.th, ratio)]
+            if series.closes:
+                close = series.closes[-1]
+                for kind, r in book.from_close.items():
+                    if r.th:
+                        move = close_move(kind, close, price)
+                        if r.th[0] <= move:
+                            fired += r.ids[: bisect_right(r.th, move)]
         last, book.last = book.last, price
         for c in book.channels:
             inside = c.lower <= price <= c.upper
@@ -396,5 +370,8 @@ class OperatorIndex:
         if condition in VOLUME_CONDITIONS:
             ratio = s.volume_ratio(n)
             return "" if ratio is None else f"volume {ratio:.1f}x the {n}-session average"
+        if condition in FROM_CLOSE and s.closes:
+            close = s.closes[-1]
+            return f"{(price / close - 1.0) * 100.0:+.2f}% from the previous close {close:,.2f}"
         return ""
 

@@ -195,12 +195,14 @@ def read_alert(e: Entities) -> AlertWords:
 
 
 def _move(text: str, e: Entities) -> Args | None:
-    """A directional or either-way move by a percentage or a dollar amount."""
+    """A directional or either-way move by a percentage or a dollar amount; "today", "on
+    the day", "from the close" (and no window) make a directional one a move from the
+    previous session's close."""
     pct = re.search(r"([+-]?\d+(?:\.\d+)?)\s*(?:%|percent|pct|per cent)", text)
     if pct:
         value = float(pct.group(1))
         cond = _pct_direction(text, pct, value)
-        args: Args = {"condition": cond, "threshold": abs(value)}
+        args: Args = {"condition": _on_the_day(cond, text, e), "threshold": abs(value)}
         if e.duration_min:
             args["window_minutes"] = e.duration_min
         return args
@@ -211,11 +213,28 @@ def _move(text: str, e: Entities) -> Args | None:
         if re.fullmatch(EITHER_MOVE, word):
             return None  # "moves $5 either way" has no operator here: asked by the caller
         cond = "moving_down" if re.fullmatch(DOWN_MOVE, word) else "moving_up"
+        if m.group("c") is None:  # "5 off the high" is from the high, not the close
+            cond = _on_the_day(cond, text, e)
         args = {"condition": cond, "threshold": value}
         if e.duration_min:
             args["window_minutes"] = e.duration_min
         return args
     return None
+
+
+ON_THE_DAY = re.compile(
+    r"\b(?:today|on the (?:day|session)|(?:for|in) the (?:day|session)|day over day|d/d|"
+    r"(?:from|vs\.?|versus|off|over|since|than) (?:the |yesterday'?s? |last |the prior |the "
+    r"previous |prior |previous )?(?:close|closing price|settle(?:ment)?)|(?:on|of) the day)\b")
+
+
+def _on_the_day(condition: str, text: str, e: Entities) -> str:
+    """``moving_up_pct`` -> ``up_pct_from_close`` (and the same for the others) when the
+    message measures the move over the day and gives no window of its own."""
+    if e.duration_min or not ON_THE_DAY.search(text) or condition == "pct_change":
+        return condition
+    return {"moving_up_pct": "up_pct_from_close", "moving_down_pct": "down_pct_from_close",
+            "moving_up": "up_from_close", "moving_down": "down_from_close"}[condition]
 
 
 def _pct_direction(text: str, pct: re.Match[str], value: float) -> str:

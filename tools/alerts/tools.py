@@ -23,7 +23,8 @@ ConditionName = Literal["above", "below", "cross_above", "cross_below", "cross",
                         "cross_sma", "above_ema", "below_ema", "cross_above_ema",
                         "cross_below_ema", "cross_ema", "rsi_above", "rsi_below",
                         "volume_spike", "inside_channel", "outside_channel",
-                        "entering_channel", "exiting_channel"]
+                        "entering_channel", "exiting_channel", "up_pct_from_close",
+                        "down_pct_from_close", "up_from_close", "down_from_close"]
 FrequencyName = Literal["once", "once_per_day", "every_time", "once_per_minute",
                         "once_per_session", "once_per_bar_close"]
 # asks the owner to confirm deleting these rules (a decision); returns the tool's answer
@@ -74,8 +75,10 @@ def make_alert_tools(service: AlertService,
         with the level `threshold` ("RSI above 70"); volume_spike fires when today's volume
         reaches `threshold` x the average of `period` sessions (default 20). Channels
         between `threshold` (lower) and `upper`: inside_channel, outside_channel,
-        entering_channel, exiting_channel. Never use a price condition for an indicator
-        request. threshold: a price between 0.000001 and 10,000,000; a percentage above 0
+        entering_channel, exiting_channel. Moves over the day, from the previous session's
+        close: up_pct_from_close/down_pct_from_close (`threshold` %: "TSLA up 5% today"),
+        up_from_close/down_from_close (dollars). Never use a price condition for an
+        indicator request. threshold: a price between 0.000001 and 10,000,000; a percentage above 0
         and at most 100; or dollars. window_minutes: 1 to 1440. frequency: once,
         once_per_day (= once_per_session), every_time (with a cooldown), once_per_minute
         or once_per_bar_close (checked on each session's closing price, at most once per
