@@ -102,7 +102,8 @@ class AlertsCapability(Capability):
         return result
 
     async def seed_indicators(self) -> list[str]:  # daily bars indicator rules wait for
-        return await seed_indicators(self.engine.operators, self.market, self.kernel.clock, self._seed_tried)
+        return await seed_indicators(self.engine.indicator_indexes, self.market, self.kernel.clock,
+                                     self._seed_tried)
 
     def _rule(self, rule_id: int) -> AlertRule | None:
         try:
@@ -381,7 +382,7 @@ class AlertsCapability(Capability):
         while True:
             await asyncio.sleep(RULE_POLL_S)
             await self.engine.tend()  # rules changed elsewhere, the watchlist, closes
-            if self.engine.operators.unseeded():
+            if any(ops.unseeded() for ops in self.engine.indicator_indexes):
                 await self.seed_indicators()
             version = await asyncio.to_thread(kv_get, self.kernel.db, VERSION_KEY, "0")
             if version != seen:

@@ -143,8 +143,7 @@ class AlertEngine(ListsAndCloses):
 
     def _unindex(self, v: RuleView) -> None:
         if v.indexed and v.frequency == "once_per_bar_close":
-            self.closes.remove(v.id, v.symbol, v.condition, v.threshold, v.window_minutes)
-            v.indexed = False
+            self._unindex_close(v)
         if v.indexed and v.condition in OPERATORS:
             self.operators.remove(v.id, v.symbol, v.condition, v.threshold, v.period, v.upper)
             v.indexed = False

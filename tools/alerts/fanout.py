@@ -5,7 +5,10 @@ view of its own (a negative id; ``rule_id`` names the rule), so the tick path st
 symbol and each symbol keeps its own once / cooldown / session state; ``follow_lists``
 registers symbols added to the list later and drops those removed. A ``once_per_bar_close``
 rule is not on the tick path: ``settle_closes`` checks it on the last price at each
-session's close (the tick index keeps that price in the symbol's book)."""
+session's close (the tick index keeps that price in the symbol's book). Indicator, channel
+and from-the-close rules at the close have an operator index of their own
+(``CloseOperators``) fed that one price per session, so its averages, RSI and crossings
+are the daily bars' (a crossing is close to close)."""
 
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from core.events import ALERT_FIRED, AlertFired
 from tools.alerts.index import RuleIndex
 from tools.alerts.lists import list_name
 from tools.alerts.models import AlertRule, Firing
-from tools.alerts.operators import OperatorIndex
+from tools.alerts.operators import OPERATORS, OperatorIndex
 from tools.alerts.outbox import OutboxRow, OutboxWriter
 from tools.alerts.views import Batch, RuleView, _message
 
@@ -58,6 +61,20 @@ def exchange_operators() -> OperatorIndex:  # sessions roll at midnight on the e
     return OperatorIndex(lambda symbol: calendar_for(symbol).zone)
 
 
+class CloseOperators(OperatorIndex):
+    """Operator rules checked at each close, fed one price per session (the closing one).
+    Daily bars are seeded as of the close awaited (``closing``): a session that closed
+    before the seeding is among the completed ones, the one awaited is live."""
+
+    def __init__(self, closing: dict[str, float]) -> None:
+        super().__init__(lambda symbol: calendar_for(symbol).zone)
+        self.closing = closing
+
+    def seed(self, symbol: str, bars: list[tuple[str, float, float]], now: float) -> None:
+        at = self.closing.get(symbol)
+        super().seed(symbol, bars, now if at is None else at - 1.0)
+
+
 class ListsAndCloses:
     """Mixed into ``AlertEngine``: the state and registration of list and bar-close rules."""
 
@@ -67,6 +84,7 @@ class ListsAndCloses:
     on_outbox: Callable[[], None] | None
     outbox: OutboxWriter
     index: RuleIndex
+    operators: OperatorIndex
     rules: dict[int, RuleView]
     members: Callable[[str], list[str]] | None
     firings: int
@@ -87,6 +105,8 @@ class ListsAndCloses:
         # bar closes: the rules, fed one price per symbol and session; the close awaited
         self.closes = RuleIndex()
         self._closing: dict[str, float] = {}
+        self.close_ops = CloseOperators(self._closing)
+        self.indicator_indexes: tuple[OperatorIndex, ...] = (self.operators, self.close_ops)
 
     def _arm(self, view: RuleView, rule: AlertRule, last_fired_at: float | None,
              now: float) -> None:
@@ -200,12 +220,22 @@ class ListsAndCloses:
     def _index_close(self, v: RuleView) -> None:
         """Checked at each close, on the last price: the tick index keeps that price in
         the symbol's book (an empty book costs a tick two comparisons)."""
-        self.closes.add(v.id, v.symbol, v.condition, v.threshold, v.window_minutes)
-        self.index._book(v.symbol)
         if v.symbol not in self._closing:
             self._closing[v.symbol] = calendar_for(v.symbol).next_close(
                 datetime.fromtimestamp(self.clock(), UTC)).timestamp()
+        if v.condition in OPERATORS:
+            self.close_ops.add(v.id, v.symbol, v.condition, v.threshold, v.period, v.upper)
+        else:
+            self.closes.add(v.id, v.symbol, v.condition, v.threshold, v.window_minutes)
+        self.index._book(v.symbol)
         v.indexed = True
+
+    def _unindex_close(self, v: RuleView) -> None:
+        if v.condition in OPERATORS:
+            self.close_ops.remove(v.id, v.symbol, v.condition, v.threshold, v.period, v.upper)
+        else:
+            self.closes.remove(v.id, v.symbol, v.condition, v.threshold, v.window_minutes)
+        v.indexed = False
 
     def settle_closes(self, now: float | None = None) -> list[AlertFired]:
         """The ``once_per_bar_close`` rules of each symbol whose session closed by
@@ -230,13 +260,20 @@ class ListsAndCloses:
                 datetime.fromtimestamp(max(close_at, now), UTC)).timestamp()
             if price is None:
                 continue
-            for i in self.closes.evaluate(symbol, price, close_at):
+            ops = self.close_ops
+            ids = self.closes.evaluate(symbol, price, close_at)
+            if symbol in ops.books:
+                ids += ops.evaluate(symbol, price, close_at)
+            for i in ids:
                 v = self.rules.get(i)
                 if v is None or (v.expires_at is not None and v.expires_at <= now):
                     continue
                 views.append(v)
+                reading = ops.value_text(symbol, v.condition, v.threshold, v.period, price) \
+                    if v.condition in OPERATORS else ""
                 rows.append(OutboxRow(v.rule_id, symbol, price, close_at,
-                                      _message(v, price) + " at the close", v.targets, True))
+                                      _message(v, price, reading) + " at the close", v.targets,
+                                      True))
         return views, rows
 
     def _closed(self, views: list[RuleView], rows: list[OutboxRow],

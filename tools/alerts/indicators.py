@@ -211,14 +211,19 @@ def _base(kind: str, closes: Sequence[float], volumes: Sequence[float], n: int) 
     return volume_base(volumes, n)
 
 
-async def seed_indicators(operators: Any, market: Any, clock: Callable[[], float],
+async def seed_indicators(indexes: Sequence[Any], market: Any, clock: Callable[[], float],
                           tried: dict[str, float]) -> list[str]:
     """Daily bars (``market.history``) for the symbols whose indicator rules wait for them
-    (``operators``: an ``OperatorIndex``); a failed fetch is tried again after
-    ``SEED_RETRY_S``. Returns the symbols seeded."""
+    in any of ``indexes`` (``OperatorIndex``es: the tick path's, the closes'), fetched
+    once per symbol; a failed fetch is tried again after ``SEED_RETRY_S``. Returns the
+    symbols seeded."""
     seeded = []
     now = clock()
-    for symbol, sessions in operators.unseeded().items():
+    wanted: dict[str, int] = {}
+    for operators in indexes:
+        for symbol, sessions in operators.unseeded().items():
+            wanted[symbol] = max(sessions, wanted.get(symbol, 0))
+    for symbol, sessions in wanted.items():
         if now - tried.get(symbol, -SEED_RETRY_S) < SEED_RETRY_S:
             continue
         tried[symbol] = now
@@ -227,7 +232,9 @@ async def seed_indicators(operators: Any, market: Any, clock: Callable[[], float
         except CopilotError as exc:
             log.warning("no daily bars for indicator alerts yet", symbol=symbol, error=str(exc))
             continue
-        operators.seed(symbol, [(b.day.isoformat(), b.close, float(b.volume)) for b in bars],
-                       clock())
+        rows = [(b.day.isoformat(), b.close, float(b.volume)) for b in bars]
+        for operators in indexes:
+            if symbol in operators.unseeded():
+                operators.seed(symbol, rows, clock())
         seeded.append(symbol)
     return seeded

@@ -41,16 +41,15 @@ def subject(symbol: str) -> str:
 
 
 def check_list_and_close(symbol: str, condition: str, frequency: str) -> None:
-    """A price level across a list, or an indicator checked at the close: one sentence."""
-    from tools.alerts.operators import OPERATORS
-
+    """A price level across a list, or a volume spike checked at the close: one
+    sentence."""
     if list_name(symbol) and condition in NOT_FOR_LISTS:
         raise ValueError(f"{condition} compares with one price, which means nothing across "
                          "a list; use a move (moving_down_pct, pct_change, ...) or an "
                          "indicator for the watchlist")
-    if frequency == "once_per_bar_close" and condition in OPERATORS:
-        raise ValueError("once_per_bar_close works with price levels, crossings and moves "
-                         "for now, not indicator or channel conditions")
+    if frequency == "once_per_bar_close" and condition == "volume_spike":
+        raise ValueError("once_per_bar_close checks the closing price; a volume spike is "
+                         "checked as the day's volume grows: use once_per_day for it")
 
 
 def migrate_firing_key(engine: Any) -> bool:

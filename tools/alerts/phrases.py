@@ -61,7 +61,8 @@ _OPS = re.compile(r"(?<![\w])(?:" + "|".join(f"(?P<op{i}>{p})" for i, (p, _) in
 FREQUENCY = (
     (r"\b((?:once )?(?:per|on|at|each) (?:the |a )?(?:daily )?bar close|on (?:a |the )?(?:daily )?"
      r"clos(?:e|ing)(?: basis| price)?|at the (?:daily )?close|on (?:each|every) close|"
-     r"(?:daily )?closes? (?:above|below|over|under)|closing (?:above|below|over|under))\b",
+     r"(?:daily )?closes? (?:above|below|over|under|inside|outside|within|up|down|higher|"
+     r"lower|green|red)|closing (?:above|below|over|under|inside|outside|up|down))\b",
      "once_per_bar_close"),
     (r"\b((?:at most |max |no more than )?once (?:a|per|every) minute|once a min|"
      r"(?:at most |max )?one per minute|every minute at most)\b", "once_per_minute"),
@@ -225,7 +226,8 @@ def _move(text: str, e: Entities) -> Args | None:
 ON_THE_DAY = re.compile(
     r"\b(?:today|on the (?:day|session)|(?:for|in) the (?:day|session)|day over day|d/d|"
     r"(?:from|vs\.?|versus|off|over|since|than) (?:the |yesterday'?s? |last |the prior |the "
-    r"previous |prior |previous )?(?:close|closing price|settle(?:ment)?)|(?:on|of) the day)\b")
+    r"previous |prior |previous )?(?:close|closing price|settle(?:ment)?)|(?:on|of) the day|"
+    r"clos(?:es?|ed|ing) (?:up|down|green|red|higher|lower))\b")
 
 
 def _on_the_day(condition: str, text: str, e: Entities) -> str:
