@@ -43,6 +43,11 @@ async def converse(settings: Settings, turns: list[str]) -> list[Any]:
      ("schedule_content", {"draft_id": 1, "when": "3pm today"})),
     (["set: googl above 165, amzn above 230, jpm below 225", "drop the amazon one",
       "and the bank one"], ("delete_alert", {"alert_id": 3})),
+    # a new size without a direction keeps the alert's direction (it was made either way)
+    (["alert me if nvda pops 4%", "make it 6%"],
+     ("update_alert", {"alert_id": 1, "threshold": 6.0, "condition": None})),
+    (["alert me if tsla is up 5% today", "make it down 2%"],
+     ("update_alert", {"alert_id": 1, "condition": "down_pct_from_close", "threshold": 2.0})),
 ])
 async def test_a_follow_up_means_what_the_conversation_is_on(settings, turns, last):
     said = await converse(settings, turns)

@@ -235,8 +235,22 @@ def _on_the_day(condition: str, text: str, e: Entities) -> str:
     message measures the move over the day and gives no window of its own."""
     if e.duration_min or not ON_THE_DAY.search(text) or condition == "pct_change":
         return condition
-    return {"moving_up_pct": "up_pct_from_close", "moving_down_pct": "down_pct_from_close",
-            "moving_up": "up_from_close", "moving_down": "down_from_close"}[condition]
+    return FROM_CLOSE_OF[condition]
+
+
+FROM_CLOSE_OF = {"moving_up_pct": "up_pct_from_close", "moving_down_pct": "down_pct_from_close",
+                 "moving_up": "up_from_close", "moving_down": "down_from_close"}
+
+
+def edited_move(old: str, new: str, text: str) -> str:
+    """The condition of a move alert after "make it 3%" (``new`` as read alone): a move
+    that says no direction keeps the alert's own, and one from the close stays from the
+    close ("make it down 2%" on "up 5% today")."""
+    if new == "pct_change" and not re.search(rf"\b{EITHER_MOVE}", text):
+        return old
+    if old.endswith("_from_close") and new in FROM_CLOSE_OF:
+        return FROM_CLOSE_OF[new]
+    return new
 
 
 def _pct_direction(text: str, pct: re.Match[str], value: float) -> str:

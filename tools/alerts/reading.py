@@ -12,6 +12,7 @@ from core.grammar import PLURAL_REF, Args, Ask, Built, Context, Entities, id_of,
 from tools.alerts import indicator_words
 from tools.alerts.phrases import (
     Level,
+    edited_move,
     expiry,
     frequency,
     read_alert,
@@ -329,9 +330,13 @@ def changes(e: Entities, ctx: Context) -> Args:
         norm = re.sub(r"\b(?:within|in|over)\s+(?:an?|\d+)\s*\w+", " ", norm)
     words = read_alert(Entities(text=norm, norm=norm, duration_min=e.duration_min))
     if words.move is not None:
+        old = str(was.get("condition", ""))
         changes.update({k: v for k, v in words.move.items() if k != "window_minutes"}
-                       if "pct" in str(was.get("condition", "")) or "moving" in str(
-                           was.get("condition", "")) or not was else words.move)
+                       if "pct" in old or "moving" in old or not was else words.move)
+        if "condition" in changes and ("pct" in old or "moving" in old):
+            changes["condition"] = edited_move(old, changes["condition"], norm)
+            if changes["condition"] == old:
+                del changes["condition"]
     elif words.levels:
         lv = words.levels[0]
         changes["threshold"] = lv.value
