@@ -9,8 +9,8 @@ import importlib
 
 from cli.common import app, main, run_cli
 
-for _module in ("core", "alerts", "decisions", "silences", "content", "briefing", "jobs",
-                "mcp"):
+for _module in ("core", "alerts", "lists", "decisions", "silences", "content", "briefing",
+                "jobs", "mcp"):
     importlib.import_module(f"cli.{_module}")
 
 __all__ = ["app", "main", "run_cli"]

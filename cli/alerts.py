@@ -74,7 +74,8 @@ def alerts_add(
              "volume_spike the multiple of the average volume; for channels the lower bound.")
     ] = None,
     list_: Annotated[str | None, typer.Option(
-        "--list", help="One rule over a list (watchlist): it fires for each symbol on it.")
+        "--list", help="One rule over a list (watchlist, or a named one: semis): it fires "
+                       "for each symbol on it.")
     ] = None,
     window: Annotated[int | None, typer.Option(
         help="Minutes (1-1440), for the moves; default 60.")] = None,
@@ -100,6 +101,9 @@ def alerts_add(
             symbol, condition, threshold = list_, symbol, float(condition)
         except ValueError:
             _fail(f"The threshold must be a number, not {condition!r}.")
+        from tools.market.lists import list_key
+
+        symbol = "@" + run_sync(list_key, symbol)  # 'semis' -> '@semis', the stored form
     elif threshold is None:
         _fail("Give a ticker, a condition and a threshold (copilot alerts add AAPL above 210), "
               "or --list watchlist with a condition and a threshold.")

@@ -19,7 +19,6 @@ PUBLIC = {"get_quote", "price_chart"}  # answers others in the channel may see
 REFUSED = "Sorry, I only answer my owner here."
 Frequency = Literal["once", "once_per_day", "once_per_session", "once_per_bar_close",
                     "every_time", "once_per_minute"]
-AlertList = Literal["watchlist"]
 MAX_ID = 2**53  # ids as Discord's integer options can carry them
 DIALOG_LIMIT = 4000  # a dialog's text field holds at most this much
 DecisionKindName = Literal["alert_fired", "content_ready", "health_incident",
@@ -112,14 +111,14 @@ class CopilotCommands(commands.Cog):
     @app_commands.describe(
         **ALERT_OPTIONS,
         symbol="A ticker, or 'watchlist' (or the list option)",
-        list_="One rule over the watchlist: it fires for each symbol on it",
+        list_="One rule over a list (watchlist, or a named one: semis): fires per symbol",
         expires_at="friday, eod, 'for 2 days', 'in 3 hours' or an ISO date-time",
         force="Create it even if it would fire at once",
         targets="console, discord, discord:<channel id>, webhook (comma-separated)",
         template="The message: {{ticker}} {{price}} {{condition}} {{threshold}} {{time}} …")
     async def alert_add(
         self, interaction: discord.Interaction, condition: str, threshold: float,
-        symbol: str | None = None, list_: AlertList | None = None,
+        symbol: str | None = None, list_: str | None = None,
         frequency: Frequency = "once",
         window_minutes: app_commands.Range[int, 1, 1440] | None = None,
         period: app_commands.Range[int, 2, 200] | None = None, upper: float | None = None,
@@ -133,7 +132,8 @@ class CopilotCommands(commands.Cog):
                     ephemeral=True)
             return
         await self._run(interaction, "create_alert", {
-            "symbol": symbol or list_, "condition": condition, "threshold": threshold,
+            "symbol": symbol or "@" + (list_ or "").strip().lstrip("@"),
+            "condition": condition, "threshold": threshold,
             "frequency": frequency, "window_minutes": window_minutes, "period": period,
             "upper": upper, "note": note, "expires_at": expires_at, "force": force or None,
             "targets": targets, "template": template}, "Alert")
@@ -201,22 +201,34 @@ class CopilotCommands(commands.Cog):
         await self._run(interaction, "pause_alert",
                         {"alert_id": alert_id, "symbol": symbol, "resume": True}, "Alert")
 
-    watch = app_commands.Group(name="watch", description="Your watchlist")
+    watch = app_commands.Group(name="watch", description="Your watchlist and named lists")
+    LIST_HELP = "A named list instead of the watchlist (semis); a new name makes it"
 
     @watch.command(name="add", description="Add a ticker")
     @app_commands.autocomplete(symbol=ticker_autocomplete)
-    async def watch_add(self, interaction: discord.Interaction, symbol: str) -> None:
-        await self._run(interaction, "watchlist", {"action": "add", "symbol": symbol}, "Watchlist")
+    @app_commands.rename(list_="list")
+    @app_commands.describe(list_=LIST_HELP)
+    async def watch_add(self, interaction: discord.Interaction, symbol: str,
+                        list_: str | None = None) -> None:
+        await self._run(interaction, "watchlist",
+                        {"action": "add", "symbol": symbol, "list_name": list_}, "Watchlist")
 
     @watch.command(name="remove", description="Remove a ticker")
     @app_commands.autocomplete(symbol=ticker_autocomplete)
-    async def watch_remove(self, interaction: discord.Interaction, symbol: str) -> None:
-        await self._run(interaction, "watchlist", {"action": "remove", "symbol": symbol},
-                        "Watchlist")
+    @app_commands.rename(list_="list")
+    @app_commands.describe(list_=LIST_HELP)
+    async def watch_remove(self, interaction: discord.Interaction, symbol: str,
+                           list_: str | None = None) -> None:
+        await self._run(interaction, "watchlist",
+                        {"action": "remove", "symbol": symbol, "list_name": list_}, "Watchlist")
 
-    @watch.command(name="list", description="Show the watchlist")
-    async def watch_list(self, interaction: discord.Interaction) -> None:
-        await self._run(interaction, "watchlist", {"action": "list"}, "Watchlist")
+    @watch.command(name="list", description="Show the watchlist (and your other lists)")
+    @app_commands.rename(list_="list")
+    @app_commands.describe(list_="A named list to show instead (semis)")
+    async def watch_list(self, interaction: discord.Interaction,
+                         list_: str | None = None) -> None:
+        await self._run(interaction, "watchlist", {"action": "list", "list_name": list_},
+                        "Watchlist")
 
     @app_commands.command(name="draft", description="Draft content from market data")
     @app_commands.autocomplete(symbol=ticker_autocomplete)

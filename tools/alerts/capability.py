@@ -71,7 +71,7 @@ class AlertsCapability(Capability):
         self.senders: dict[str, Sender] = {}  # front ends' senders for channel targets
         self.engine = AlertEngine(kernel.db, bus=kernel.bus, clock=kernel.clock,
                                   on_outbox=self.dispatcher.wake,
-                                  members=lambda name: market.watchlist())  # the one list
+                                  members=market.list_members)  # the watchlist, named lists
         self.service = AlertService(kernel.db, market, self.engine, clock=kernel.clock,
                                     default_targets=tuple(defaults),
                                     cooldown_s=settings.alert_cooldown_s, timezone=settings.timezone,

@@ -72,8 +72,11 @@ GRAMMAR = Grammar(
             missing="Which ticker and level should the alert watch? e.g. 'alert me when "
                     "AAPL goes above 200'.",
             needs_symbol=True,
-            vetoes=("delete", "remove", "cancel", "snooze", "mute", "silence", "list",
-                    "my alerts", "which alerts", "what alerts", "active alerts", "kill",
+            # "list" vetoes it unless it names a list the alert is over ("anything on
+            # my semis list")
+            vetoes=("delete", "remove", "cancel", "snooze", "mute", "silence", "list alerts",
+                    "list my", "list all", "list the", "list every", "alert list", "my alerts",
+                    "which alerts", "what alerts", "active alerts", "kill",
                     "alerts do i", "fired", "triggered", "went off", "go off", "history",
                     "update", "change alert", "nuke", "get rid", "do i have",
                     "do i already", "have an alert", "any alerts", "alerts set",

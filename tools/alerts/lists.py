@@ -1,9 +1,10 @@
-"""One rule over a list (its symbol '@watchlist', which no ticker can spell; the engine
-registers it under each member symbol), what such a rule may watch, and the firing key
-that lets it fire for several symbols at one instant."""
+"""One rule over a list (its symbol '@watchlist' or '@semis' for a named list, which no
+ticker can spell; the engine registers it under each member symbol), what such a rule may
+watch, and the firing key that lets it fire for several symbols at one instant."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # One rule over a list: its ``symbol`` is the list's name after LIST_PREFIX ("@watchlist"),
@@ -23,21 +24,36 @@ def list_name(symbol: str) -> str | None:
     return symbol[len(LIST_PREFIX):] if symbol.startswith(LIST_PREFIX) else None
 
 
+LIST_NAME = re.compile(r"[a-z][a-z0-9_-]{0,23}")
+
+
 def as_list(text: object) -> str | None:
-    """The stored symbol of a list named in ``text`` ('watchlist', 'my watchlist'), or
-    None; a list we do not have ('@tech') is a ValueError."""
+    """The stored symbol of a list named in ``text`` ('watchlist', 'my watchlist',
+    '@semis', 'my semis list'), or None for a ticker; a name no list can have is a
+    ValueError. Whether the list has tickers is the service's question."""
     if not isinstance(text, str):
         return None
-    name = LIST_WORDS.get(" ".join(text.strip().lower().split()))
-    if name is None and text.strip().startswith(LIST_PREFIX):
-        raise ValueError(f"the only list is the watchlist, not {text.strip()[:20]!r}")
-    return LISTS[name] if name else None
+    said = " ".join(text.strip().lower().split())
+    name = LIST_WORDS.get(said)
+    if name is not None:
+        return LISTS[name]
+    m = re.fullmatch(r"@(.+)|(?:(?:my|the) )?(.+?) list", said)
+    if m is None:
+        return None
+    name = m.group(1) or m.group(2)
+    if not LIST_NAME.fullmatch(name):
+        raise ValueError(f"a list's name is one word of letters, digits, - or _, such as "
+                         f"'@semis'; not {text.strip()[:30]!r}")
+    return LIST_PREFIX + name
 
 
 def subject(symbol: str) -> str:
-    """How a rule's symbol is said: the ticker, or 'anything on the watchlist'."""
+    """How a rule's symbol is said: the ticker, 'anything on the watchlist' or 'anything
+    on the semis list'."""
     name = list_name(symbol)
-    return f"anything on the {name}" if name else symbol
+    if name is None:
+        return symbol
+    return "anything on the watchlist" if name == "watchlist" else f"anything on the {name} list"
 
 
 def check_list_and_close(symbol: str, condition: str, frequency: str) -> None:

@@ -168,9 +168,24 @@ LIST_WIDE = re.compile(
     r"symbols)\b")
 
 
+# ... or over a named list: "anything on my semis list", "any name in the swing list"
+NAMED_WIDE = re.compile(
+    r"\b(?:any|anything|anyone|any one|every|everything|each|all|whatever|something|one)"
+    r"(?: (?:of )?(?:the )?(?:stocks?|tickers?|names?|symbols?|ones?|thing|of them))?\s+"
+    r"(?:on|in|from|of)\s+(?:my|the)\s+(?!watch\b)([a-z][a-z0-9_-]{1,23})\s+list\b")
+
+
 def says_list(norm: str) -> bool:
-    """The alert is over the whole watchlist (one rule, a firing per symbol)."""
-    return bool(LIST_WIDE.search(norm))
+    """The alert is over a whole list (one rule, a firing per symbol)."""
+    return list_said(norm) is not None
+
+
+def list_said(norm: str) -> str | None:
+    """The list an alert is over: 'watchlist', '@semis' (a named list), or None."""
+    if LIST_WIDE.search(norm):
+        return "watchlist"
+    m = NAMED_WIDE.search(norm)
+    return "@" + m.group(1) if m else None
 
 
 def frequency(norm: str) -> str | None:

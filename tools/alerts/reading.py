@@ -15,9 +15,9 @@ from tools.alerts.phrases import (
     edited_move,
     expiry,
     frequency,
+    list_said,
     read_alert,
     resolve_levels,
-    says_list,
     split_note,
 )
 
@@ -171,8 +171,8 @@ def create(e: Entities, ctx: Context) -> Built:
         return _indicator(e, ctx)
     symbols = e.symbols or _quoted(e, ctx) or (ctx.symbols if e.refers_back or _focused(e, ctx)
                                                else [])
-    if not e.symbols and says_list(e.norm):  # one rule over the watchlist
-        symbols = ["watchlist"]
+    if not e.symbols and (listed := list_said(e.norm)):  # one rule over a list
+        symbols = [listed]
     if not e.symbols and len(symbols) > 1 and not re.search(r"\b(them|both|all|each|those)\b",
                                                              e.norm):
         return Ask("Which one: " + " or ".join(symbols) + "?")
@@ -230,7 +230,7 @@ def create(e: Entities, ctx: Context) -> Built:
 def _indicator(e: Entities, ctx: Context) -> Built:
     """An indicator or channel alert, one per ticker; never a price alert instead."""
     symbols = [s for s in e.symbols if s not in indicator_words.INDICATOR_TICKERS] or \
-        (["watchlist"] if says_list(e.norm) else []) or \
+        [listed for listed in [list_said(e.norm)] if listed] or \
         (ctx.symbols if e.refers_back or _focused(e, ctx) else [])
     if not symbols:
         return Ask("Which ticker should the alert watch? e.g. 'alert me when RSI on TSLA "

@@ -127,6 +127,7 @@ class AlertService:
             misfire = already_holds(spec.symbol, spec.condition.value, spec.threshold, price)
             if misfire is not None:
                 raise WouldMisfire(*misfire, price=price, verb="create")
+        self._check_list(spec.symbol)
         rule = AlertRule(
             symbol=spec.symbol, condition=spec.condition.value, threshold=spec.threshold,
             window_minutes=spec.window_minutes, frequency=stored[0], cooldown_s=stored[1],
@@ -294,7 +295,25 @@ class AlertService:
         return [self.restore(alert_id) for alert_id in alert_ids]
 
     def active_symbols(self) -> list[str]:
-        return sorted({r.symbol for r in self.rules() if not r.list_name})
+        """The tickers alerts watch (named lists' members too; the watchlist is streamed
+        anyway)."""
+        rules = self.rules()
+        out = {r.symbol for r in rules if not r.list_name}
+        for name in {r.list_name for r in rules if r.list_name not in (None, "watchlist")}:
+            out.update(self._members(name or ""))
+        return sorted(out)
+
+    def _members(self, name: str) -> list[str]:
+        members = getattr(self.alert_engine, "members", None)
+        return members(name) if callable(members) else []
+
+    def _check_list(self, symbol: str) -> None:
+        """An alert over a named list that has no ticker would watch nothing: asked."""
+        name = list_name(symbol)
+        if name and name != "watchlist" and self.alert_engine is not None \
+                and not self._members(name):
+            raise InvalidInput(f"Your {name} list has no tickers yet: add some first ('add "
+                               f"NVDA to my {name} list'), then set the alert.")
 
     def recent_firings(self, since: float, symbol: str | None = None) -> list[Firing]:
         with Session(self.sql) as s:

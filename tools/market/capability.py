@@ -22,7 +22,7 @@ from tools.market.providers.guarded import GuardedProvider, until_text
 from tools.market.providers.offline import OfflineProvider
 from tools.market.quotas import open_quota
 from tools.market.service import MarketService
-from tools.market.tables import CacheEntry, SymbolInterest, WatchItem
+from tools.market.tables import CacheEntry, ListItem, SymbolInterest, WatchItem
 from tools.market.ticks import TICK_BATCH, TICK_QUEUE, TickPump
 
 log = structlog.get_logger(__name__)
@@ -69,7 +69,7 @@ BREAKER_WORDS = {"closed": "answering", "open": "paused after repeated failures"
 
 class MarketCapability(Capability):
     name = "market"
-    tables = (CacheEntry, SymbolInterest, WatchItem)
+    tables = (CacheEntry, SymbolInterest, WatchItem, ListItem)
     guest_tools = frozenset({"get_quote", "get_price_history", "price_chart", "compare_returns",
                              "market_status"})
     grammar = GRAMMAR

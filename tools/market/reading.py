@@ -109,23 +109,47 @@ def status(e: Entities, ctx: Context) -> Args:
     return {}
 
 
+# a named list beside the watchlist: "my semis list", "to the swing list", "a list called ai"
+NAMED_LIST = re.compile(r"\b(?:my|the|to|from|on|onto|off|in|into|of)\s+(?!watch\b)"
+                        r"([a-z][a-z0-9_-]{1,23})\s+list\b|\blist (?:called|named) "
+                        r"([a-z][a-z0-9_-]{1,23})\b")
+NOT_LIST_NAMES = frozenset({
+    "alert", "alerts", "draft", "drafts", "decision", "decisions", "todo", "to-do", "whole",
+    "entire", "full", "same", "other", "new", "that", "this", "reading", "shopping", "price",
+    "content", "post", "posts", "silence", "silences", "my", "the", "a", "long", "short"})
+
+
+def named_list(norm: str) -> str | None:
+    m = NAMED_LIST.search(norm)
+    name = (m.group(1) or m.group(2)) if m else None
+    return name if name and name not in NOT_LIST_NAMES else None
+
+
+def list_evidence(e: Entities, ctx: Context) -> float:
+    """'add NVDA to my semis list', 'show the swing list': a list, not the alerts'."""
+    return 5.0 if named_list(e.norm) else 0.0
+
+
 def watchlist(e: Entities, ctx: Context) -> Built:
     n = re.sub(r"\bwatch ?list\b", " ", e.norm)
+    name = named_list(e.norm)
+    where: Args = {"list_name": name} if name else {}
     if re.search(r"\b(remove|delete|drop|stop watching|stop tracking|unwatch|get rid of|rm|"
                  r"take off|kick|ditch|scrap|bin)\b", n) or re.search(r"\btake\b.*\boff\b", n) \
             or re.search(r"(?:^|\s)-[a-z$]", n):
         action = "remove"
     elif re.search(r"\b(add|watch|track|tracking|put|follow|include|keep an eye|stick|throw)\b",
-                   n) or re.search(r"(?:^|\s)\+[a-z$]", n):
+                   n) or re.search(r"(?:^|\s)\+[a-z$]", n) or (
+                       name and e.symbols and re.search(r"\b(create|make|start|new)\b", n)):
         action = "add"
     else:
-        return {"action": "list"}
+        return {"action": "list", **where}
     symbols = e.symbols or them(e, ctx) or nth(e, ctx) or (
         ctx.symbols if e.refers_back else [])
     if not symbols:
         return Ask(f"Which ticker should I {action} {'to' if action == 'add' else 'from'} the "
-                   "watchlist?")
-    return [{"action": action, "symbol": s} for s in symbols]
+                   f"{name + ' list' if name else 'watchlist'}?")
+    return [{"action": action, "symbol": s, **where} for s in symbols]
 
 
 COMPARE = r"\b(vs\.?|versus|compared? (?:to|with)|against|relative to|outperform\w*|" \

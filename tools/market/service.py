@@ -25,15 +25,9 @@ from core.storage import kv_get, kv_set
 from tools.market.cache import InterestTracker, MarketCache
 from tools.market.errors import SymbolNotFound
 from tools.market.format import age_text
+from tools.market.lists import NamedLists
 from tools.market.providers.base import MarketProvider
-from tools.market.sessions import (
-    PeriodHistory,
-    base_bar,
-    cut,
-    market_today,
-    period_sessions,
-    resolve_period,
-)
+from tools.market.sessions import PeriodHistory, base_bar, cut, market_today, period_sessions, resolve_period
 from tools.market.tables import WatchItem
 
 log = structlog.get_logger(__name__)
@@ -123,6 +117,7 @@ class MarketService:
         self.cache = MarketCache(engine, clock)
         self.interest = InterestTracker(engine, clock)
         self.default_watchlist = default_watchlist or []
+        self.lists = NamedLists(engine, clock, self.watchlist)  # the watchlist's siblings
         self.deadline_s = deadline_s  # a whole provider chain answers within it
         self.timezone = timezone  # the owner's: every time shown is on his clock
         self._refreshing: dict[str, asyncio.Task] = {}
@@ -384,6 +379,9 @@ class MarketService:
             s.add(WatchItem(symbol=symbol, added_at=self.clock()))
             s.commit()
         return True
+
+    def list_members(self, name: str) -> list[str]:  # the watchlist, or a named list
+        return self.lists.members(name)
 
     @contained_sync
     def unwatch(self, raw_symbol: str) -> bool:

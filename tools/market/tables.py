@@ -26,3 +26,13 @@ class WatchItem(SQLModel, table=True):
     __tablename__ = "watchlist"
     symbol: str = Field(primary_key=True)
     added_at: float = 0.0
+
+
+class ListItem(SQLModel, table=True):
+    """A ticker on a named list ("semis"): the watchlist's siblings, for alerts over a
+    list and for looking at a group of names."""
+
+    __tablename__ = "symbol_lists"
+    list_name: str = Field(primary_key=True)
+    symbol: str = Field(primary_key=True)
+    added_at: float = 0.0

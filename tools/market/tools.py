@@ -8,10 +8,11 @@ from langchain_core.tools import BaseTool, tool
 
 from core.calendar import calendar_for, utc
 from core.errors import InvalidInput
-from core.market import Quote
+from core.market import Quote, normalize_symbol
 from core.markettime import format_local
 from tools.market.compare import compare, overlay_chart, table_text
 from tools.market.format import age_text, money
+from tools.market.lists import WATCHLIST, list_key
 from tools.market.service import MarketService
 from tools.market.sessions import PeriodHistory, next_session_note, quote_session, status_text
 
@@ -53,6 +54,7 @@ def _rounded(value: float | None) -> float | None:
 
 
 def make_market_tools(service: MarketService) -> list[BaseTool]:
+    lists = service.lists
     @tool
     async def get_quote(symbol: str) -> dict[str, Any]:
         """Latest price of one ticker symbol (e.g. AAPL, BRK.B, BTC-USD), with the day's
@@ -165,12 +167,22 @@ def make_market_tools(service: MarketService) -> list[BaseTool]:
 
     @tool
     async def watchlist(action: Literal["add", "remove", "list"] = "list",
-                        symbol: str | None = None) -> dict[str, Any]:
-        """Show the watchlist (action=list) or add/remove one ticker symbol."""
+                        symbol: str | None = None,
+                        list_name: str | None = None) -> dict[str, Any]:
+        """Show the watchlist (action=list) or add/remove one ticker symbol. list_name
+        names another list of tickers instead ("semis", "my swing list"): adding to a new
+        name makes the list; an alert over it is symbol "@semis"."""
+        key = list_key(list_name)
+        if key != WATCHLIST:
+            return await named_list(action, symbol, key)
         if action == "list":
             items = service.watchlist()
             text = ", ".join(items) if items else "empty"
-            return {"summary": f"Your watchlist: {text}.", "symbols": items}
+            others = lists.names()
+            more = "; other lists: " + ", ".join(f"{n} ({c})" for n, c in others.items()) \
+                if others else ""
+            return {"summary": f"Your watchlist: {text}{more}.", "symbols": items,
+                    "lists": others}
         if not symbol:
             raise InvalidInput(f"Which ticker should I {action}?")
         if action == "add":
@@ -182,6 +194,26 @@ def make_market_tools(service: MarketService) -> list[BaseTool]:
         text = f"Removed {symbol.upper()} from your watchlist." if removed else \
             f"{symbol.upper()} was not on your watchlist."
         return {"summary": text, "symbols": service.watchlist()}
+
+    async def named_list(action: str, symbol: str | None, key: str) -> dict[str, Any]:
+        if action == "list":
+            items = lists.members(key)
+            text = ", ".join(items) if items else "empty (add a ticker to make it)"
+            return {"summary": f"Your {key} list: {text}.", "symbols": items, "list": key}
+        if not symbol:
+            raise InvalidInput(f"Which ticker should I {action} "
+                               f"{'to' if action == 'add' else 'from'} the {key} list?")
+        sym = normalize_symbol(symbol)
+        if action == "add":
+            await service.quote(sym)  # unknown symbols fail here, with suggestions
+            added = lists.add(key, sym)
+            text = f"Added {sym} to your {key} list." if added else \
+                f"{sym} is on your {key} list already."
+        else:
+            removed = lists.remove(key, sym)
+            text = f"Removed {sym} from your {key} list." if removed else \
+                f"{sym} was not on your {key} list."
+        return {"summary": text, "symbols": lists.members(key), "list": key}
 
     return [get_quote, get_price_history, price_chart, compare_returns, watchlist,
             market_status]

@@ -162,3 +162,24 @@ async def test_alert_add_takes_indicator_options_the_watchlist_and_bar_close(own
         offered = await condition_autocomplete(FakeInteraction(bot, OWNER), "rsi")
         assert [c.value for c in offered] == ["rsi_above", "rsi_below"]
         assert len(await condition_autocomplete(FakeInteraction(bot, OWNER), "")) == 25
+
+
+async def test_watch_and_alert_over_a_named_list(owner_env):
+    async with open_runtime(Settings()) as rt:
+        bot, cog = await make_bot(rt)
+        for sym in ("NVDA", "AMD"):
+            added = FakeInteraction(bot, OWNER)
+            await cog.watch_add.callback(cog, added, symbol=sym, list_="semis")
+            assert f"Added {sym} to your semis list" in added.texts()[-1]
+        shown = FakeInteraction(bot, OWNER)
+        await cog.watch_list.callback(cog, shown, list_="semis")
+        assert "Your semis list: NVDA, AMD" in shown.texts()[-1]
+        made = FakeInteraction(bot, OWNER)
+        await cog.alert_add.callback(cog, made, list_="semis", condition="moving_down_pct",
+                                     threshold=4.0)
+        assert "anything on the semis list falls 4%" in made.texts()[-1], made.texts()
+        empty = FakeInteraction(bot, OWNER)
+        await cog.alert_add.callback(cog, empty, list_="swing", condition="moving_down_pct",
+                                     threshold=4.0)
+        assert "Your swing list has no tickers yet" in empty.texts()[-1]
+        assert [r.symbol for r in rt.alerts.service.rules()] == ["@semis"]
