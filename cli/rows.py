@@ -46,10 +46,11 @@ class Row:
 
 
 def _quick(table: str, where: str, params: tuple[Any, ...], order: str,
-           limit: int | None = None) -> list[Row] | None:
-    """``SELECT * FROM table`` on the default SQLite database with the stdlib driver;
-    None when the database is another one or the read fails (the caller then takes the
-    service's path, which also creates or upgrades the table)."""
+           limit: int | None = None, columns: str = "*") -> list[Row] | None:
+    """``SELECT columns FROM table`` on the default SQLite database with the stdlib
+    driver; None when the database is another one or the read fails, e.g. a column an
+    older version lacks (the caller then takes the service's path, which also creates or
+    upgrades the table)."""
     import os
     import sqlite3
 
@@ -59,7 +60,7 @@ def _quick(table: str, where: str, params: tuple[Any, ...], order: str,
     if not url.startswith(SQLITE) or "?" in url:
         return None
     path = url.removeprefix(SQLITE)
-    sql = f"SELECT * FROM {table}{' WHERE ' + where if where else ''} ORDER BY {order}"
+    sql = f"SELECT {columns} FROM {table}{' WHERE ' + where if where else ''} ORDER BY {order}"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     if not os.path.isfile(path):  # creating the database is the service's job
@@ -75,6 +76,12 @@ def _quick(table: str, where: str, params: tuple[Any, ...], order: str,
         return None
 
 
+# what `alerts list` shows and ``rule_text`` reads, by name: a table from an older version
+# without one of them fails the quick read, and the service's path upgrades it
+ALERT_COLUMNS = ("id, symbol, condition, threshold, window_minutes, period, upper, frequency, "
+                 "cooldown_s, active, snoozed_until, fire_count, note")
+
+
 class AlertRow(Row):
     def describe(self) -> str:
         """``AlertRule.describe`` (tests/agent/test_cli_lists.py holds the two alike)."""
@@ -87,7 +94,8 @@ def alert_rules(symbol: str | None, include_inactive: bool) -> list[Any]:
     """``AlertService.rules``: in id order, of ``symbol``, active ones unless
     ``include_inactive``."""
     where = [w for w, on in (("symbol = ?", symbol), ("active = 1", not include_inactive)) if on]
-    rows = _quick("alert_rules", " AND ".join(where), (symbol.upper(),) if symbol else (), "id")
+    rows = _quick("alert_rules", " AND ".join(where), (symbol.upper(),) if symbol else (), "id",
+                  columns=ALERT_COLUMNS)
     if rows is not None:
         return [AlertRow(r.__dict__) for r in rows]
     from tools.alerts.models import AlertRule

@@ -220,6 +220,9 @@ _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, 
              "earlier": 0, "last": -1, "latest": -1, "newest": -1, "newer": -1, "recent": -1}
 
 
+MAKE_IT = re.compile(r"\b(?:make|set|change|move|bump|raise|lower|put)\s+(?:it|that|this)\b")
+
+
 def pick(candidates: list[Args], e: Entities, current: int | None = None) -> Args | None:
     """The one of ``candidates`` (alerts or drafts seen in the conversation) a message
     singles out: by its ticker ("the apple one"), channel ("the blog one"), order ("the
@@ -244,7 +247,8 @@ def pick(candidates: list[Args], e: Entities, current: int | None = None) -> Arg
             return pool[index] if -len(pool) <= index < len(pool) else None
     levels = [c for c in pool if isinstance(c.get("threshold"), int | float)]
     if len(levels) == len(pool):
-        at = [c for c in levels if any(abs(float(c["threshold"]) - p) < 1e-6 for p in e.prices)]
+        at = [c for c in levels if any(abs(float(c["threshold"]) - p) < 1e-6 for p in e.prices)
+              and not MAKE_IT.search(e.norm)]  # "make it 250": 250 is the new value
         if len(at) == 1:  # "the 250"
             return at[0]
         if re.search(r"\b(lower|lowest|smaller|bottom)\b", e.norm):

@@ -16,6 +16,25 @@ from core.errors import InvalidInput
 TICKER_RE = re.compile(r"^[A-Z]{1,6}([.\-][A-Z]{1,4})?$")
 
 
+WATCHLIST = "watchlist"
+LIST_NAME = re.compile(r"[a-z][a-z0-9_-]{0,23}")
+
+
+def list_key(raw: str | None) -> str:
+    """A list's name as stored: 'Semis', '@semis', 'my semis list' -> 'semis'; nothing,
+    'watchlist', 'my watchlist', 'wl', 'my list' -> 'watchlist'. A name no list can have
+    is one sentence (``InvalidInput``)."""
+    text = " ".join((raw or WATCHLIST).strip().lower().lstrip("@").split())
+    text = re.sub(r"^(?:my|the)\s+", "", text)
+    if text in ("watchlist", "watch list", "wl", "list", ""):
+        return WATCHLIST
+    text = re.sub(r"\s+list$", "", text)
+    if not LIST_NAME.fullmatch(text):
+        raise InvalidInput(f"A list's name is one word of letters, digits, - or _ (up to 24), "
+                           f"such as 'semis'; not {str(raw)[:30]!r}.")
+    return text
+
+
 def normalize_symbol(raw: str) -> str:
     """Upper-case a ticker and check its shape (``AAPL``, ``BRK.B``, ``BTC-USD``)."""
     symbol = (raw or "").strip().upper().lstrip("$")

@@ -108,3 +108,27 @@ async def test_the_quick_sqlite_reads_match_the_services(settings, fixed_clock):
         assert all(isinstance(r, rows.Row) == quick_read
                    for r in [*rows.drafts(None), *rows.recent_decisions(None, 30),
                              *rows.alert_rules(None, True)])
+
+
+def test_alerts_list_on_a_table_an_older_version_made(settings):
+    """A table without the columns added since (period, upper) is no crash: the quick
+    read fails, and the service's path adds them and lists the rule."""
+    if not settings.db_url.startswith("sqlite"):
+        pytest.skip("the quick read is SQLite's")
+    import sqlite3
+
+    path = settings.db_url.removeprefix("sqlite:///")
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE alert_rules (id INTEGER PRIMARY KEY, symbol VARCHAR NOT NULL, "
+                 "condition VARCHAR NOT NULL, threshold FLOAT NOT NULL, window_minutes INTEGER, "
+                 "frequency VARCHAR NOT NULL, cooldown_s FLOAT NOT NULL, expires_at FLOAT, "
+                 "snoozed_until FLOAT, note VARCHAR NOT NULL, owner VARCHAR NOT NULL, "
+                 "targets VARCHAR NOT NULL, active BOOLEAN NOT NULL, created_at FLOAT NOT NULL, "
+                 "last_fired_at FLOAT, fire_count INTEGER NOT NULL)")
+    conn.execute("INSERT INTO alert_rules VALUES (1, 'AAPL', 'above', 250, NULL, 'once', 300, "
+                 "NULL, NULL, '', 'owner', 'console', 1, 0, NULL, 0)")
+    conn.commit()
+    conn.close()
+    listed = CliRunner().invoke(app, ["alerts", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "AAPL at or above $250.00" in listed.output

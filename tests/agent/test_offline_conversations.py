@@ -48,6 +48,16 @@ async def converse(settings: Settings, turns: list[str]) -> list[Any]:
      ("update_alert", {"alert_id": 1, "threshold": 6.0, "condition": None})),
     (["alert me if tsla is up 5% today", "make it down 2%"],
      ("update_alert", {"alert_id": 1, "condition": "down_pct_from_close", "threshold": 2.0})),
+    # ... nor its unit unless said, and a day's move stays one
+    (["tsla drops $5 in 30 min", "make it 6%"],
+     ("update_alert", {"alert_id": 1, "condition": "moving_down_pct", "threshold": 6.0})),
+    (["alert me if nvda drops $10 today", "make it 6%"],
+     ("update_alert", {"alert_id": 1, "condition": "down_pct_from_close", "threshold": 6.0})),
+    (["alert me if amd is up 5% today", "make it $10"],
+     ("update_alert", {"alert_id": 1, "condition": "up_from_close", "threshold": 10.0})),
+    # "make it $10": the alert in focus, not another whose level is 10
+    (["alert me if nvda drops $10 today", "alert me if amd is up 5% today", "make it $10"],
+     ("update_alert", {"alert_id": 2, "condition": "up_from_close", "threshold": 10.0})),
 ])
 async def test_a_follow_up_means_what_the_conversation_is_on(settings, turns, last):
     said = await converse(settings, turns)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from core.grammar import Context, Entities, pick
-from tools.alerts.phrases import read_alert, says_list
+from tools.alerts.phrases import list_said, read_alert, says_list
 from tools.alerts.reading import ALERT_TOOLS
 
 
@@ -21,6 +21,10 @@ def says_alert(e: Entities) -> bool:
 
 
 def may_create(e: Entities, ctx: Context) -> bool:
+    """No other thing's number, no alert's number without a ticker, and no "list" unless
+    it is the list an alert is over ("list tsla alerts above 200" lists them)."""
+    if re.search(r"\blist\b", e.norm) and not list_said(e.norm):
+        return False
     return not other_ids(e) and not (("alert" in e.ids or "id" in e.ids) and not e.symbols)
 
 

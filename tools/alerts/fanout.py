@@ -57,22 +57,39 @@ def rearms_by(batch: Batch) -> float:
     return soonest
 
 
-def exchange_operators() -> OperatorIndex:  # sessions roll at midnight on the exchange's clock
-    return OperatorIndex(lambda symbol: calendar_for(symbol).zone)
+class ExchangeOperators(OperatorIndex):
+    """The operator index on each symbol's exchange calendar: sessions roll at midnight
+    on its clock, a day's close is its last price up to the session's close (an
+    after-hours trade is not the close), and daily bars are seeded as of the next close,
+    so a session that closed before they arrived is among the completed ones."""
+
+    calendar = True
+
+    def __init__(self) -> None:
+        super().__init__(lambda symbol: calendar_for(symbol).zone)
+
+    def close_after(self, symbol: str, ts: float) -> float | None:
+        return calendar_for(symbol).next_close(datetime.fromtimestamp(ts, UTC)).timestamp()
+
+    def seed_as_of(self, symbol: str, now: float) -> float:
+        return (self.close_after(symbol, now) or now + 1.0) - 1.0
 
 
-class CloseOperators(OperatorIndex):
-    """Operator rules checked at each close, fed one price per session (the closing one).
-    Daily bars are seeded as of the close awaited (``closing``): a session that closed
-    before the seeding is among the completed ones, the one awaited is live."""
+def exchange_operators() -> OperatorIndex:
+    return ExchangeOperators()
+
+
+class CloseOperators(ExchangeOperators):
+    """Operator rules checked at each close, fed one price per session (the closing one),
+    seeded as of the close awaited (``closing``)."""
 
     def __init__(self, closing: dict[str, float]) -> None:
-        super().__init__(lambda symbol: calendar_for(symbol).zone)
+        super().__init__()
         self.closing = closing
 
-    def seed(self, symbol: str, bars: list[tuple[str, float, float]], now: float) -> None:
+    def seed_as_of(self, symbol: str, now: float) -> float:
         at = self.closing.get(symbol)
-        super().seed(symbol, bars, now if at is None else at - 1.0)
+        return super().seed_as_of(symbol, now) if at is None else at - 1.0
 
 
 class ListsAndCloses:

@@ -22,6 +22,7 @@ from tools.alerts.phrases import (
 from tools.alerts.reading import (
     ALERT_TOOLS,
     changes,
+    changes_to,
     create,
     fits_level,
     which,
@@ -40,7 +41,7 @@ def update(e: Entities, ctx: Context) -> Built:
     if alert_id is None:
         return Ask("Which alert should I change? Give its number ('list my alerts' shows "
                    "them).")
-    changed = changes(e, ctx)
+    changed = changes_to(alert_id, e, ctx)
     if not changed:
         return Ask(f"What should change in alert {alert_id}: the level, above/below, how "
                    "often, the expiry or the note?")
@@ -179,6 +180,8 @@ def change_it(e: Entities, ctx: Context) -> tuple[str, Built] | None:
         fitted = fits_level(alert_id, changed["threshold"], ctx)
         if isinstance(fitted, Ask):
             return "update_alert", fitted
+    if alert_id:
+        changed = changes_to(alert_id, e, ctx)
     return ("update_alert", {"alert_id": alert_id, **changed}) if alert_id else None
 
 

@@ -72,11 +72,9 @@ GRAMMAR = Grammar(
             missing="Which ticker and level should the alert watch? e.g. 'alert me when "
                     "AAPL goes above 200'.",
             needs_symbol=True,
-            # "list" vetoes it unless it names a list the alert is over ("anything on
-            # my semis list")
-            vetoes=("delete", "remove", "cancel", "snooze", "mute", "silence", "list alerts",
-                    "list my", "list all", "list the", "list every", "alert list", "my alerts",
-                    "which alerts", "what alerts", "active alerts", "kill",
+            # "list" vetoes it too (may_create) unless it names the list an alert is over
+            vetoes=("delete", "remove", "cancel", "snooze", "mute", "silence",
+                    "my alerts", "which alerts", "what alerts", "active alerts", "kill",
                     "alerts do i", "fired", "triggered", "went off", "go off", "history",
                     "update", "change alert", "nuke", "get rid", "do i have",
                     "do i already", "have an alert", "any alerts", "alerts set",

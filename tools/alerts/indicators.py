@@ -98,15 +98,22 @@ class Series:
     """Completed sessions plus the state each period in use needs (see the module doc)."""
 
     __slots__ = ("zone", "closes", "volumes", "day_end", "last", "day_volume", "seeded",
-                 "sma", "ema", "rsi", "vol")
+                 "sma", "ema", "rsi", "vol", "close_of", "close_at", "closing")
 
-    def __init__(self, zone: ZoneInfo) -> None:
+    def __init__(self, zone: ZoneInfo,
+                 close_of: Callable[[float], float] | None = None) -> None:
         self.zone = zone
         self.closes: list[float] = []
         self.volumes: list[float] = []
         self.day_end = float("inf")  # the end of the current session's day (a roll after it)
         self.last: float | None = None  # the latest price of the current session
         self.day_volume = 0.0
+        # the session's close (``close_of``: the first close after an instant; none: every
+        # price counts) and the last price at or before it: the day's close, which an
+        # after-hours trade does not move
+        self.close_of = close_of
+        self.close_at = float("inf")
+        self.closing: float | None = None
         self.seeded = False
         self.sma: dict[int, float | None] = {}
         self.ema: dict[int, float | None] = {}
@@ -127,6 +134,10 @@ class Series:
         self.closes = [float(b[1]) for b in done]
         self.volumes = [float(b[2]) for b in done]
         self.day_end = next_midnight(now, self.zone)
+        # prices seen before the bars were in may belong to a session the bars now hold
+        self.last = self.closing = None
+        self.day_volume = 0.0
+        self.close_at = self.close_of(now) if self.close_of else float("inf")
         for kind in ("sma", "ema", "rsi", "vol"):
             table = getattr(self, kind)
             for n in table:
@@ -136,7 +147,7 @@ class Series:
     def roll(self, ts: float) -> None:
         """A new session began: the last one (its last price, its volume) is complete."""
         if self.last is not None:
-            close = self.last
+            close = self.closing if self.closing is not None else self.last
             prev = self.closes[-1] if self.closes else None
             self.closes.append(close)
             self.volumes.append(self.day_volume)
@@ -154,14 +165,17 @@ class Series:
             if len(self.closes) > 4 * keep:  # a bounded memory; sums only need the tail
                 del self.closes[:-keep]
                 del self.volumes[:-keep]
-        self.last = None
+        self.last = self.closing = None
         self.day_volume = 0.0
         self.day_end = next_midnight(ts, self.zone)
+        self.close_at = self.close_of(ts) if self.close_of else float("inf")
 
     def tick(self, price: float, ts: float, volume: float) -> None:
         if ts >= self.day_end:
             self.roll(ts)
         self.last = price
+        if ts <= self.close_at:
+            self.closing = price
         self.day_volume += volume
 
     # live values (None until enough history)
@@ -215,7 +229,8 @@ async def seed_indicators(indexes: Sequence[Any], market: Any, clock: Callable[[
                           tried: dict[str, float]) -> list[str]:
     """Daily bars (``market.history``) for the symbols whose indicator rules wait for them
     in any of ``indexes`` (``OperatorIndex``es: the tick path's, the closes'), fetched
-    once per symbol; a failed fetch is tried again after ``SEED_RETRY_S``. Returns the
+    once per symbol; a failed fetch is tried again after ``SEED_RETRY_S`` (a fetch that
+    worked is not held against the symbol: another index may want it next). Returns the
     symbols seeded."""
     seeded = []
     now = clock()
@@ -232,6 +247,7 @@ async def seed_indicators(indexes: Sequence[Any], market: Any, clock: Callable[[
         except CopilotError as exc:
             log.warning("no daily bars for indicator alerts yet", symbol=symbol, error=str(exc))
             continue
+        del tried[symbol]
         rows = [(b.day.isoformat(), b.close, float(b.volume)) for b in bars]
         for operators in indexes:
             if symbol in operators.unseeded():

@@ -7,6 +7,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from core.errors import InvalidInput
+from core.market import list_key
+
 # One rule over a list: its ``symbol`` is the list's name after LIST_PREFIX ("@watchlist"),
 # which no ticker can spell; the engine registers it under each member symbol.
 LIST_PREFIX = "@"
@@ -24,9 +27,6 @@ def list_name(symbol: str) -> str | None:
     return symbol[len(LIST_PREFIX):] if symbol.startswith(LIST_PREFIX) else None
 
 
-LIST_NAME = re.compile(r"[a-z][a-z0-9_-]{0,23}")
-
-
 def as_list(text: object) -> str | None:
     """The stored symbol of a list named in ``text`` ('watchlist', 'my watchlist',
     '@semis', 'my semis list'), or None for a ticker; a name no list can have is a
@@ -34,17 +34,12 @@ def as_list(text: object) -> str | None:
     if not isinstance(text, str):
         return None
     said = " ".join(text.strip().lower().split())
-    name = LIST_WORDS.get(said)
-    if name is not None:
-        return LISTS[name]
-    m = re.fullmatch(r"@(.+)|(?:(?:my|the) )?(.+?) list", said)
-    if m is None:
+    if said not in LIST_WORDS and not re.fullmatch(r"@.*|(?:.+ )?list", said):
         return None
-    name = m.group(1) or m.group(2)
-    if not LIST_NAME.fullmatch(name):
-        raise ValueError(f"a list's name is one word of letters, digits, - or _, such as "
-                         f"'@semis'; not {text.strip()[:30]!r}")
-    return LIST_PREFIX + name
+    try:
+        return LIST_PREFIX + list_key(said)
+    except InvalidInput as exc:
+        raise ValueError(str(exc).rstrip(".")) from None
 
 
 def subject(symbol: str) -> str:

@@ -193,15 +193,28 @@ class OperatorIndex:
     """Indicator and channel rules per symbol; ``zone_of`` names a symbol's exchange clock
     (its sessions roll at midnight there)."""
 
+    calendar = False  # whether ``close_after`` knows the sessions (a subclass's)
+
     def __init__(self, zone_of: object = None) -> None:
         self.books: dict[str, OperatorBook] = {}
         self.zone_of = zone_of
+
+    def close_after(self, symbol: str, ts: float) -> float | None:
+        """The symbol's first session close after ``ts`` (None: no calendar here, every
+        price of a day counts as its close so far)."""
+        return None
+
+    def seed_as_of(self, symbol: str, now: float) -> float:
+        """The instant whose session is live when daily bars arrive at ``now``."""
+        return now
 
     def _book(self, symbol: str) -> OperatorBook:
         book = self.books.get(symbol)
         if book is None:
             zone = self.zone_of(symbol) if callable(self.zone_of) else ZoneInfo("UTC")
-            book = self.books[symbol] = OperatorBook(Series(zone))
+            close_of = (lambda ts: self.close_after(symbol, ts) or INF) if self.calendar \
+                else None
+            book = self.books[symbol] = OperatorBook(Series(zone, close_of))
         return book
 
     def unseeded(self) -> dict[str, int]:
@@ -215,7 +228,7 @@ class OperatorIndex:
 
     def seed(self, symbol: str, bars: list[tuple[str, float, float]], now: float) -> None:
         book = self._book(symbol)
-        book.series.seed(bars, now)
+        book.series.seed(bars, self.seed_as_of(symbol, now))
         book.reset()
 
     def add(self, rule_id: int, symbol: str, condition: str, threshold: float,
@@ -287,6 +300,8 @@ class OperatorIndex:
             series.roll(ts)
             book.reset()
         series.last = price  # Series.tick, inline
+        if ts <= series.close_at:
+            series.closing = price
         series.day_volume += volume
         if book.lo < price < book.hi and series.day_volume < book.vol_gate:
             book.last = price
@@ -372,6 +387,8 @@ class OperatorIndex:
             return "" if ratio is None else f"volume {ratio:.1f}x the {n}-session average"
         if condition in FROM_CLOSE and s.closes:
             close = s.closes[-1]
-            return f"{(price / close - 1.0) * 100.0:+.2f}% from the previous close {close:,.2f}"
+            move = f"{(price / close - 1.0) * 100.0:+.2f}%" if "_pct_" in condition else (
+                f"{'+' if price >= close else '-'}${abs(price - close):,.2f}")
+            return f"{move} from the previous close {close:,.2f}"
         return ""
 

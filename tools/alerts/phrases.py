@@ -257,15 +257,36 @@ FROM_CLOSE_OF = {"moving_up_pct": "up_pct_from_close", "moving_down_pct": "down_
                  "moving_up": "up_from_close", "moving_down": "down_from_close"}
 
 
-def edited_move(old: str, new: str, text: str) -> str:
-    """The condition of a move alert after "make it 3%" (``new`` as read alone): a move
-    that says no direction keeps the alert's own, and one from the close stays from the
-    close ("make it down 2%" on "up 5% today")."""
-    if new == "pct_change" and not re.search(rf"\b{EITHER_MOVE}", text):
-        return old
-    if old.endswith("_from_close") and new in FROM_CLOSE_OF:
-        return FROM_CLOSE_OF[new]
-    return new
+# a move's (measured over: a window or the day since the close, unit, direction)
+MOVE_PARTS = {
+    "pct_change": ("window", "pct", "either"), "moving_up_pct": ("window", "pct", "up"),
+    "moving_down_pct": ("window", "pct", "down"), "moving_up": ("window", "usd", "up"),
+    "moving_down": ("window", "usd", "down"), "up_pct_from_close": ("close", "pct", "up"),
+    "down_pct_from_close": ("close", "pct", "down"), "up_from_close": ("close", "usd", "up"),
+    "down_from_close": ("close", "usd", "down")}
+MOVE_OF = {parts: condition for condition, parts in MOVE_PARTS.items()}
+DOLLARS = re.compile(r"\$\s?\d|\d\s*(?:bucks|dollars|usd)\b")
+
+
+def edited_move(old: str, new: str | None, text: str, windowed: bool) -> str:
+    """A move alert's condition after "make it 6%" (``new``: the move the text says read
+    alone, None when it says only an amount): what the text leaves out is the alert's own
+    — a direction ("make it 6%" on "falls 2%" still falls), the unit ("make it $10" on a
+    % move is dollars only when it says so), the day or the window ("make it down 2%" on
+    "up 5% today" stays from the close; a window said makes it a windowed move)."""
+    over, unit, way = MOVE_PARTS[old]
+    if new is None:
+        unit = "usd" if DOLLARS.search(text) else "pct" if "%" in text else unit
+    else:
+        n_over, unit, n_way = MOVE_PARTS[new]
+        if n_way != "either" or re.search(rf"\b{EITHER_MOVE}", text):
+            way = n_way
+        over = "close" if n_over == "close" else over
+    if windowed:
+        over = "window"
+    if over == "close" and way == "either":
+        over = "window"  # no either-way move from the close: a window's
+    return MOVE_OF.get((over, unit, way), old)  # dollars either way: none, as it was
 
 
 def _pct_direction(text: str, pct: re.Match[str], value: float) -> str:

@@ -8,9 +8,10 @@ import functools
 import re
 from dataclasses import replace
 
-from core.grammar import PLURAL_REF, Args, Ask, Built, Context, Entities, id_of, pick
+from core.grammar import MAKE_IT, PLURAL_REF, Args, Ask, Built, Context, Entities, id_of, pick
 from tools.alerts import indicator_words
 from tools.alerts.phrases import (
+    MOVE_PARTS,
     Level,
     edited_move,
     expiry,
@@ -76,8 +77,9 @@ def candidates(e: Entities, ctx: Context) -> list[Args]:
     chosen = pick(pool, e, ctx.alert_id)
     if chosen is not None:
         return [chosen]
+    # "the 250" singles one out; in "make it 10" the number is the new value
     by_level = [a for a in pool if any(abs(float(a.get("threshold") or -1) - p) < 1e-6
-                                       for p in e.prices)]
+                                       for p in e.prices)] if not MAKE_IT.search(e.norm) else []
     if len(by_level) == 1:
         return by_level
     described = DESCRIBED.search(e.norm)
@@ -329,32 +331,42 @@ def changes(e: Entities, ctx: Context) -> Args:
         changes["window_minutes"] = e.duration_min
         norm = re.sub(r"\b(?:within|in|over)\s+(?:an?|\d+)\s*\w+", " ", norm)
     words = read_alert(Entities(text=norm, norm=norm, duration_min=e.duration_min))
+    old = str(was.get("condition", ""))
     if words.move is not None:
-        old = str(was.get("condition", ""))
         changes.update({k: v for k, v in words.move.items() if k != "window_minutes"}
-                       if "pct" in old or "moving" in old or not was else words.move)
-        if "condition" in changes and ("pct" in old or "moving" in old):
-            changes["condition"] = edited_move(old, changes["condition"], norm)
-            if changes["condition"] == old:
-                del changes["condition"]
+                       if old in MOVE_PARTS or not was else words.move)
     elif words.levels:
         lv = words.levels[0]
         changes["threshold"] = lv.value
         if lv.condition not in ("level", "at", "break"):
             changes["condition"] = lv.condition
     else:
-        moving_alert = "moving" in str(was.get("condition", ""))
+        moving_alert = old in MOVE_PARTS
         numbers = [p for p in e.prices if p not in e.ids.values() and (moving_alert or not re.search(
             rf"\b{p:g}\s*(?:bucks|dollars|points|pts|a day|per day|times)\b", norm))]
         if e.percents and ("pct" in str(was.get("condition", "")) or not was):
             changes["threshold"] = abs(e.percents[0])
         elif numbers:
             changes["threshold"] = numbers[0]
-    if "condition" not in changes:
+    if old in MOVE_PARTS and (words.move is not None or "threshold" in changes):
+        said = str(words.move["condition"]) if words.move is not None else None
+        changes["condition"] = edited_move(old, said, norm, "window_minutes" in changes)
+        if changes["condition"] == old:
+            del changes["condition"]
+    elif "condition" not in changes:
         cond = condition_word(norm)
         if cond:
             changes["condition"] = cond
     return changes
+
+
+def changes_to(alert_id: int, e: Entities, ctx: Context) -> Args:
+    """``changes`` read against the alert they go to (what a message leaves out, such as
+    a move's direction, is that alert's own, not the one last in focus)."""
+    target = next((a for a in ctx.alerts if a.get("id") == alert_id), None)
+    if target is None or ctx.alert.get("id") == alert_id:
+        return changes(e, ctx)
+    return changes(e, replace(ctx, alert=target))
 
 
 def condition_word(norm: str) -> str | None:

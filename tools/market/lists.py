@@ -4,7 +4,6 @@ it and follows its changes, as one over the watchlist does."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from sqlalchemy import func
@@ -12,26 +11,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from core.errors import InvalidInput
-from core.market import normalize_symbol
+from core.market import WATCHLIST, list_key, normalize_symbol
 from tools.market.tables import ListItem
 
-WATCHLIST = "watchlist"
-NAME = re.compile(r"[a-z][a-z0-9_-]{0,23}")
+__all__ = ["WATCHLIST", "NamedLists", "list_key"]
 MAX_LISTS, MAX_MEMBERS = 50, 200
-
-
-def list_key(raw: str | None) -> str:
-    """A list's name as stored: 'Semis' -> 'semis'; 'watchlist', 'my watchlist' or
-    nothing -> 'watchlist'. A name that cannot be one is one sentence."""
-    text = " ".join((raw or WATCHLIST).strip().lower().lstrip("@").split())
-    text = re.sub(r"^(?:my|the)\s+", "", text)
-    if text in ("watchlist", "watch list", "wl", ""):
-        return WATCHLIST
-    text = re.sub(r"\s+list$", "", text)
-    if not NAME.fullmatch(text):
-        raise InvalidInput(f"A list's name is one word of letters, digits, - or _ (up to 24), "
-                           f"such as 'semis'; not {raw!r}.")
-    return text
 
 
 class NamedLists:

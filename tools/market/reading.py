@@ -110,7 +110,7 @@ def status(e: Entities, ctx: Context) -> Args:
 
 
 # a named list beside the watchlist: "my semis list", "to the swing list", "a list called ai"
-NAMED_LIST = re.compile(r"\b(?:my|the|to|from|on|onto|off|in|into|of)\s+(?!watch\b)"
+NAMED_LIST = re.compile(r"\b(?:my|the|to|from|on|onto|off|in|into|of|a|new)\s+(?!watch\b)"
                         r"([a-z][a-z0-9_-]{1,23})\s+list\b|\blist (?:called|named) "
                         r"([a-z][a-z0-9_-]{1,23})\b")
 NOT_LIST_NAMES = frozenset({

@@ -183,3 +183,36 @@ def test_the_offline_model_reads_operators_at_the_close(message, condition):
     assert call["name"] == "create_alert"
     assert (call["args"]["condition"], call["args"]["frequency"]) == \
         (condition, "once_per_bar_close")
+
+
+async def test_a_close_rule_after_a_tick_rule_on_the_same_ticker_is_seeded_at_once(settings):
+    from agent.runtime import open_runtime
+    from core.auth import Caller
+
+    owner = Caller.local_owner()
+    async with open_runtime(settings) as rt:
+        await rt.run_tool("create_alert", {"symbol": "AAPL", "condition": "rsi_above",
+                                           "threshold": 70}, owner)
+        assert await rt.alerts.seed_indicators() == ["AAPL"]
+        await rt.run_tool("create_alert", {"symbol": "AAPL", "condition": "rsi_above",
+                                           "threshold": 70,
+                                           "frequency": "once_per_bar_close"}, owner)
+        assert set(rt.alerts.engine.close_ops.unseeded()) == {"AAPL"}
+        assert await rt.alerts.seed_indicators() == ["AAPL"]  # not held back 10 minutes
+        assert rt.alerts.engine.close_ops.unseeded() == {}
+
+
+def test_a_close_checked_before_the_bars_arrive_is_not_counted_twice():
+    from datetime import UTC, datetime
+
+    from tools.alerts.fanout import CloseOperators
+
+    midnight = datetime(2026, 11, 25, tzinfo=UTC).timestamp()
+    ops = CloseOperators({"BTC-USD": midnight + 86400})
+    ops.add(1, "BTC-USD", "above_sma", 3)
+    ops.evaluate("BTC-USD", 100.0, midnight)  # the 24th's close, before any bars
+    bars = [("2026-11-22", 95.0, 1.0), ("2026-11-23", 97.0, 1.0), ("2026-11-24", 100.0, 1.0)]
+    ops.seed("BTC-USD", bars, midnight + 60)
+    ops.evaluate("BTC-USD", 101.0, midnight + 86400)
+    ops.evaluate("BTC-USD", 102.0, midnight + 2 * 86400)
+    assert ops.books["BTC-USD"].series.closes == [95.0, 97.0, 100.0, 101.0]

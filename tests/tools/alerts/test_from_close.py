@@ -80,3 +80,44 @@ def test_the_offline_model_reads_a_move_over_the_day_as_from_the_close(
     call = offline_model().route(message, tools).tool_calls[0]
     assert call["name"] == "create_alert"
     assert (call["args"]["condition"], call["args"]["threshold"]) == (condition, threshold)
+
+
+def _ny(day: int, hour: int, minute: int = 0) -> float:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime(2026, 11, day, hour, minute, tzinfo=ZoneInfo("America/New_York")).timestamp()
+
+
+BARS = [("2026-11-19", 105.0, 1e6), ("2026-11-20", 110.0, 1e6), ("2026-11-23", 100.0, 1e6)]
+
+
+def test_the_previous_close_is_the_sessions_not_an_after_hours_trade():
+    """Seeded on Monday evening (after the close, Monday's bar in), then an after-hours
+    trade far off the close: on Tuesday 'up 3%' is measured from Monday's close, 100."""
+    from tools.alerts.fanout import exchange_operators
+
+    ops = exchange_operators()
+    ops.add(1, "AAPL", "up_pct_from_close", 3.0)
+    ops.add(2, "AAPL", "down_pct_from_close", 3.0)
+    ops.seed("AAPL", BARS, _ny(23, 20))
+    assert ops.books["AAPL"].series.closes[-1] == 100.0
+    assert ops.evaluate("AAPL", 110.0, _ny(23, 19, 59), 0.0) == [1]  # after hours, +10%
+    assert ops.evaluate("AAPL", 102.0, _ny(24, 10), 0.0) == []
+    assert ops.evaluate("AAPL", 103.5, _ny(24, 11), 0.0) == [1]
+    # Tuesday closes at 96.5 (-3.5%: fires), then trades at 120 after hours; on Wednesday
+    # the previous close is 96.5
+    assert ops.evaluate("AAPL", 96.5, _ny(24, 15, 59), 0.0) == [2]
+    assert ops.evaluate("AAPL", 120.0, _ny(24, 19), 0.0) == [1]
+    assert ops.evaluate("AAPL", 99.5, _ny(25, 10), 0.0) == [1]  # +3.1% (from 120: -17%)
+    assert ops.books["AAPL"].series.closes[-1] == 96.5
+
+
+def test_seeded_during_the_session_the_live_day_is_today():
+    from tools.alerts.fanout import exchange_operators
+
+    ops = exchange_operators()
+    ops.add(1, "AAPL", "up_pct_from_close", 3.0)
+    ops.seed("AAPL", [*BARS, ("2026-11-24", 101.0, 5e5)], _ny(24, 10))  # today's bar: live
+    assert ops.books["AAPL"].series.closes[-1] == 100.0
+    assert ops.evaluate("AAPL", 103.0, _ny(24, 10, 1), 0.0) == [1]

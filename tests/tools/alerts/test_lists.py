@@ -111,7 +111,7 @@ async def test_one_rule_in_lists_and_history_with_each_firings_symbol(lists):
 async def test_list_rules_refuse_what_means_nothing_across_a_list(lists):
     with pytest.raises(InvalidInput, match="means nothing across a list"):
         await lists.service.create(symbol="watchlist", condition="above", threshold=100)
-    with pytest.raises(InvalidInput, match="a list's name is one word"):
+    with pytest.raises(InvalidInput, match="A list's name is one word"):
         await lists.service.create(symbol="@tech stocks!", condition="pct_change", threshold=2)
 
 

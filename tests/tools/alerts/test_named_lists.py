@@ -76,7 +76,11 @@ async def test_an_alert_over_an_empty_list_is_asked_about(settings):
     ("add pltr to my watchlist", [("watchlist", {"action": "add", "symbol": "PLTR"})]),
     ("alert me if anything on my semis list drops 5%",
      [("create_alert", {"symbol": "@semis", "condition": "moving_down_pct", "threshold": 5.0})]),
+    ("create a semis list with nvda and amd",
+     [("watchlist", {"action": "add", "symbol": "NVDA", "list_name": "semis"}),
+      ("watchlist", {"action": "add", "symbol": "AMD", "list_name": "semis"})]),
     ("list tsla alerts", [("list_alerts", {"symbol": "TSLA"})]),
+    ("list tsla alerts above 200", [("list_alerts", {"symbol": "TSLA"})]),
     ("delete my tsla alerts", [("delete_alert", {"symbol": "TSLA"})]),
 ])
 def test_the_offline_model_reads_named_lists(message, calls):
