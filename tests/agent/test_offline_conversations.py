@@ -55,6 +55,9 @@ async def converse(settings: Settings, turns: list[str]) -> list[Any]:
      ("update_alert", {"alert_id": 1, "condition": "down_pct_from_close", "threshold": 6.0})),
     (["alert me if amd is up 5% today", "make it $10"],
      ("update_alert", {"alert_id": 1, "condition": "up_from_close", "threshold": 10.0})),
+    # a named list after listing alerts is that list, not "show the alerts again"
+    (["show my alerts", "take avgo off the semis list"],
+     ("watchlist", {"action": "remove", "symbol": "AVGO", "list_name": "semis"})),
     # "make it $10": the alert in focus, not another whose level is 10
     (["alert me if nvda drops $10 today", "alert me if amd is up 5% today", "make it $10"],
      ("update_alert", {"alert_id": 2, "condition": "up_from_close", "threshold": 10.0})),

@@ -263,8 +263,10 @@ def show_them(e: Entities, ctx: Context) -> tuple[str, Built] | None:
     """'show it', 'just show them' after alerts: the alerts on that ticker (all, when none)."""
     if ctx.last_tool not in ALERT_CONTEXT or not re.search(
             r"\b(show|list|see)\b(?: me)?(?: it| them| those| em| the alerts?)?(?: again)?\b",
-            e.norm) or re.search(r"\b(draft|post|chart|watchlist|fired|history)\b", e.norm):
-        return None
+            e.norm) or re.search(r"\b(draft|post|chart|watchlist|fired|history|add|take|remove|"
+                                 r"put|drop)\b|\b(?:my|the|a|to|from|on|off|of|into)\s+[a-z][\w-]*"
+                                 r"\s+list\b", e.norm):
+        return None  # "take avgo off the semis list" is about that list
     own = re.search(r"\b(it|them|those|em)\b", e.norm)  # "show my alerts" is all of them
     symbols = e.symbols or (ctx.symbols if own else [])
     return "list_alerts", {"symbol": symbols[0]} if symbols else {}

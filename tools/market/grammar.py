@@ -133,7 +133,7 @@ GRAMMAR = Grammar(
             "watchlist",
             {"watchlist": 4, "watch list": 4, "wl": 3, "watching": 2.5, "watch": 2, "add": 2,
              "track": 2, "tracking": 2.5, "follow": 1.5, "keep an eye": 3, "unwatch": 3,
-             "stop watching": 3.5, "list": 0.5, "my list": 2},
+             "stop watching": 3.5, "list": 0.5, "my list": 2, "my lists": 4, "lists": 2.5},
             watchlist,
             missing="Which ticker should I add or remove?",
             vetoes=("alert", "alerts", "watch for", "note", "draft", "disclaimer", "to draft"),

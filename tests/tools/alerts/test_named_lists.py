@@ -73,6 +73,8 @@ async def test_an_alert_over_an_empty_list_is_asked_about(settings):
     ("take nvda off my semis list",
      [("watchlist", {"action": "remove", "symbol": "NVDA", "list_name": "semis"})]),
     ("what's on the swing list", [("watchlist", {"action": "list", "list_name": "swing"})]),
+    ("what's on my lists", [("watchlist", {"action": "list"})]),
+    ("what lists do i have", [("watchlist", {"action": "list"})]),
     ("add pltr to my watchlist", [("watchlist", {"action": "add", "symbol": "PLTR"})]),
     ("alert me if anything on my semis list drops 5%",
      [("create_alert", {"symbol": "@semis", "condition": "moving_down_pct", "threshold": 5.0})]),
