@@ -220,7 +220,11 @@ _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, 
              "earlier": 0, "last": -1, "latest": -1, "newest": -1, "newer": -1, "recent": -1}
 
 
-MAKE_IT = re.compile(r"\b(?:make|set|change|move|bump|raise|lower|put)\s+(?:it|that|this)\b")
+# "make it 250", "set that to 255": the number is the new value ("change that 250 alert to
+# 255": 250 names the alert)
+MAKE_IT = re.compile(r"\b(?:make|set|change|move|bump|raise|lower|put)\s+(?:it|that|this)\s+"
+                     r"(?:to\s+|at\s+)?\$?\d+(?:\.\d+)?(?![\d.])\s*(?:k\b|%|bucks|dollars)?"
+                     r"(?!\s*(?:one|alert|rule)\b)")
 
 
 def pick(candidates: list[Args], e: Entities, current: int | None = None) -> Args | None:

@@ -55,6 +55,16 @@ async def converse(settings: Settings, turns: list[str]) -> list[Any]:
      ("update_alert", {"alert_id": 1, "condition": "down_pct_from_close", "threshold": 6.0})),
     (["alert me if amd is up 5% today", "make it $10"],
      ("update_alert", {"alert_id": 1, "condition": "up_from_close", "threshold": 10.0})),
+    # a window said on a day's move makes it a windowed one
+    (["tsla up $5 today", "make it $8 in 30 min"],
+     ("update_alert", {"alert_id": 1, "condition": "moving_up", "threshold": 8.0,
+                       "window_minutes": 30})),
+    # "change that 250 alert to 255": 250 names the alert, 255 is its new level
+    (["alert aapl above 240", "alert aapl above 250", "alert aapl above 260",
+      "change that 250 alert to 255"], ("update_alert", {"alert_id": 2, "threshold": 255.0})),
+    # alerts "on my lists" are listed, never deleted
+    (["alert aapl above 240", "alert tsla above 300", "which alerts are on my lists"],
+     ("list_alerts", {})),
     # a named list after listing alerts is that list, not "show the alerts again"
     (["show my alerts", "take avgo off the semis list"],
      ("watchlist", {"action": "remove", "symbol": "AVGO", "list_name": "semis"})),
@@ -172,3 +182,15 @@ async def test_the_tsla_one_after_drafts_means_the_tsla_alert_not_a_draft(settin
     said = await converse(settings, ["alert tsla over 320", "write a discord post about amd",
                                      "also one on meta for the blog", "delete the tsla one"])
     assert said[-1] == [("delete_alert", {"alert_id": 1})]
+
+
+async def test_a_move_said_of_a_list_never_deletes_and_an_impossible_edit_changes_nothing(
+        settings):
+    said = await converse(settings, [
+        "alert aapl above 240", "alert tsla above 300", "alert msft above 500",
+        "alert amd above 250", "alert nvda above 250",
+        "alert me if chips on my semis list drop 5%"])
+    assert not any(isinstance(s, list) and s[0][0] == "delete_alert" for s in said), said
+    said = await converse(settings, ["aapl moves 5% either way in 1 hour", "make it 10 bucks"])
+    assert not (isinstance(said[-1], list) and said[-1]), said[-1]  # no dollar either-way move
+

@@ -20,10 +20,16 @@ def says_alert(e: Entities) -> bool:
     return bool(words.levels or words.move)
 
 
+# "list" as the verb ("list tsla alerts above 200", "can you list my alerts"), not a list
+# named in the message ("put it on my semis list")
+LIST_VERB = re.compile(r"^(?:(?:pls|please|can you|could you|just|now|ok|okay)\s+)*list\b|"
+                       r"\blist\s+(?:all|my|the|every|them|those|alerts?|\$?[a-z]{1,6}\s+alerts?)\b")
+
+
 def may_create(e: Entities, ctx: Context) -> bool:
     """No other thing's number, no alert's number without a ticker, and no "list" unless
     it is the list an alert is over ("list tsla alerts above 200" lists them)."""
-    if re.search(r"\blist\b", e.norm) and not list_said(e.norm):
+    if LIST_VERB.search(e.norm) and not list_said(e.norm):
         return False
     return not other_ids(e) and not (("alert" in e.ids or "id" in e.ids) and not e.symbols)
 

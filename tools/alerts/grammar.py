@@ -125,7 +125,7 @@ GRAMMAR = Grammar(
              "how many": 2},
             list_alerts,
             vetoes=("delete", "remove", "cancel", "snooze", "mute", "kill", "silence",
-                    "lists", "autopilot", "decisions", "fired", "triggered", "went off", "go off",
+                    "autopilot", "decisions", "fired", "triggered", "went off", "go off",
                     "history", "nuke", "delivered", "hit today", "dismiss", "fire", "service",
                     "it work", "working"),
             examples=("show my alerts", "what alerts do i have", "list alerts for sym",

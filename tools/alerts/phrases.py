@@ -168,11 +168,10 @@ LIST_WIDE = re.compile(
     r"symbols)\b")
 
 
-# ... or over a named list: "anything on my semis list", "any name in the swing list"
-NAMED_WIDE = re.compile(
-    r"\b(?:any|anything|anyone|any one|every|everything|each|all|whatever|something|one)"
-    r"(?: (?:of )?(?:the )?(?:stocks?|tickers?|names?|symbols?|ones?|thing|of them))?\s+"
-    r"(?:on|in|from|of)\s+(?:my|the)\s+(?!watch\b)([a-z][a-z0-9_-]{1,23})\s+list\b")
+# ... or over a named list: "anything on my semis list", "chips on my semis list" (a ticker
+# said in the message is the alert's, not the list: "nvda ... and put it on my semis list")
+NAMED_WIDE = re.compile(r"\b(?:on|in|from|of|across)\s+(?:my|the)\s+(?!watch\b)"
+                        r"([a-z][a-z0-9_-]{1,23})\s+list\b")
 
 
 def says_list(norm: str) -> bool:
@@ -265,10 +264,12 @@ MOVE_PARTS = {
     "down_pct_from_close": ("close", "pct", "down"), "up_from_close": ("close", "usd", "up"),
     "down_from_close": ("close", "usd", "down")}
 MOVE_OF = {parts: condition for condition, parts in MOVE_PARTS.items()}
+EITHER_WAY = re.compile(r"\b(?:either (?:way|direction)|any direction|both ways|up or down|"
+                        r"down or up)\b|\+/-|±")
 DOLLARS = re.compile(r"\$\s?\d|\d\s*(?:bucks|dollars|usd)\b")
 
 
-def edited_move(old: str, new: str | None, text: str, windowed: bool) -> str:
+def edited_move(old: str, new: str | None, text: str, windowed: bool) -> str | None:
     """A move alert's condition after "make it 6%" (``new``: the move the text says read
     alone, None when it says only an amount): what the text leaves out is the alert's own
     — a direction ("make it 6%" on "falls 2%" still falls), the unit ("make it $10" on a
@@ -277,16 +278,18 @@ def edited_move(old: str, new: str | None, text: str, windowed: bool) -> str:
     over, unit, way = MOVE_PARTS[old]
     if new is None:
         unit = "usd" if DOLLARS.search(text) else "pct" if "%" in text else unit
+        if EITHER_WAY.search(text):
+            way = "either"
     else:
         n_over, unit, n_way = MOVE_PARTS[new]
-        if n_way != "either" or re.search(rf"\b{EITHER_MOVE}", text):
+        if n_way != "either" or EITHER_WAY.search(text):
             way = n_way
         over = "close" if n_over == "close" else over
     if windowed:
         over = "window"
     if over == "close" and way == "either":
         over = "window"  # no either-way move from the close: a window's
-    return MOVE_OF.get((over, unit, way), old)  # dollars either way: none, as it was
+    return MOVE_OF.get((over, unit, way))  # dollars either way: none (None: asked)
 
 
 def _pct_direction(text: str, pct: re.Match[str], value: float) -> str:

@@ -45,8 +45,8 @@ def which(e: Entities, ctx: Context, bare: bool = False) -> int | Ask | None:
     below one" when two fit)."""
     if "alert" in e.ids or "rule" in e.ids or "id" in e.ids:
         return _alert_id(e)
-    verb = re.search(r"\b(?:snooze|delete|kill|remove|mute|drop|cancel|silence|nuke)\s+#?(\d+)\b",
-                     e.norm)
+    verb = re.search(r"\b(?:snooze|delete|kill|remove|mute|drop|cancel|silence|nuke)\s+#?(\d+)\b"
+                     r"(?![.,]\d|\s*(?:%|percent|pct|bucks|dollars|usd|k\b))", e.norm)
     if bare and verb:  # "snooze 4 for 30 min": the number right after the verb is the alert's
         return int(verb.group(1))
     if re.search(r"\b(an|one|some|any) alert\b", e.norm) and not PLURAL_REF.search(e.norm):
@@ -326,12 +326,11 @@ def changes(e: Entities, ctx: Context) -> Args:
     freq = frequency(norm)
     if freq:
         changes["frequency"] = freq
-    moving = "pct" in str(was.get("condition", "")) or "moving" in str(was.get("condition", ""))
-    if e.duration_min and (re.search(r"\bwindow\b", norm) or moving) and not until:
+    old = str(was.get("condition", ""))
+    if e.duration_min and (re.search(r"\bwindow\b", norm) or old in MOVE_PARTS) and not until:
         changes["window_minutes"] = e.duration_min
         norm = re.sub(r"\b(?:within|in|over)\s+(?:an?|\d+)\s*\w+", " ", norm)
     words = read_alert(Entities(text=norm, norm=norm, duration_min=e.duration_min))
-    old = str(was.get("condition", ""))
     if words.move is not None:
         changes.update({k: v for k, v in words.move.items() if k != "window_minutes"}
                        if old in MOVE_PARTS or not was else words.move)
@@ -346,13 +345,20 @@ def changes(e: Entities, ctx: Context) -> Args:
             rf"\b{p:g}\s*(?:bucks|dollars|points|pts|a day|per day|times)\b", norm))]
         if e.percents and ("pct" in str(was.get("condition", "")) or not was):
             changes["threshold"] = abs(e.percents[0])
-        elif numbers:
-            changes["threshold"] = numbers[0]
+        elif numbers:  # "change that 250 alert to 255": the one after "to"
+            to = re.search(r"\bto\s+\$?(\d+(?:\.\d+)?)(?![\d.])", norm)
+            changes["threshold"] = float(to.group(1)) if to and len(numbers) > 1 and float(
+                to.group(1)) in numbers else numbers[0]
     if old in MOVE_PARTS and (words.move is not None or "threshold" in changes):
         said = str(words.move["condition"]) if words.move is not None else None
-        changes["condition"] = edited_move(old, said, norm, "window_minutes" in changes)
-        if changes["condition"] == old:
-            del changes["condition"]
+        edited = edited_move(old, said, norm, "window_minutes" in changes)
+        if edited is None:  # "make it 10 bucks" on an either-way % move: no such alert
+            for key in ("condition", "threshold", "window_minutes"):
+                changes.pop(key, None)
+        elif edited != old:
+            changes["condition"] = edited
+        else:
+            changes.pop("condition", None)
     elif "condition" not in changes:
         cond = condition_word(norm)
         if cond:

@@ -264,9 +264,11 @@ class MarketService:
         if not 1 <= days <= 3650:
             raise InvalidInput("days must be between 1 and 3650.")
         self.interest.touch(symbol, 0.5)
-        key = f"daily:{symbol}"
-        cached = self.cache.get(key)
-        if cached and cached.age_s <= self.history_ttl_s:
+        from tools.market.sessions import closed_since
+
+        key, cached = f"daily:{symbol}", self.cache.get(f"daily:{symbol}")
+        if cached and cached.age_s <= self.history_ttl_s and not closed_since(  # a close since:
+                symbol, cached.fetched_at, self.clock()):  # a new bar, and a partial one done
             bars = [Bar.model_validate(b) for b in json.loads(cached.value)]
             if len(bars) >= days:
                 return bars[-days:]

@@ -143,3 +143,9 @@ def quote_session(symbol: str, as_of: datetime) -> str:
         return "24/7 market"
     return {"open": "regular session", "pre-market": "pre-market",
             "after-hours": "after-hours", "closed": "last close"}[state]
+
+
+def closed_since(symbol: str, since: float, now: float) -> bool:
+    """A session of ``symbol`` closed after ``since`` and by ``now``: daily bars fetched at
+    ``since`` lack its close (or hold a partial bar for it)."""
+    return calendar_for(symbol).next_close(utc(since)).timestamp() <= now

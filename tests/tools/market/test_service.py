@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -208,3 +208,26 @@ async def test_prefetch_spends_only_the_budget_on_likely_symbols(engine, fixed_c
         svc.interest.touch(s)
     fetched = await pre.run_once()
     assert len(fetched) == 2 and limiter.remaining() == 3  # the reserve is kept
+
+
+async def test_daily_bars_fetched_before_a_close_are_fetched_again_after_it(engine, fixed_clock):
+    """Bars fetched during the session hold a partial bar for it: after the close they are
+    stale whatever their age (indicator alerts seed from them)."""
+    from core.market import Bar
+
+    class Daily(CountingProvider):
+        async def daily(self, symbol, days):
+            self.calls += 1
+            return [Bar(day=date(2026, 11, 24), open=1, high=1, low=1, close=float(self.calls),
+                        volume=1)]
+
+    p = Daily(fixed_clock)
+    svc = service_with(p, engine, fixed_clock)
+    fixed_clock.advance(4 * 3600)  # Tuesday 2026-11-24 13:30 New York
+    assert (await svc.history("AAPL", 1))[-1].close == 1.0
+    fixed_clock.advance(3600)  # 14:30: the same session, cached
+    assert (await svc.history("AAPL", 1))[-1].close == 1.0 and p.calls == 1
+    fixed_clock.advance(2 * 3600)  # 16:30, 3 h after the fetch: the session closed since
+    assert (await svc.history("AAPL", 1))[-1].close == 2.0 and p.calls == 2
+    fixed_clock.advance(3600)
+    assert (await svc.history("AAPL", 1))[-1].close == 2.0 and p.calls == 2
