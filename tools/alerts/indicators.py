@@ -145,9 +145,11 @@ class Series:
         self.seeded = True
 
     def roll(self, ts: float) -> None:
-        """A new session began: the last one (its last price, its volume) is complete."""
-        if self.last is not None:
-            close = self.closing if self.closing is not None else self.last
+        """A new session began: the last one (its last price, its volume) is complete. On a
+        calendar, a day with no trade up to its session's close has no close of ours (an
+        after-hours print is not one): it is left out rather than guessed."""
+        close = self.closing if self.close_of else self.last
+        if close is not None:
             prev = self.closes[-1] if self.closes else None
             self.closes.append(close)
             self.volumes.append(self.day_volume)
@@ -168,7 +170,10 @@ class Series:
         self.last = self.closing = None
         self.day_volume = 0.0
         self.day_end = next_midnight(ts, self.zone)
-        self.close_at = self.close_of(ts) if self.close_of else float("inf")
+        # the close of the day's session, counted from the day's start: a first trade after
+        # the close is no part of the day's close
+        start = datetime.combine(datetime.fromtimestamp(ts, self.zone).date(), time(0), self.zone)
+        self.close_at = self.close_of(start.timestamp()) if self.close_of else float("inf")
 
     def tick(self, price: float, ts: float, volume: float) -> None:
         if ts >= self.day_end:

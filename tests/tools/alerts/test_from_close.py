@@ -121,3 +121,20 @@ def test_seeded_during_the_session_the_live_day_is_today():
     ops.seed("AAPL", [*BARS, ("2026-11-24", 101.0, 5e5)], _ny(24, 10))  # today's bar: live
     assert ops.books["AAPL"].series.closes[-1] == 100.0
     assert ops.evaluate("AAPL", 103.0, _ny(24, 10, 1), 0.0) == [1]
+
+
+def test_a_first_trade_after_the_close_is_not_the_days_close():
+    """Wednesday's first trade comes after its close (an after-hours print): Thursday's
+    previous close is still Wednesday's session's, which had no trade here, not that
+    print."""
+    from tools.alerts.fanout import exchange_operators
+
+    ops = exchange_operators()
+    ops.add(1, "AAPL", "up_pct_from_close", 3.0)
+    ops.seed("AAPL", BARS, _ny(24, 10))
+    assert ops.evaluate("AAPL", 100.0, _ny(24, 15, 59), 0.0) == []  # Tuesday closes at 100
+    assert ops.evaluate("AAPL", 130.0, _ny(25, 18), 0.0) == [1]  # Wednesday, after hours
+    series = ops.books["AAPL"].series
+    assert series.closing is None
+    ops.evaluate("AAPL", 101.0, _ny(27, 10), 0.0)  # Friday (Thanksgiving in between)
+    assert series.closes[-1] == 100.0 and 130.0 not in series.closes
