@@ -55,6 +55,11 @@ async def converse(settings: Settings, turns: list[str]) -> list[Any]:
      ("update_alert", {"alert_id": 1, "condition": "down_pct_from_close", "threshold": 6.0})),
     (["alert me if amd is up 5% today", "make it $10"],
      ("update_alert", {"alert_id": 1, "condition": "up_from_close", "threshold": 10.0})),
+    # a direction said without a unit turns the move; "the tesla one" is an edit
+    (["alert me if tsla drops 4%", "make it up 6"],
+     ("update_alert", {"alert_id": 1, "condition": "moving_up_pct", "threshold": 6.0})),
+    (["alert me if tsla drops 4%", "alert me if nvda pops 3%", "make the tesla one 5%"],
+     ("update_alert", {"alert_id": 1, "threshold": 5.0, "condition": None})),
     # a window said on a day's move makes it a windowed one
     (["tsla up $5 today", "make it $8 in 30 min"],
      ("update_alert", {"alert_id": 1, "condition": "moving_up", "threshold": 8.0,

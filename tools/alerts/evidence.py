@@ -26,10 +26,15 @@ LIST_VERB = re.compile(r"^(?:(?:pls|please|can you|could you|just|now|ok|okay)\s
                        r"\blist\s+(?:all|my|the|every|them|those|alerts?|\$?[a-z]{1,6}\s+alerts?)\b")
 
 
+EDIT_ONE = re.compile(r"\b(?:make|change|set|move|bump|raise|lower)\s+the\s+[\w.$-]+\s+(?:one|alert)\b")
+
+
 def may_create(e: Entities, ctx: Context) -> bool:
     """No other thing's number, no alert's number without a ticker, and no "list" unless
     it is the list an alert is over ("list tsla alerts above 200" lists them)."""
     if LIST_VERB.search(e.norm) and not list_said(e.norm):
+        return False
+    if ctx.alerts and EDIT_ONE.search(e.norm):  # "make the tesla one 5%": an edit
         return False
     return not other_ids(e) and not (("alert" in e.ids or "id" in e.ids) and not e.symbols)
 
@@ -47,6 +52,8 @@ def may_change(e: Entities, ctx: Context) -> bool:
 def change_evidence(e: Entities, ctx: Context) -> float:
     if re.match(r"(?:and|also|plus)\b", e.norm) and says_alert(e):
         return -4.0  # "and every time it drops $5": another alert, not a change
+    if EDIT_ONE.search(e.norm):  # "make the tesla one 5%"
+        return 2.5
     return 2.0 if "alert" in e.ids and not e.symbols else 0.0
 
 

@@ -280,6 +280,10 @@ def edited_move(old: str, new: str | None, text: str, windowed: bool) -> str | N
         unit = "usd" if DOLLARS.search(text) else "pct" if "%" in text else unit
         if EITHER_WAY.search(text):
             way = "either"
+        elif re.search(r"\b(?:up|higher|upside)\b", text):  # "make it up 6"
+            way = "up"
+        elif re.search(r"\b(?:down|lower|downside)\b", text):
+            way = "down"
     else:
         n_over, unit, n_way = MOVE_PARTS[new]
         if n_way != "either" or EITHER_WAY.search(text):
